@@ -1,0 +1,156 @@
+"""Backend names as users know them, resolved to Qiskit backends with calibration summaries.
+
+* ``aer`` — the noiseless Aer simulator.
+* ``fake_<device>`` — a calibration snapshot of a real IBM device from
+  ``qiskit_ibm_runtime.fake_provider``, simulated with Aer and the device's noise model.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from quantumlimits.errors import UsageError
+
+NOISELESS = "aer"
+DEFAULT_BACKEND = "fake_torino"
+TWO_QUBIT_GATES = ("cz", "ecr", "cx")
+
+
+@dataclass(frozen=True)
+class BackendSummary:
+    """A row of ``quantumlimits backends``: what a snapshot offers and how good it is."""
+
+    name: str
+    num_qubits: int
+    two_qubit_gate: str | None
+    median_two_qubit_error: float | None
+    median_readout_error: float | None
+    calibration_date: str | None
+
+
+@functools.cache
+def _provider() -> Any:
+    from qiskit_ibm_runtime.fake_provider import FakeProviderForBackendV2
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return FakeProviderForBackendV2()
+
+
+@functools.cache
+def snapshot_names() -> tuple[str, ...]:
+    """Names of every calibration snapshot in the installed fake provider, sorted."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return tuple(sorted(b.name for b in _provider().backends()))
+
+
+def known_names() -> tuple[str, ...]:
+    """Every backend name ``qv`` accepts offline."""
+    return (NOISELESS, *snapshot_names())
+
+
+def suggest(name: str) -> str:
+    """A hint naming the closest known backends to a mistyped ``name``."""
+    names = known_names()
+    close = difflib.get_close_matches(name.lower(), names, n=3, cutoff=0.5)
+    if not close and not name.startswith("fake_"):
+        close = difflib.get_close_matches(f"fake_{name.lower()}", names, n=3, cutoff=0.5)
+    if close:
+        return "did you mean " + ", ".join(close) + "?"
+    return "run 'quantumlimits backends' to list them"
+
+
+@functools.cache
+def load_snapshot(name: str) -> Any:
+    """The fake backend (a BackendV2 with a calibrated Target) called ``name``.
+
+    Raises :class:`UsageError` with the closest names for an unknown one.
+    """
+    if name not in snapshot_names():
+        raise UsageError(f"unknown backend {name!r}: {suggest(name)}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _provider().backend(name)
+
+
+def check_backend_name(name: str) -> str:
+    """Validate a backend name from the command line and return it."""
+    if name == NOISELESS or name in snapshot_names():
+        return name
+    if name.startswith("ibm_"):
+        raise UsageError(
+            f"backend {name!r} is an IBM Quantum cloud device, which this version does not run: "
+            f"use 'aer' or a calibration snapshot such as 'fake_{name[4:]}'"
+            if f"fake_{name[4:]}" in snapshot_names()
+            else f"backend {name!r} is an IBM Quantum cloud device, which this version does not "
+            "run: use 'aer' or a fake_* calibration snapshot ('quantumlimits backends')"
+        )
+    raise UsageError(f"unknown backend {name!r}: {suggest(name)}")
+
+
+def calibration_date(backend: Any) -> str | None:
+    """The snapshot's calibration date as ISO 8601, or None when it has none."""
+    try:
+        props = backend.properties()
+    except Exception:  # some snapshots carry no BackendProperties
+        return None
+    if props is None or getattr(props, "last_update_date", None) is None:
+        return None
+    return str(props.last_update_date.isoformat())
+
+
+def two_qubit_gate(target: Any) -> str | None:
+    """The native two-qubit gate of a target (cz, ecr or cx), or None."""
+    for gate in TWO_QUBIT_GATES:
+        if gate in target.operation_names:
+            return gate
+    return None
+
+
+def edge_errors(target: Any) -> dict[tuple[int, int], float]:
+    """Two-qubit gate error per undirected edge (the better direction when both exist)."""
+    gate = two_qubit_gate(target)
+    errors: dict[tuple[int, int], float] = {}
+    if gate is None:
+        return errors
+    for qargs, props in target[gate].items():
+        if qargs is None or len(qargs) != 2:
+            continue
+        err = props.error if props is not None and props.error is not None else 1.0
+        edge = (min(qargs), max(qargs))
+        errors[edge] = min(err, errors.get(edge, 1.0))
+    return errors
+
+
+def readout_errors(target: Any) -> np.ndarray:
+    """Readout error per qubit (1.0 where the snapshot has none)."""
+    out = np.ones(target.num_qubits)
+    if "measure" not in target.operation_names:
+        return out
+    for qargs, props in target["measure"].items():
+        if qargs is not None and props is not None and props.error is not None:
+            out[qargs[0]] = props.error
+    return out
+
+
+def summarize(name: str) -> BackendSummary:
+    """Calibration summary of the snapshot ``name``."""
+    backend = load_snapshot(name)
+    target = backend.target
+    edges = edge_errors(target)
+    readout = readout_errors(target)
+    return BackendSummary(
+        name=name,
+        num_qubits=int(target.num_qubits),
+        two_qubit_gate=two_qubit_gate(target),
+        median_two_qubit_error=float(np.median(list(edges.values()))) if edges else None,
+        median_readout_error=float(np.median(readout)) if readout.size else None,
+        calibration_date=calibration_date(backend),
+    )

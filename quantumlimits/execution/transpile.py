@@ -1,0 +1,83 @@
+"""Transpilation to a device's instruction set (ISA) with Qiskit's preset pass managers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from qiskit import QuantumCircuit
+from qiskit.transpiler import generate_preset_pass_manager
+
+#: Basis for the noiseless simulator: a common superconducting basis with all-to-all coupling.
+NOISELESS_BASIS = ("cx", "rz", "sx", "x")
+
+
+def transpile_circuits(
+    circuits: Sequence[QuantumCircuit],
+    *,
+    target: Any | None,
+    initial_layout: Sequence[int] | None,
+    optimization_level: int,
+    seed: int,
+) -> list[QuantumCircuit]:
+    """ISA circuits for ``target`` (or for :data:`NOISELESS_BASIS` when ``target`` is None)."""
+    if target is None:
+        pm = generate_preset_pass_manager(
+            optimization_level=optimization_level,
+            basis_gates=list(NOISELESS_BASIS),
+            seed_transpiler=seed,
+        )
+    else:
+        pm = generate_preset_pass_manager(
+            optimization_level=optimization_level,
+            target=target,
+            initial_layout=list(initial_layout) if initial_layout is not None else None,
+            seed_transpiler=seed,
+        )
+    out = pm.run(list(circuits))
+    return list(out) if isinstance(out, list) else [out]
+
+
+def two_qubit_count(circuit: QuantumCircuit) -> int:
+    """Number of two-qubit operations (barriers and measurements excluded)."""
+    return sum(
+        1
+        for inst in circuit.data
+        if inst.operation.num_qubits == 2 and inst.operation.name not in ("barrier", "measure")
+    )
+
+
+def active_qubits(circuit: QuantumCircuit) -> list[int]:
+    """Indices of the qubits any non-barrier instruction touches, sorted."""
+    used: set[int] = set()
+    for inst in circuit.data:
+        if inst.operation.name == "barrier":
+            continue
+        for q in inst.qubits:
+            used.add(circuit.find_bit(q).index)
+    return sorted(used)
+
+
+def compact(circuit: QuantumCircuit, qubits: Sequence[int]) -> QuantumCircuit:
+    """``circuit`` restricted to the physical ``qubits`` (renumbered 0..k-1 in that order).
+
+    Every instruction must act only on ``qubits``; barriers are narrowed to them. A simulator then
+    sees k qubits instead of the device's full register.
+    """
+    position = {q: i for i, q in enumerate(qubits)}
+    out = QuantumCircuit(len(qubits), circuit.num_clbits, name=circuit.name)
+    out.metadata = dict(circuit.metadata or {})
+    for inst in circuit.data:
+        indices = [circuit.find_bit(q).index for q in inst.qubits]
+        if inst.operation.name == "barrier":
+            kept = [position[i] for i in indices if i in position]
+            if kept:
+                out.barrier(kept)
+            continue
+        try:
+            new_qubits = [out.qubits[position[i]] for i in indices]
+        except KeyError as exc:
+            raise ValueError(f"instruction {inst.operation.name} acts outside {qubits}") from exc
+        new_clbits = [out.clbits[circuit.find_bit(c).index] for c in inst.clbits]
+        out.append(inst.operation, new_qubits, new_clbits, copy=False)
+    return out

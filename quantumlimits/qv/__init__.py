@@ -1,0 +1,1 @@
+"""The quantum volume protocol: heavy outputs, statistics and the width scan."""

@@ -1,0 +1,164 @@
+"""Statistics of the quantum volume test: pure functions from counts to bounds and verdicts.
+
+Two lower confidence bounds on the mean heavy-output probability (HOP) of a width:
+
+* ``cross`` — Cross et al. (PRA 100, 032328, 2019), as computed by qiskit-experiments:
+  ``mean - z * sqrt(mean * (1 - mean) / N)`` over N circuits, z = 2.
+* ``bootstrap`` — Baldwin et al. (Quantum 6, 707, 2022): resample circuits with replacement,
+  draw each resampled circuit's heavy count from ``Binomial(shots_i, hop_i)``, take the pooled
+  heavy fraction; the basic (reverse-percentile) bound at the one-sided 2σ level 0.97725.
+
+A width passes when its lower bound is above 2/3. The protocol also asks for at least 100 circuits;
+fewer give a result flagged ``valid = False``.
+
+>>> round(cross_lower_bound([0.8] * 100), 4)
+0.72
+>>> round(cross_threshold(100), 4)
+0.7529
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from quantumlimits.seeding import STREAM_BOOTSTRAP, rng
+
+HOP_THRESHOLD = 2.0 / 3.0
+Z_TWO_SIGMA = 2.0
+#: One-sided confidence of a 2σ normal bound: Φ(2).
+CONFIDENCE_TWO_SIGMA = 0.5 * (1.0 + math.erf(Z_TWO_SIGMA / math.sqrt(2.0)))
+MIN_CIRCUITS = 100
+METHODS = ("cross", "bootstrap")
+
+
+def hops(heavy_counts: ArrayLike, shots: ArrayLike) -> np.ndarray:
+    """Per-circuit heavy-output probabilities ``heavy_counts / shots``.
+
+    >>> hops([700, 600], [1000, 1000]).tolist()
+    [0.7, 0.6]
+    """
+    h = np.asarray(heavy_counts, dtype=float)
+    s = np.asarray(shots, dtype=float)
+    if h.shape != s.shape:
+        raise ValueError(f"heavy_counts {h.shape} and shots {s.shape} differ in shape")
+    if np.any(s <= 0):
+        raise ValueError("every circuit needs at least one shot")
+    if np.any(h < 0) or np.any(h > s):
+        raise ValueError("heavy counts must lie between 0 and the circuit's shots")
+    return h / s
+
+
+def cross_sigma(hop_values: Sequence[float] | np.ndarray) -> float:
+    """The binomial standard error ``sqrt(m (1 - m) / N)`` of Cross et al., m the mean HOP."""
+    values = np.asarray(hop_values, dtype=float)
+    if values.size == 0:
+        raise ValueError("no circuits")
+    mean = float(values.mean())
+    return math.sqrt(mean * (1.0 - mean) / values.size)
+
+
+def cross_lower_bound(hop_values: Sequence[float] | np.ndarray, *, z: float = Z_TWO_SIGMA) -> float:
+    """Mean HOP minus ``z`` binomial standard errors (Cross et al.; qiskit-experiments)."""
+    values = np.asarray(hop_values, dtype=float)
+    if values.size == 0:
+        raise ValueError("no circuits")
+    return float(values.mean()) - z * cross_sigma(values)
+
+
+def cross_threshold(num_circuits: int, *, z: float = Z_TWO_SIGMA) -> float:
+    """The smallest mean HOP that passes the Cross test with ``num_circuits`` circuits.
+
+    Solves ``h - z sqrt(h (1 - h) / N) = 2/3`` for the root above 2/3.
+
+    >>> [round(cross_threshold(n), 4) for n in (100, 200, 500, 1000)]
+    [0.7529, 0.7295, 0.7074, 0.6958]
+    """
+    if num_circuits < 1:
+        raise ValueError(f"num_circuits must be >= 1, got {num_circuits}")
+    k = z * z / num_circuits
+    a = 1.0 + k
+    b = -(2.0 * HOP_THRESHOLD + k)
+    c = HOP_THRESHOLD * HOP_THRESHOLD
+    return (-b + math.sqrt(b * b - 4.0 * a * c)) / (2.0 * a)
+
+
+def pooled_hop(heavy_counts: ArrayLike, shots: ArrayLike) -> float:
+    """Pooled heavy fraction: total heavy shots over total shots."""
+    h = np.asarray(heavy_counts, dtype=float)
+    s = np.asarray(shots, dtype=float)
+    return float(h.sum() / s.sum())
+
+
+def bootstrap_distribution(
+    *,
+    heavy_counts: ArrayLike,
+    shots: ArrayLike,
+    resamples: int = 10_000,
+    seed: int,
+    chunk: int = 2_000,
+) -> np.ndarray:
+    """Bootstrap replicates of the pooled HOP (Baldwin et al.'s semi-parametric bootstrap).
+
+    Each replicate resamples the circuits with replacement, then draws each chosen circuit's heavy
+    count from ``Binomial(shots_i, heavy_i / shots_i)``. Circuits may have unequal shots.
+    """
+    h = np.asarray(heavy_counts, dtype=np.int64)
+    s = np.asarray(shots, dtype=np.int64)
+    p = hops(h, s)
+    n = h.size
+    if n == 0:
+        raise ValueError("no circuits")
+    if resamples < 1:
+        raise ValueError(f"resamples must be >= 1, got {resamples}")
+    generator = rng(seed, STREAM_BOOTSTRAP)
+    out = np.empty(resamples, dtype=float)
+    for start in range(0, resamples, chunk):
+        stop = min(start + chunk, resamples)
+        idx = generator.integers(0, n, size=(stop - start, n))
+        draws = generator.binomial(s[idx], p[idx])
+        out[start:stop] = draws.sum(axis=1) / s[idx].sum(axis=1)
+    return out
+
+
+def bootstrap_lower_bound(
+    *,
+    heavy_counts: ArrayLike,
+    shots: ArrayLike,
+    confidence: float = CONFIDENCE_TWO_SIGMA,
+    resamples: int = 10_000,
+    seed: int,
+) -> float:
+    """Basic (reverse-percentile) bootstrap lower bound on the pooled HOP.
+
+    ``2 * estimate - quantile(replicates, confidence)``: the bound Baldwin et al. recommend, with
+    one-sided confidence 0.97725 by default (the 2σ level of the original test).
+
+    >>> lb = bootstrap_lower_bound(heavy_counts=[800] * 100, shots=[1000] * 100, seed=1)
+    >>> 0.79 < lb < 0.8
+    True
+    """
+    if not 0.5 < confidence < 1.0:
+        raise ValueError(f"confidence must lie in (0.5, 1), got {confidence}")
+    replicates = bootstrap_distribution(
+        heavy_counts=heavy_counts, shots=shots, resamples=resamples, seed=seed
+    )
+    estimate = pooled_hop(heavy_counts, shots)
+    return 2.0 * estimate - float(np.quantile(replicates, confidence))
+
+
+def passes(lower_bound: float) -> bool:
+    """Whether a lower bound on the mean HOP clears 2/3."""
+    return lower_bound > HOP_THRESHOLD
+
+
+def quantum_volume(passed_widths: Sequence[int]) -> int:
+    """``2**m`` for the largest passing width ``m``; 1 when none passed.
+
+    >>> quantum_volume([2, 3, 5]), quantum_volume([])
+    (32, 1)
+    """
+    return 2 ** max(passed_widths) if passed_widths else 1
