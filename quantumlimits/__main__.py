@@ -1,0 +1,5 @@
+"""``python -m quantumlimits``."""
+
+from quantumlimits.cli import main
+
+raise SystemExit(main())
