@@ -1,0 +1,44 @@
+"""quantumlimits: how far quantum computers stand from beating brute-force classical compute.
+
+The flat public API: circuit builders, heavy-output and statistics functions, the quantum volume
+protocol and the results store. See ``docs/`` for the method and formats.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata as _metadata
+
+try:
+    __version__ = _metadata.version("quantumlimits")
+except _metadata.PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+from quantumlimits.circuits import measured, qv_circuit, qv_circuits
+from quantumlimits.errors import UsageError
+from quantumlimits.qv.heavy import heavy_count, heavy_mask, ideal_hop, mask_digest
+from quantumlimits.qv.stats import (
+    bootstrap_lower_bound,
+    cross_lower_bound,
+    cross_threshold,
+    hops,
+    quantum_volume,
+)
+from quantumlimits.store import ResultsStore
+
+__all__ = [
+    "ResultsStore",
+    "UsageError",
+    "__version__",
+    "bootstrap_lower_bound",
+    "cross_lower_bound",
+    "cross_threshold",
+    "heavy_count",
+    "heavy_mask",
+    "hops",
+    "ideal_hop",
+    "mask_digest",
+    "measured",
+    "quantum_volume",
+    "qv_circuit",
+    "qv_circuits",
+]
