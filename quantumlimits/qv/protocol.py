@@ -1,7 +1,10 @@
 """The quantum volume width scan: build -> ideal -> transpile -> execute -> analyse, per width.
 
+>>> import warnings
 >>> from quantumlimits.qv.protocol import run_qv
->>> result = run_qv(backend="aer", widths=[2], trials=20, shots=200, seed=3)
+>>> with warnings.catch_warnings():
+...     warnings.simplefilter("ignore")  # 20 circuits: below the protocol's 100, flagged invalid
+...     result = run_qv(backend="aer", widths=[2], trials=20, shots=200, seed=3)
 >>> result.widths[0].circuits, result.valid
 (20, False)
 """
