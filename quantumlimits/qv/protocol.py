@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -23,19 +23,12 @@ from quantumlimits import provenance
 from quantumlimits.circuits import MIN_WIDTH, measured, qv_circuits
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import backends as backends_mod
-from quantumlimits.execution.aer import ideal_probabilities, run_noisy, sample_counts
 from quantumlimits.execution.layout import Layout, best_layout, check_layout
 from quantumlimits.execution.transpile import transpile_circuits, two_qubit_count
-from quantumlimits.qv import stats
-from quantumlimits.qv.heavy import (
-    counts_to_arrays,
-    heavy_count_arrays,
-    heavy_mask,
-    ideal_hop,
-    pack_mask,
-)
+from quantumlimits.qv import stats, tasks
+from quantumlimits.qv.heavy import counts_to_arrays, heavy_count_arrays, unpack_mask
 from quantumlimits.results import STAGES, QVResult, WidthResult
-from quantumlimits.seeding import STREAM_SIMULATE, STREAM_TRANSPILE, derive_seed
+from quantumlimits.seeding import STREAM_TRANSPILE, derive_seed
 from quantumlimits.store import ResultsStore, StoredCircuit
 
 #: Widest noiseless width ``--widths auto`` scans to unless told otherwise.
@@ -205,6 +198,55 @@ class _Timer:
         self.totals[stage] += time.perf_counter() - start
 
 
+Mapper: TypeAlias = Callable[[Callable[[Any], Any], Sequence[Any]], Iterable[Any]]
+
+
+def _local_map(func: Callable[[Any], Any], items: Sequence[Any]) -> Iterable[Any]:
+    return map(func, items)
+
+
+class Executor:
+    """Runs a width's ISA circuits and returns their counts.
+
+    The default simulates a device snapshot with Aer, in chunks handed to ``mapper`` (the builtin
+    ``map`` in-process, or a Dask client's). Other executors (a cloud device) override
+    :meth:`execute`.
+    """
+
+    def __init__(self, backend: str, mapper: Mapper | None = None) -> None:
+        self.backend = backend
+        self.mapper: Mapper = mapper or _local_map
+
+    def execute(
+        self,
+        circuits: Sequence[Any],
+        *,
+        width: int,
+        depth: int,
+        shots: int,
+        seed: int,
+        advance: Callable[[int], None],
+    ) -> tuple[list[dict[int, int]], tuple[int, ...], str]:
+        """Counts per circuit (in order), the physical qubits simulated, the method used."""
+        task_list = tasks.noisy_tasks(
+            backend=self.backend,
+            circuits=circuits,
+            shots=shots,
+            seed=seed,
+            width=width,
+            depth=depth,
+        )
+        counts: list[dict[int, int]] = []
+        qubits: set[int] = set()
+        methods: set[str] = set()
+        for task, run in zip(task_list, self.mapper(tasks.run_noisy_task, task_list), strict=True):
+            counts.extend(run.counts)
+            qubits.update(run.physical_qubits)
+            methods.add(run.method)
+            advance(len(task.circuits))
+        return counts, tuple(sorted(qubits)), "+".join(sorted(methods))
+
+
 def run_width(
     *,
     device: _Device,
@@ -217,40 +259,32 @@ def run_width(
     layout: Layout | None,
     bootstrap_resamples: int,
     progress: Progress,
+    executor: Executor | None = None,
+    mapper: Mapper | None = None,
 ) -> tuple[WidthResult, list[StoredCircuit]]:
     """Measure one width: every stage, timed."""
     timer = _Timer()
+    mapper = mapper or _local_map
+    noiseless = device.target is None
     progress.width_started(width, trials)
 
+    progress.stage(width, "ideal")
     t = time.perf_counter()
+    ideal_tasks = [
+        tasks.IdealTask(seed, width, depth, start, count, sample_shots=shots if noiseless else 0)
+        for start, count in tasks.chunks(trials)
+    ]
+    outcomes: list[tasks.IdealOutcome] = []
+    for chunk in mapper(tasks.run_ideal_task, ideal_tasks):
+        outcomes.extend(chunk)
+        if noiseless:
+            progress.advance(width, len(chunk))
+    timer.add("ideal", t)
+
     progress.stage(width, "build")
+    t = time.perf_counter()
     circuits = qv_circuits(width=width, depth=depth, seed=seed, count=trials)
     timer.add("build", t)
-
-    progress.stage(width, "ideal")
-    masks: list[np.ndarray] = []
-    ideal_hops: list[float] = []
-    counts: list[dict[int, int]] = []
-    noiseless = device.target is None
-    t = time.perf_counter()
-    for i, probabilities in enumerate(ideal_probabilities(circuits)):
-        mask = heavy_mask(probabilities)
-        masks.append(mask)
-        ideal_hops.append(ideal_hop(probabilities, mask))
-        if noiseless:
-            # A noiseless device samples the ideal distribution: draw the shots from it directly.
-            t_exec = time.perf_counter()
-            counts.append(
-                sample_counts(
-                    probabilities,
-                    shots=shots,
-                    seed=derive_seed(seed, STREAM_SIMULATE, width, depth, i),
-                )
-            )
-            timer.totals["execute"] += time.perf_counter() - t_exec
-            t -= time.perf_counter() - t_exec
-        del probabilities
-    timer.add("ideal", t)
 
     progress.stage(width, "transpile")
     t = time.perf_counter()
@@ -264,39 +298,42 @@ def run_width(
     timer.add("transpile", t)
 
     simulated: tuple[int, ...] | None = None
-    method = "ideal_sampling"
-    if not noiseless:
+    if noiseless:
+        counts = [o.counts or {} for o in outcomes]
+        method = "ideal_sampling"
+    else:
         progress.stage(width, "execute")
         t = time.perf_counter()
-        run = run_noisy(
+        executor = executor or Executor(device.name, mapper)
+        counts, simulated, method = executor.execute(
             isa,
-            target=device.target,
+            width=width,
+            depth=depth,
             shots=shots,
-            seed=derive_seed(seed, STREAM_SIMULATE, width, depth),
+            seed=seed,
+            advance=lambda n: progress.advance(width, n),
         )
-        counts = run.counts
-        simulated, method = run.physical_qubits, run.method
         timer.add("execute", t)
-    progress.advance(width, trials)
 
     progress.stage(width, "analyse")
     t = time.perf_counter()
     stored: list[StoredCircuit] = []
     heavy: list[int] = []
-    for i, (mask, c) in enumerate(zip(masks, counts, strict=True)):
-        outcomes, values = counts_to_arrays(c)
-        h = heavy_count_arrays(outcomes, values, mask)
+    for outcome, c in zip(outcomes, counts, strict=True):
+        mask = unpack_mask(outcome.heavy_mask, width)
+        observed, values = counts_to_arrays(c)
+        h = heavy_count_arrays(observed, values, mask)
         heavy.append(h)
         stored.append(
             StoredCircuit(
                 width=width,
                 depth=depth,
-                index=i,
+                index=outcome.index,
                 shots=int(values.sum()),
                 heavy_count=h,
-                ideal_hop=ideal_hops[i],
-                heavy_mask=pack_mask(mask),
-                outcomes=outcomes,
+                ideal_hop=outcome.ideal_hop,
+                heavy_mask=outcome.heavy_mask,
+                outcomes=observed,
                 counts=values,
             )
         )
@@ -316,7 +353,7 @@ def run_width(
         circuits=trials,
         shots=shots,
         heavy_counts=tuple(heavy),
-        ideal_hops=tuple(ideal_hops),
+        ideal_hops=tuple(o.ideal_hop for o in outcomes),
         two_qubit_gates=tuple(two_qubit_count(c) for c in isa),
         depths=tuple(int(c.depth()) for c in isa),
         physical_qubits=layout.qubits if layout else None,
@@ -344,6 +381,8 @@ def run_qv(
     bootstrap_resamples: int = 10_000,
     store: ResultsStore | None = None,
     progress: Progress | None = None,
+    mapper: Mapper | None = None,
+    executor: Executor | None = None,
 ) -> QVResult:
     """Measure the quantum volume of ``backend``.
 
@@ -430,6 +469,8 @@ def run_qv(
                 layout=layout,
                 bootstrap_resamples=bootstrap_resamples,
                 progress=progress,
+                executor=executor,
+                mapper=mapper,
             )
             results.append(result)
             if store and run_id:

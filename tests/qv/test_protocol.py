@@ -150,3 +150,23 @@ def test_parse_widths() -> None:
     assert parse_widths(" 2-4 ").widths == (2, 3, 4)
     assert parse_widths("6,2,6").widths == (2, 6)
     assert parse_widths("AUTO").auto
+
+
+def test_results_do_not_depend_on_how_tasks_are_mapped() -> None:
+    """A mapper that runs tasks in reverse (as a cluster might) gives identical numbers."""
+    from quantumlimits.qv.protocol import Executor
+
+    def reverse_map(func, items):  # type: ignore[no-untyped-def]
+        done = {i: func(item) for i, item in reversed(list(enumerate(items)))}
+        return [done[i] for i in range(len(items))]
+
+    kwargs = dict(backend="fake_torino", widths=[3], trials=30, shots=200, seed=8)
+    with pytest.warns(QVWarning):
+        plain = run_qv(**kwargs)  # type: ignore[arg-type]
+    with pytest.warns(QVWarning):
+        mapped = run_qv(
+            **kwargs,  # type: ignore[arg-type]
+            mapper=reverse_map,
+            executor=Executor("fake_torino", reverse_map),
+        )
+    assert _comparable(plain) == _comparable(mapped)
