@@ -23,6 +23,7 @@ from quantumlimits import provenance
 from quantumlimits.circuits import MIN_WIDTH, measured, qv_circuits
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import backends as backends_mod
+from quantumlimits.execution.aer import sub_target
 from quantumlimits.execution.layout import Layout, best_layout, check_layout
 from quantumlimits.execution.transpile import transpile_circuits, two_qubit_count
 from quantumlimits.qv import stats, tasks
@@ -225,9 +226,13 @@ class Executor:
         depth: int,
         shots: int,
         seed: int,
+        physical_qubits: Sequence[int],
         advance: Callable[[int], None],
     ) -> tuple[list[dict[int, int]], tuple[int, ...], str]:
-        """Counts per circuit (in order), the physical qubits simulated, the method used."""
+        """Counts per circuit (in order), the physical qubits simulated, the method used.
+
+        ``circuits`` act on local qubits; local qubit ``i`` is ``physical_qubits[i]``.
+        """
         task_list = tasks.noisy_tasks(
             backend=self.backend,
             circuits=circuits,
@@ -235,6 +240,7 @@ class Executor:
             seed=seed,
             width=width,
             depth=depth,
+            physical_qubits=physical_qubits,
         )
         counts: list[dict[int, int]] = []
         qubits: set[int] = set()
@@ -288,10 +294,13 @@ def run_width(
 
     progress.stage(width, "transpile")
     t = time.perf_counter()
+    # Transpile for the chosen qubits alone: routing stays inside the connected layout (as QV
+    # runs on hardware do) and the small target makes routing several times faster.
+    local_target = sub_target(device.target, layout.qubits) if layout and device.target else None
     isa = transpile_circuits(
         [measured(c) for c in circuits],
-        target=device.target,
-        initial_layout=layout.qubits if layout else None,
+        target=local_target,
+        initial_layout=range(width) if local_target is not None else None,
         optimization_level=optimization_level,
         seed=derive_seed(seed, STREAM_TRANSPILE, width, depth),
     )
@@ -311,6 +320,7 @@ def run_width(
             depth=depth,
             shots=shots,
             seed=seed,
+            physical_qubits=layout.qubits if layout else (),
             advance=lambda n: progress.advance(width, n),
         )
         timer.add("execute", t)

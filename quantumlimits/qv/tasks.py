@@ -80,6 +80,7 @@ class NoisyTask:
     circuits: tuple[QuantumCircuit, ...]
     shots: int
     seed: int
+    physical_qubits: tuple[int, ...] | None = None  # local qubit i is physical_qubits[i]
 
 
 @functools.lru_cache(maxsize=4)
@@ -91,7 +92,13 @@ def _target(backend: str) -> Any:
 
 def run_noisy_task(task: NoisyTask) -> NoisyRun:
     """Counts of one chunk, simulated with the device noise of the qubits it touches."""
-    return run_noisy(task.circuits, target=_target(task.backend), shots=task.shots, seed=task.seed)
+    return run_noisy(
+        task.circuits,
+        target=_target(task.backend),
+        shots=task.shots,
+        seed=task.seed,
+        physical_qubits=task.physical_qubits,
+    )
 
 
 def noisy_tasks(
@@ -102,6 +109,7 @@ def noisy_tasks(
     seed: int,
     width: int,
     depth: int,
+    physical_qubits: Sequence[int] | None = None,
 ) -> list[NoisyTask]:
     """Chunk ISA circuits into tasks, each seeded by its first circuit's index."""
     return [
@@ -110,6 +118,7 @@ def noisy_tasks(
             circuits=tuple(circuits[start : start + count]),
             shots=shots,
             seed=derive_seed(seed, STREAM_SIMULATE, width, depth, start),
+            physical_qubits=tuple(physical_qubits) if physical_qubits is not None else None,
         )
         for start, count in chunks(len(circuits))
     ]

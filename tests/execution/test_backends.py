@@ -54,3 +54,9 @@ def test_layout_errors_are_usage_errors() -> None:
         check_layout(target, (1, 1))
     with pytest.raises(UsageError, match="wider than"):
         best_layout(target, 200)
+
+
+def test_disconnected_qubits_are_refused() -> None:
+    target = backends.load_snapshot("fake_torino").target
+    with pytest.raises(UsageError, match="not connected"):
+        check_layout(target, (0, 60))
