@@ -19,6 +19,7 @@ from rich.table import Table
 
 from quantumlimits._io import atomic_write_text
 from quantumlimits.cli import _common
+from quantumlimits.execution.aer import DEVICES, PRECISIONS
 from quantumlimits.execution.backends import DEFAULT_BACKEND
 from quantumlimits.qv import protocol
 from quantumlimits.qv.stats import METHODS
@@ -98,6 +99,20 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         type=_common.positive_int,
         default=10_000,
         help="bootstrap resamples per width",
+    )
+    p.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="double",
+        help="ideal statevector precision; single halves its memory (widths up to about 29 on "
+        "24 GB) at float32 rounding of the ideal probabilities",
+    )
+    p.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="cpu",
+        help="Aer device; gpu needs qiskit-aer-gpu and falls back to the CPU with a warning "
+        "where it is missing",
     )
     p.add_argument(
         "--out", type=Path, default=None, help="folder for qv.json and qv.png (created if missing)"
@@ -216,6 +231,8 @@ def run(args: argparse.Namespace) -> int:
                     bootstrap_resamples=args.bootstrap_resamples,
                     store=store,
                     progress=_RichProgress(bar, args.method),
+                    precision=args.precision,
+                    device=args.device,
                 )
         for w in caught:
             if issubclass(w.category, protocol.QVWarning):

@@ -52,20 +52,70 @@ def _simulator(**options: Any) -> Any:
     return AerSimulator(**options)
 
 
+PRECISIONS = ("double", "single")
+DEVICES = ("cpu", "gpu")
+
+
+def available_devices() -> tuple[str, ...]:
+    """Aer devices usable here, lower case (``gpu`` needs qiskit-aer-gpu and a CUDA device)."""
+    from qiskit_aer import AerSimulator
+
+    return tuple(d.lower() for d in AerSimulator().available_devices())
+
+
+def resolve_device(device: str) -> tuple[str, str | None]:
+    """The device to use for a requested one, and a message when it had to fall back."""
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+    if device == "gpu" and "gpu" not in available_devices():
+        return "cpu", (
+            "--device gpu asked for, but this Aer has no GPU (install qiskit-aer-gpu on a machine "
+            "with a CUDA device): running on the CPU"
+        )
+    return device, None
+
+
+def ideal_memory_bytes(
+    width: int, *, precision: str = "double", parallel: int = 1, batch: int = 1
+) -> int:
+    """Peak bytes the ideal stage needs at ``width``.
+
+    Each circuit simulated at once holds its state (16 or 8 bytes per amplitude) and Aer's
+    float64 probabilities; ``batch`` returned probability vectors wait for analysis; the heavy
+    mask and the median's partition copy take about 9 bytes per outcome more.
+    """
+    n = 1 << width
+    state = (16 if precision == "double" else 8) * n
+    return parallel * (state + 8 * n) + batch * 8 * n + 9 * n
+
+
 def ideal_probabilities(
-    circuits: Sequence[QuantumCircuit], *, batch_bytes: int = IDEAL_BATCH_BYTES
+    circuits: Sequence[QuantumCircuit],
+    *,
+    batch_bytes: int = IDEAL_BATCH_BYTES,
+    precision: str = "double",
+    device: str = "cpu",
 ) -> Iterator[np.ndarray]:
     """Ideal output probabilities of unmeasured circuits, one array at a time, in order.
 
     Circuits go to Aer's statevector method in batches whose probability vectors fit in
     ``batch_bytes``; each array is yielded and the batch released before the next one runs.
+    ``precision="single"`` halves the state's memory; the probabilities keep float32 rounding
+    (relative error about 1e-7, far below any heavy/light gap that matters; see docs/method.md).
     """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     if not circuits:
         return
     width = max(c.num_qubits for c in circuits)
     per_circuit = 8 * (1 << width)
     batch = max(1, batch_bytes // per_circuit)
-    sim = _simulator(method="statevector", max_parallel_experiments=min(batch, aer_threads()))
+    sim = _simulator(
+        method="statevector",
+        precision=precision,
+        device=device.upper(),
+        max_parallel_experiments=min(batch, aer_threads()),
+    )
     for start in range(0, len(circuits), batch):
         chunk = []
         for circuit in circuits[start : start + batch]:
@@ -166,6 +216,7 @@ def run_noisy(
     seed: int,
     physical_qubits: Sequence[int] | None = None,
     method: str | None = None,
+    device: str = "cpu",
 ) -> NoisyRun:
     """Run ISA circuits with the device noise of the physical qubits they act on.
 
@@ -193,6 +244,7 @@ def run_noisy(
         # Fusing gates and their noise into superoperators cuts density-matrix time about in half
         # at these widths (bench/); Aer's default threshold (14 qubits) never fuses them.
         fusion_threshold=1,
+        device=device.upper(),
     )
     result = sim.run(local, shots=shots, seed_simulator=seed).result()
     if not result.success:

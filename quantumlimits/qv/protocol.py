@@ -23,6 +23,7 @@ from quantumlimits import provenance
 from quantumlimits.circuits import MIN_WIDTH, measured, qv_circuits
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import backends as backends_mod
+from quantumlimits.execution.aer import PRECISIONS, ideal_memory_bytes, resolve_device
 from quantumlimits.execution.layout import Layout, best_layout, check_layout
 from quantumlimits.execution.transpile import two_qubit_count
 from quantumlimits.qv import stats, tasks
@@ -107,10 +108,10 @@ class _Device:
     max_width: int
 
 
-def _device(name: str) -> _Device:
+def _device(name: str, precision: str = "double") -> _Device:
     backends_mod.check_backend_name(name)
     if name == backends_mod.NOISELESS:
-        return _Device(name, None, None, None, max_width=_memory_max_width())
+        return _Device(name, None, None, None, max_width=_memory_max_width(precision))
     backend = backends_mod.load_snapshot(name)
     return _Device(
         name, backend, backend.target, backends_mod.calibration_date(backend), backend.num_qubits
@@ -122,27 +123,28 @@ def _memory_bytes() -> int:
     return int(info.get("memory_bytes") or 8 * 2**30)  # type: ignore[call-overload]
 
 
-def statevector_bytes(width: int) -> int:
-    """Memory one ideal simulation at ``width`` needs: complex128 state + float64 probabilities."""
-    return (16 + 8) * (1 << width)
+def statevector_bytes(width: int, *, precision: str = "double") -> int:
+    """Least memory the ideal stage needs at ``width`` (one circuit at a time)."""
+    return ideal_memory_bytes(width, precision=precision)
 
 
-def _memory_max_width() -> int:
+def _memory_max_width(precision: str = "double") -> int:
     budget = MEMORY_FRACTION * _memory_bytes()
     width = MIN_WIDTH
-    while statevector_bytes(width + 1) <= budget:
+    while statevector_bytes(width + 1, precision=precision) <= budget:
         width += 1
     return width
 
 
-def check_memory(width: int) -> None:
-    """Refuse a width whose ideal simulation cannot fit in this machine's memory."""
-    need = statevector_bytes(width)
-    budget = MEMORY_FRACTION * _memory_bytes()
+def check_memory(width: int, *, precision: str = "double", budget: float | None = None) -> None:
+    """Refuse, before any work, a width whose ideal simulation cannot fit in memory."""
+    need = statevector_bytes(width, precision=precision)
+    budget = MEMORY_FRACTION * _memory_bytes() if budget is None else budget
     if need > budget:
+        hint = " or --precision single" if precision == "double" else ""
         raise UsageError(
             f"width {width} needs about {need / 2**30:.1f} GiB for its ideal simulation, more than "
-            f"{budget / 2**30:.1f} GiB available here: pass smaller --widths"
+            f"the {budget / 2**30:.1f} GiB available: pass smaller --widths{hint}"
         )
 
 
@@ -213,9 +215,10 @@ class Executor:
     :meth:`execute`.
     """
 
-    def __init__(self, backend: str, mapper: Mapper | None = None) -> None:
+    def __init__(self, backend: str, mapper: Mapper | None = None, *, device: str = "cpu") -> None:
         self.backend = backend
         self.mapper: Mapper = mapper or _local_map
+        self.device = device
 
     def execute(
         self,
@@ -240,6 +243,7 @@ class Executor:
             width=width,
             depth=depth,
             physical_qubits=physical_qubits,
+            device=self.device,
         )
         counts: list[dict[int, int]] = []
         qubits: set[int] = set()
@@ -266,6 +270,8 @@ def run_width(
     progress: Progress,
     executor: Executor | None = None,
     mapper: Mapper | None = None,
+    precision: str = "double",
+    aer_device: str = "cpu",
 ) -> tuple[WidthResult, list[StoredCircuit]]:
     """Measure one width: every stage, timed."""
     timer = _Timer()
@@ -276,7 +282,16 @@ def run_width(
     progress.stage(width, "ideal")
     t = time.perf_counter()
     ideal_tasks = [
-        tasks.IdealTask(seed, width, depth, start, count, sample_shots=shots if noiseless else 0)
+        tasks.IdealTask(
+            seed,
+            width,
+            depth,
+            start,
+            count,
+            sample_shots=shots if noiseless else 0,
+            precision=precision,
+            device=aer_device,
+        )
         for start, count in tasks.chunks(trials)
     ]
     outcomes: list[tasks.IdealOutcome] = []
@@ -317,7 +332,7 @@ def run_width(
     else:
         progress.stage(width, "execute")
         t = time.perf_counter()
-        executor = executor or Executor(device.name, mapper)
+        executor = executor or Executor(device.name, mapper, device=aer_device)
         counts, simulated, method = executor.execute(
             isa,
             width=width,
@@ -397,6 +412,8 @@ def run_qv(
     progress: Progress | None = None,
     mapper: Mapper | None = None,
     executor: Executor | None = None,
+    precision: str = "double",
+    device: str = "cpu",
 ) -> QVResult:
     """Measure the quantum volume of ``backend``.
 
@@ -414,6 +431,8 @@ def run_qv(
         raise UsageError(f"--optimization-level must be 0-3, got {optimization_level}")
     if method not in stats.METHODS:
         raise UsageError(f"--method must be one of {', '.join(stats.METHODS)}, got {method!r}")
+    if precision not in PRECISIONS:
+        raise UsageError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if bootstrap_resamples < 100:
         raise UsageError(f"bootstrap resamples must be at least 100, got {bootstrap_resamples}")
     if isinstance(widths, str):
@@ -422,23 +441,30 @@ def run_qv(
         plan = widths
     else:
         plan = WidthPlan(auto=False, widths=tuple(sorted(set(widths))))
-    device = _device(backend)
-    limit = device.max_width
+    if device not in ("cpu", "gpu"):
+        raise UsageError(f"--device must be cpu or gpu, got {device!r}")
+    aer_device, device_note = resolve_device(device)
+    if device_note:
+        warnings.warn(device_note, QVWarning, stacklevel=2)
+    target_device = _device(backend, precision)
+    limit = target_device.max_width
     if plan.auto:
-        default_cap = AUTO_MAX_WIDTH_NOISELESS if device.target is None else device.max_width
+        default_cap = (
+            AUTO_MAX_WIDTH_NOISELESS if target_device.target is None else target_device.max_width
+        )
         limit = min(limit, max_width if max_width is not None else default_cap)
-    if qubits is not None and device.target is None:
+    if qubits is not None and target_device.target is None:
         raise UsageError("--qubits needs a device backend (fake_*); the noiseless 'aer' has none")
     if qubits is not None and plan.auto:
         limit = min(limit, len(qubits))
-    too_wide = [w for w in plan.widths if w > device.max_width]
-    if too_wide:
+    too_wide = [w for w in plan.widths if w > target_device.max_width]
+    if too_wide and target_device.target is not None:
         raise UsageError(
-            f"widths {too_wide} are wider than {backend} allows ({device.max_width} qubits): "
-            "pass smaller --widths"
+            f"widths {too_wide} are wider than {backend} allows "
+            f"({target_device.max_width} qubits): pass smaller --widths"
         )
     for w in plan.widths:
-        check_memory(w)
+        check_memory(w, precision=precision)
     if trials < stats.MIN_CIRCUITS:
         warnings.warn(
             f"{trials} circuits per width is below the protocol's {stats.MIN_CIRCUITS}: "
@@ -457,6 +483,8 @@ def run_qv(
         "method": method,
         "bootstrap_resamples": bootstrap_resamples,
         "bootstrap_confidence": stats.CONFIDENCE_TWO_SIGMA,
+        "precision": precision,
+        "device": aer_device,
     }
     prov = provenance.provenance()
     run_id = (
@@ -470,10 +498,10 @@ def run_qv(
     try:
         queue = list(plan.widths) if not plan.auto else list(range(MIN_WIDTH, limit + 1))
         for width in queue:
-            check_memory(width)
-            layout = _layout(device, width, qubits)
+            check_memory(width, precision=precision)
+            layout = _layout(target_device, width, qubits)
             result, stored = run_width(
-                device=device,
+                device=target_device,
                 width=width,
                 depth=width,
                 trials=trials,
@@ -485,6 +513,8 @@ def run_qv(
                 progress=progress,
                 executor=executor,
                 mapper=mapper,
+                precision=precision,
+                aer_device=aer_device,
             )
             results.append(result)
             if store and run_id:
@@ -504,7 +534,7 @@ def run_qv(
         decided_by=method,
         valid=all(r.valid for r in results),
         backend=backend,
-        calibration_date=device.calibration_date,
+        calibration_date=target_device.calibration_date,
         seed=seed,
         settings=settings,
         widths=tuple(results),

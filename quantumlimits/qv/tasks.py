@@ -49,6 +49,8 @@ class IdealTask:
     start: int
     count: int
     sample_shots: int = 0  # > 0: also sample this many shots from the ideal distribution
+    precision: str = "double"
+    device: str = "cpu"
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,8 @@ def run_ideal_task(task: IdealTask) -> list[IdealOutcome]:
         width=task.width, depth=task.depth, seed=task.seed, count=task.count, start=task.start
     )
     out = []
-    for offset, probabilities in enumerate(ideal_probabilities(circuits)):
+    probabilities_iter = ideal_probabilities(circuits, precision=task.precision, device=task.device)
+    for offset, probabilities in enumerate(probabilities_iter):
         index = task.start + offset
         mask = heavy_mask(probabilities)
         counts = None
@@ -116,6 +119,7 @@ class NoisyTask:
     shots: int
     seed: int
     physical_qubits: tuple[int, ...] | None = None  # local qubit i is physical_qubits[i]
+    device: str = "cpu"
 
 
 @functools.lru_cache(maxsize=4)
@@ -133,6 +137,7 @@ def run_noisy_task(task: NoisyTask) -> NoisyRun:
         shots=task.shots,
         seed=task.seed,
         physical_qubits=task.physical_qubits,
+        device=task.device,
     )
 
 
@@ -145,6 +150,7 @@ def noisy_tasks(
     width: int,
     depth: int,
     physical_qubits: Sequence[int] | None = None,
+    device: str = "cpu",
 ) -> list[NoisyTask]:
     """Chunk ISA circuits into tasks, each seeded by its first circuit's index."""
     return [
@@ -154,6 +160,7 @@ def noisy_tasks(
             shots=shots,
             seed=derive_seed(seed, STREAM_SIMULATE, width, depth, start),
             physical_qubits=tuple(physical_qubits) if physical_qubits is not None else None,
+            device=device,
         )
         for start, count in chunks(len(circuits))
     ]

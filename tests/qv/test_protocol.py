@@ -170,3 +170,36 @@ def test_results_do_not_depend_on_how_tasks_are_mapped() -> None:
             executor=Executor("fake_torino", reverse_map),
         )
     assert _comparable(plain) == _comparable(mapped)
+
+
+def test_memory_guard_refuses_before_any_work(store_path: Path) -> None:
+    from quantumlimits.qv.protocol import check_memory, statevector_bytes
+
+    assert statevector_bytes(26, precision="single") < statevector_bytes(26)
+    check_memory(26, budget=24 * 2**30)  # the goal: width 26 fits 24 GB in double precision
+    with pytest.raises(UsageError, match="--precision single"):
+        check_memory(31, budget=24 * 2**30)
+    with ResultsStore(store_path) as store:
+        with pytest.raises(UsageError, match="GiB"):
+            run_qv(backend="aer", widths="40", trials=100, store=store)
+        assert store.runs() == []
+
+
+@pytest.mark.filterwarnings("ignore::quantumlimits.qv.protocol.QVWarning")
+def test_single_precision_finds_the_same_heavy_sets() -> None:
+    double = run_qv(backend="aer", widths=[6], trials=10, shots=100, seed=4)
+    single = run_qv(backend="aer", widths=[6], trials=10, shots=100, seed=4, precision="single")
+    assert single.settings["precision"] == "single"
+    np.testing.assert_allclose(single.widths[0].ideal_hops, double.widths[0].ideal_hops, atol=1e-5)
+    assert single.widths[0].heavy_counts == double.widths[0].heavy_counts
+
+
+@pytest.mark.filterwarnings("ignore:5 circuits per width")
+def test_gpu_falls_back_with_a_warning() -> None:
+    from quantumlimits.execution.aer import available_devices
+
+    if "gpu" in available_devices():
+        pytest.skip("a GPU is present: nothing to fall back from")
+    with pytest.warns(QVWarning, match="running on the CPU"):
+        result = run_qv(backend="aer", widths=[2], trials=5, shots=10, device="gpu")
+    assert result.settings["device"] == "cpu"
