@@ -80,8 +80,13 @@ def measured(circuit: QuantumCircuit) -> QuantumCircuit:
     Bit ``i`` of an outcome is qubit ``i`` of the model circuit, so the outcome's integer value
     indexes the ideal probability vector directly.
     """
+    from qiskit.circuit import ClassicalRegister
+
     out = circuit.copy()
-    out.measure_all(add_bits=True)
+    register = ClassicalRegister(circuit.num_qubits, "meas")
+    out.add_register(register)
+    # No barrier before the measurements (measure_all adds one): it only adds a layer to depths.
+    out.measure(out.qubits, register)
     return out
 
 

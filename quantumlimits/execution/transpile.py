@@ -39,12 +39,18 @@ def transpile_circuits(
 
 
 def two_qubit_count(circuit: QuantumCircuit) -> int:
-    """Number of two-qubit operations (barriers and measurements excluded)."""
-    return sum(
-        1
-        for inst in circuit.data
-        if inst.operation.num_qubits == 2 and inst.operation.name not in ("barrier", "measure")
-    )
+    """Number of operations on two or more qubits (barriers excluded)."""
+    return int(circuit.num_nonlocal_gates())
+
+
+def circuit_depth(circuit: QuantumCircuit) -> int:
+    """Depth of ``circuit``, barriers not counted (the DAG's depth, computed natively)."""
+    from qiskit.converters import circuit_to_dag
+
+    dag = circuit_to_dag(circuit, copy_operations=False)
+    if dag.count_ops(recurse=False).get("barrier"):
+        return int(circuit.depth())
+    return int(dag.depth())
 
 
 def active_qubits(circuit: QuantumCircuit) -> list[int]:

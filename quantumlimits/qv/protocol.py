@@ -25,7 +25,7 @@ from quantumlimits.errors import UsageError
 from quantumlimits.execution import backends as backends_mod
 from quantumlimits.execution.aer import PRECISIONS, ideal_memory_bytes, resolve_device
 from quantumlimits.execution.layout import Layout, best_layout, check_layout
-from quantumlimits.execution.transpile import two_qubit_count
+from quantumlimits.execution.transpile import circuit_depth, two_qubit_count
 from quantumlimits.qv import stats, tasks
 from quantumlimits.qv.heavy import counts_to_arrays, heavy_count_arrays, unpack_mask
 from quantumlimits.results import STAGES, QVResult, WidthResult
@@ -384,7 +384,7 @@ def run_width(
         heavy_counts=tuple(heavy),
         ideal_hops=tuple(o.ideal_hop for o in outcomes),
         two_qubit_gates=tuple(two_qubit_count(c) for c in isa),
-        depths=tuple(int(c.depth()) for c in isa),
+        depths=tuple(circuit_depth(c) for c in isa),
         physical_qubits=layout.qubits if layout else None,
         simulated_qubits=simulated,
         layout_score=layout.score if layout else None,

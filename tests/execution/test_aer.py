@@ -120,3 +120,26 @@ def test_method_choice(n: int, shots: int, method: str) -> None:
     from quantumlimits.execution.aer import choose_method
 
     assert choose_method(n, shots) == method
+
+
+def test_fast_depth_and_two_qubit_count_match_qiskit() -> None:
+    from qiskit import QuantumCircuit
+
+    from quantumlimits.execution.transpile import circuit_depth, two_qubit_count
+
+    backend = load_snapshot("fake_torino")
+    isa = transpile_circuits(
+        [measured(c) for c in qv_circuits(width=4, seed=2, count=4)],
+        target=sub_target(backend.target, [80, 81, 92, 99]),
+        initial_layout=range(4),
+        optimization_level=1,
+        seed=1,
+    )
+    for c in isa:
+        assert circuit_depth(c) == c.depth()
+        assert two_qubit_count(c) == sum(1 for i in c.data if i.operation.num_qubits == 2)
+    with_barrier = QuantumCircuit(2)
+    with_barrier.h(0)
+    with_barrier.barrier()
+    with_barrier.h(0)
+    assert circuit_depth(with_barrier) == with_barrier.depth() == 2
