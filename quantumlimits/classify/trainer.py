@@ -207,6 +207,60 @@ def _json_safe(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def check_request(
+    *,
+    dataset: Dataset,
+    models: Sequence[str],
+    target: str,
+    n_seeds: int,
+    shots: int,
+    price_per_second: float,
+    quantum: QuantumSettings,
+    qubits: int,
+    n_features: int | None,
+    test_size: float,
+    seed: int,
+) -> Split:
+    """Check a request before any work (and before a run is stored); return the shared split.
+
+    Raises :class:`UsageError`, naming the problem and the fix, for anything a user can get wrong.
+    """
+    kind, _ = parse_target(target)
+    if n_seeds < 1:
+        raise UsageError(f"--seeds must be positive, got {n_seeds}")
+    if shots < 1:
+        raise UsageError(f"--shots must be positive, got {shots}")
+    if price_per_second < 0:
+        raise UsageError(f"--price-per-second must be non-negative, got {price_per_second}")
+    if qubits < 1:
+        raise UsageError(f"--qubits must be positive, got {qubits}")
+    unknown = [m for m in models if m not in MODELS]
+    if unknown or not models:
+        raise UsageError(f"unknown or no models {list(models)}: choose from {', '.join(MODELS)}")
+    classical = [m for m in models if m in CLASSICAL]
+    quantum_names = [m for m in models if m in QUANTUM]
+    if kind == "rel" and not [m for m in classical if m != "dummy"]:
+        raise UsageError(
+            "a relative --target needs a classical model besides dummy in --models, "
+            "e.g. --models svc,vqc-reupload"
+        )
+    if quantum_names and dataset.n_classes > 2:
+        raise UsageError(
+            f"{dataset.name} has {dataset.n_classes} classes and the quantum models are "
+            "binary-only: pass --positive-class LABEL for one-vs-rest, or choose classical --models"
+        )
+    split = split_and_scale(
+        dataset, test_size=test_size, seed=seed, max_features=qubits, n_components=n_features
+    )
+    d = split.X_train.shape[1]
+    width = quantum.n_qubits or d
+    if quantum_names and width < d:
+        raise UsageError(f"--width {width} is smaller than the {d} features: pass --width {d}")
+    if quantum_names and width > qubits:
+        raise UsageError(f"--width {width} exceeds the qubit budget: pass --qubits {width}")
+    return split
+
+
 def run_classify(
     *,
     dataset: Dataset,
@@ -235,31 +289,22 @@ def run_classify(
     t_start = time.perf_counter()
     settings = quantum or QuantumSettings()
     kind, value = parse_target(target)
-    if n_seeds < 1:
-        raise UsageError(f"--seeds must be positive, got {n_seeds}")
-    if shots < 1:
-        raise UsageError(f"--shots must be positive, got {shots}")
-    if price_per_second < 0:
-        raise UsageError(f"--price-per-second must be non-negative, got {price_per_second}")
+    split = check_request(
+        dataset=dataset,
+        models=models,
+        target=target,
+        n_seeds=n_seeds,
+        shots=shots,
+        price_per_second=price_per_second,
+        quantum=settings,
+        qubits=qubits,
+        n_features=n_features,
+        test_size=test_size,
+        seed=seed,
+    )
     classical = [m for m in models if m in CLASSICAL]
     quantum_names = [m for m in models if m in QUANTUM]
-    if kind == "rel" and not [m for m in classical if m != "dummy"]:
-        raise UsageError(
-            "a relative --target needs a classical model besides dummy in --models, "
-            "e.g. --models svc,vqc-reupload"
-        )
-    if quantum_names and dataset.n_classes > 2:
-        raise UsageError(
-            f"{dataset.name} has {dataset.n_classes} classes and the quantum models are "
-            "binary-only: "
-            "pass --positive-class LABEL for one-vs-rest, or choose classical --models"
-        )
-    split = split_and_scale(
-        dataset, test_size=test_size, seed=seed, max_features=qubits, n_components=n_features
-    )
     n_qubits = settings.n_qubits or split.X_train.shape[1]
-    if n_qubits > qubits:
-        raise UsageError(f"--n-qubits {n_qubits} exceeds the qubit budget --qubits {qubits}")
     seeds = tuple(derive_seed(seed, STREAM_REPEAT, k) for k in range(n_seeds))
     timings: dict[str, float] = {}
 
