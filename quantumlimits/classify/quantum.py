@@ -267,6 +267,6 @@ def _pennylane_gradient(ansatz: Ansatz, *, per_sample: bool) -> Any:
         xs = pnp.array(x, requires_grad=False)
         ts = pnp.array(t, requires_grad=False)
         g = grad(p, xs, ts)
-        return float(loss(p, xs, ts)), np.asarray(g, dtype=float)
+        return float(grad.forward), np.asarray(g, dtype=float)  # loss from the same pass
 
     return pennylane_grad
