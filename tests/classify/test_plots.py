@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-from matplotlib.figure import Figure  # noqa: E402
-
-from quantumlimits.plots.classify import (  # noqa: E402
+from quantumlimits.plots.classify import (
     plot_accuracy_vs_qpu_time,
     plot_accuracy_vs_wall_time,
     write_png,
 )
-from tests.classify.test_results import _result  # noqa: E402
+from tests.classify.test_results import _result
 
 
 def test_panels_draw_every_model_and_the_target() -> None:
