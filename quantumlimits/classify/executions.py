@@ -150,3 +150,16 @@ def qiskit_expectations(
         counts = run_noisy(bound, target=backend.target, shots=shots, seed=seed).counts
     ones = np.array([sum(v for k, v in c.items() if k & 1) for c in counts], dtype=float)
     return 1.0 - 2.0 * ones / shots
+
+
+def noisy_accuracy(
+    estimator: Any, X: np.ndarray, y: np.ndarray, *, backend: Any, shots: int, seed: int
+) -> float:
+    """Held-out accuracy of a fitted :class:`QuantumClassifier` run as a Qiskit circuit on Aer with
+    ``backend``'s noise (ISA-transpiled, best qubits) and ``shots`` shots per sample."""
+    expval = qiskit_expectations(
+        estimator.ansatz_, X, estimator.params_[:-2], shots=shots, backend=backend, seed=seed
+    )
+    logit = estimator.params_[-2] * expval + estimator.params_[-1]
+    predicted = estimator.classes_[(logit > 0).astype(int)]
+    return float(np.mean(predicted == y))

@@ -77,11 +77,16 @@ class Curve:
 
 @dataclass(frozen=True)
 class SeedRun:
-    """One model trained with one seed: its curve and totals."""
+    """One model trained with one seed: its curve and totals.
+
+    ``noisy_accuracy``: held-out accuracy of the final quantum model run as a Qiskit circuit on Aer
+    with the device snapshot's noise and the run's shots (None when not measured).
+    """
 
     seed: int
     curve: Curve
     eval_seconds: float
+    noisy_accuracy: float | None = None
 
     @property
     def final_accuracy(self) -> float:
@@ -111,7 +116,12 @@ class SeedRun:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {"seed": self.seed, "eval_seconds": self.eval_seconds, "curve": self.curve.to_dict()}
+        return {
+            "seed": self.seed,
+            "eval_seconds": self.eval_seconds,
+            "noisy_accuracy": self.noisy_accuracy,
+            "curve": self.curve.to_dict(),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SeedRun:
@@ -120,6 +130,7 @@ class SeedRun:
             seed=int(d["seed"]),
             eval_seconds=float(d["eval_seconds"]),
             curve=Curve.from_dict(d["curve"]),
+            noisy_accuracy=None if d.get("noisy_accuracy") is None else float(d["noisy_accuracy"]),
         )
 
 

@@ -36,6 +36,8 @@ QUANTUM: dict[str, str] = {"vqc-reupload": "reupload", "vqc-angle": "angle", "vq
 MODELS: tuple[str, ...] = (*CLASSICAL, *QUANTUM)
 #: Seeding stream for the per-repetition seeds.
 STREAM_REPEAT = 40
+#: Seeding stream for the noisy evaluation of trained quantum models.
+STREAM_NOISY = 41
 
 #: ``progress(model, repetition, step, total=total_steps)`` — called after each step or fit.
 Progress = Callable[..., None]
@@ -276,13 +278,16 @@ def run_classify(
     qubits: int = 8,
     n_features: int | None = None,
     test_size: float = 0.3,
+    noisy_eval: bool = False,
     progress: Progress | None = None,
 ) -> ClassifyResult:
     """Measure time-to-accuracy of ``models`` on ``dataset`` over ``n_seeds`` seeds.
 
     The data split (and PCA, scaling) is fixed by ``seed``; each repetition ``k`` trains every
     model from ``derive_seed(seed, STREAM_REPEAT, k)``. Classical models run first so that a
-    relative target (``rel:0.95``) can be resolved against the best of them.
+    relative target (``rel:0.95``) can be resolved against the best of them. With
+    ``noisy_eval`` each trained quantum model is also run on Aer with ``device_model``'s noise at
+    ``shots`` shots (off every clock) and its held-out accuracy recorded.
     """
     from quantumlimits import provenance as prov
 
@@ -388,6 +393,25 @@ def run_classify(
                     on_step=on_step,
                 )
             )
+            if noisy_eval and device_model is not None:
+                import dataclasses
+
+                from quantumlimits.classify.executions import noisy_accuracy
+                from quantumlimits.execution.backends import load_snapshot
+
+                t_noisy = time.perf_counter()
+                noisy = noisy_accuracy(
+                    est,
+                    split.X_test,
+                    split.y_test,
+                    backend=load_snapshot(device_model),
+                    shots=shots,
+                    seed=derive_seed(s, STREAM_NOISY),
+                )
+                runs[-1] = dataclasses.replace(runs[-1], noisy_accuracy=noisy)
+                timings["noisy_eval_seconds"] = (
+                    timings.get("noisy_eval_seconds", 0.0) + time.perf_counter() - t_noisy
+                )
             ansatz = est.ansatz_
         assert ansatz is not None
         results.append(
@@ -436,6 +460,7 @@ def run_classify(
         models=tuple(results),
         provenance={
             **prov.provenance(),
+            "noisy_eval": noisy_eval,
             "quantum_settings": asdict(settings),
             "grid": grid,
             "qubit_budget": qubits,

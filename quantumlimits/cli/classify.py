@@ -97,6 +97,12 @@ def add_parser(subparsers: Any) -> None:
         help="calibration snapshot for the QPU projection, or none",
     )
     measure.add_argument(
+        "--noisy-eval",
+        action="store_true",
+        help="also run each trained quantum model on Aer with the device's noise at --shots "
+        "and report its held-out accuracy",
+    )
+    measure.add_argument(
         "--price-per-second",
         type=float,
         default=DEFAULT_PRICE_PER_SECOND,
@@ -169,6 +175,8 @@ def run(args: argparse.Namespace) -> int:
     dataset = _dataset(args)
     pca = None if (args.data is None and dataset.name in SYNTHETIC) else args.features
     device = None if args.device_model.lower() == "none" else args.device_model
+    if args.noisy_eval and device is None:
+        raise UsageError("--noisy-eval needs a --device-model snapshot, e.g. fake_torino")
     common: dict[str, Any] = {
         "dataset": dataset,
         "models": models,
@@ -200,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
                 device_model=device,
                 quantum=settings,
                 grid=args.grid,
+                noisy_eval=args.noisy_eval,
                 progress=progress,
                 **common,
             )
@@ -298,6 +307,7 @@ def _print_table(result: Any, *, file: Any) -> None:
         f"({len(result.seeds)} seeds; QPU projection: {result.device_model or 'none'}, "
         f"{result.shots} shots)"
     )
+    noisy = any(r.noisy_accuracy is not None for m in result.models for r in m.runs)
     for column in (
         "model",
         "params",
@@ -307,6 +317,7 @@ def _print_table(result: Any, *, file: Any) -> None:
         "executions",
         "QPU time",
         "cost (USD)",
+        *(("noisy acc",) if noisy else ()),
     ):
         table.add_column(escape(column), justify="left" if column == "model" else "right")
     for m in result.models:
@@ -334,5 +345,13 @@ def _print_table(result: Any, *, file: Any) -> None:
             ex_text,
             qpu_text,
             cost_text,
+            *((_noisy_text(m),) if noisy else ()),
         )
-    Console(file=file, width=160).print(table)
+    Console(file=file, width=170).print(table)
+
+
+def _noisy_text(model: Any) -> str:
+    import statistics
+
+    values = [r.noisy_accuracy for r in model.runs if r.noisy_accuracy is not None]
+    return f"{statistics.median(values):.3f}" if values else "n/a"

@@ -128,6 +128,7 @@ CSV = {
         (["--models", "svm"], "unknown model 'svm'"),
         (["--dataset", "moons", "--data", "{csv_ok}", "--label", "y"], "not both"),
         (["--seeds", "0"], "--seeds must be positive"),
+        (["--noisy-eval", "--device-model", "none"], "--noisy-eval needs a --device-model"),
     ],
 )
 def test_bad_input_is_one_line_and_status_2(

@@ -111,3 +111,24 @@ def test_parsers_and_errors() -> None:
             target="0.9",
             device_model=None,
         )
+
+
+def test_noisy_eval_records_device_noise_accuracy() -> None:
+    from quantumlimits.classify.results import ClassifyResult
+
+    ds = load_dataset(name="moons", n_samples=40, seed=3)
+    result = run_classify(
+        dataset=ds,
+        models=("vqc-reupload",),
+        target="0.8",
+        n_seeds=1,
+        shots=200,
+        device_model="fake_torino",
+        quantum=QuantumSettings(max_steps=20, layers=1),
+        noisy_eval=True,
+    )
+    (run,) = result.model("vqc-reupload").runs
+    assert run.noisy_accuracy is not None and 0.5 <= run.noisy_accuracy <= 1.0
+    assert abs(run.noisy_accuracy - run.final_accuracy) <= 0.25
+    assert result.timings["noisy_eval_seconds"] > 0
+    assert ClassifyResult.from_json(result.to_json()) == result
