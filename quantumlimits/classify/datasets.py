@@ -19,6 +19,7 @@ import csv
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -120,15 +121,23 @@ def hidden_manifold(
 def bars_and_stripes(
     *, n_samples: int, height: int, width: int, noise: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Small ±1 images of vertical bars (label 0) or horizontal stripes (label 1), plus noise."""
+    """Small ±1 images of vertical bars (label 0) or horizontal stripes (label 1), plus noise.
+
+    Uniform images (all +1 or all -1) are both a bar and a stripe pattern; they are redrawn, so the
+    noiseless task is perfectly separable.
+    """
     gen = seeded_rng(seed, STREAM_DATA, 4)
     X = np.empty((n_samples, height * width))
     y = (gen.uniform(size=n_samples) < 0.5).astype(int)
     for i in range(n_samples):
+        size = width if y[i] == 0 else height
+        pattern = gen.choice([-1.0, 1.0], size=size)
+        while np.all(pattern == pattern[0]):
+            pattern = gen.choice([-1.0, 1.0], size=size)
         if y[i] == 0:
-            img = np.tile(gen.choice([-1.0, 1.0], size=(1, width)), (height, 1))
+            img = np.tile(pattern[None, :], (height, 1))
         else:
-            img = np.tile(gen.choice([-1.0, 1.0], size=(height, 1)), (1, width))
+            img = np.tile(pattern[:, None], (1, width))
         X[i] = img.ravel()
     return X + noise * gen.normal(size=X.shape), y
 
@@ -157,60 +166,65 @@ def load_dataset(
         raise UsageError(f"--samples must be at least 4, got {n_samples}")
     if n_features < 1:
         raise UsageError(f"--features must be positive, got {n_features}")
-    params: dict[str, object] = {"n_samples": n_samples, "n_features": n_features, "noise": noise}
-    if name == "moons":
-        from sklearn.datasets import make_moons
-
-        X, y = make_moons(
-            n_samples=n_samples, noise=noise, random_state=_sk_seed(seed, STREAM_DATA, 6)
-        )
-        params = {"n_samples": n_samples, "noise": noise}
-    elif name == "circles":
-        from sklearn.datasets import make_circles
-
-        X, y = make_circles(
-            n_samples=n_samples,
-            noise=noise,
-            factor=0.5,
-            random_state=_sk_seed(seed, STREAM_DATA, 7),
-        )
-        params = {"n_samples": n_samples, "noise": noise, "factor": 0.5}
-    elif name == "linearly_separable":
-        X, y = linearly_separable(
-            n_samples=n_samples, n_features=n_features, margin=0.02 * n_features, seed=seed
-        )
-    elif name == "two_curves":
-        X, y = two_curves(
-            n_samples=n_samples,
-            n_features=n_features,
-            degree=5,
-            offset=0.1,
-            noise=noise * 0.1,
-            seed=seed,
-        )
-    elif name == "hidden_manifold":
-        X, y = hidden_manifold(
-            n_samples=n_samples,
-            n_features=n_features,
-            manifold_dimension=min(6, n_features),
-            seed=seed,
-        )
-    elif name == "bars_and_stripes":
-        side = max(2, round(math.sqrt(n_features)))
-        X, y = bars_and_stripes(
-            n_samples=n_samples, height=side, width=side, noise=noise * 0.5, seed=seed
-        )
-        params = {"n_samples": n_samples, "height": side, "width": side, "noise": noise * 0.5}
-    elif name == "hyperplanes_parity":
-        X, y = hyperplanes_parity(
-            n_samples=n_samples, n_features=n_features, n_hyperplanes=2, seed=seed
-        )
-    elif name in REAL:
+    if name in REAL:
         return _real(name)
-    else:
+    if name not in SYNTHETIC:
         raise UsageError(
             f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)} or pass --data FILE.csv"
         )
+    # The generator parameters actually used: --noise and --features map onto each generator's own
+    # scale here, and the mapping is recorded in the dataset's params.
+    side = max(2, round(math.sqrt(n_features)))
+    kwargs: dict[str, dict[str, Any]] = {
+        "moons": {"n_samples": n_samples, "noise": noise},
+        "circles": {"n_samples": n_samples, "noise": noise, "factor": 0.5},
+        "linearly_separable": {
+            "n_samples": n_samples,
+            "n_features": n_features,
+            "margin": 0.02 * n_features,
+        },
+        "two_curves": {
+            "n_samples": n_samples,
+            "n_features": n_features,
+            "degree": 5,
+            "offset": 0.1,
+            "noise": 0.1 * noise,
+        },
+        "hidden_manifold": {
+            "n_samples": n_samples,
+            "n_features": n_features,
+            "manifold_dimension": min(6, n_features),
+        },
+        "bars_and_stripes": {
+            "n_samples": n_samples,
+            "height": side,
+            "width": side,
+            "noise": 0.5 * noise,
+        },
+        "hyperplanes_parity": {
+            "n_samples": n_samples,
+            "n_features": n_features,
+            "n_hyperplanes": 2,
+        },
+    }
+    params = kwargs[name]
+    if name == "moons":
+        from sklearn.datasets import make_moons
+
+        X, y = make_moons(**params, random_state=_sk_seed(seed, STREAM_DATA, 6))
+    elif name == "circles":
+        from sklearn.datasets import make_circles
+
+        X, y = make_circles(**params, random_state=_sk_seed(seed, STREAM_DATA, 7))
+    else:
+        generators: dict[str, Any] = {
+            "linearly_separable": linearly_separable,
+            "two_curves": two_curves,
+            "hidden_manifold": hidden_manifold,
+            "bars_and_stripes": bars_and_stripes,
+            "hyperplanes_parity": hyperplanes_parity,
+        }
+        X, y = generators[name](**params, seed=seed)
     return Dataset(
         name=name,
         X=np.asarray(X, dtype=float),
