@@ -251,8 +251,10 @@ def check_request(
             f"{dataset.name} has {dataset.n_classes} classes and the quantum models are "
             "binary-only: pass --positive-class LABEL for one-vs-rest, or choose classical --models"
         )
+    # The qubit budget binds only when a quantum model will read the features.
+    budget = qubits if quantum_names else max(qubits, dataset.X.shape[1])
     split = split_and_scale(
-        dataset, test_size=test_size, seed=seed, max_features=qubits, n_components=n_features
+        dataset, test_size=test_size, seed=seed, max_features=budget, n_components=n_features
     )
     d = split.X_train.shape[1]
     width = quantum.n_qubits or d

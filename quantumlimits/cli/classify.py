@@ -202,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
         kind="classify", backend=device, seed=args.seed, created=provenance.now_utc()
     )
     try:
-        with _progress(models, args.seeds) as progress:
+        with _Progress() as progress:
             result = run_classify(
                 n_seeds=args.seeds,
                 device_model=device,
@@ -232,10 +232,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-class _progress:
+class _Progress:
     """Rich progress bars on stderr, one per model and seed."""
 
-    def __init__(self, models: tuple[str, ...], seeds: int) -> None:
+    def __init__(self) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 

@@ -132,3 +132,20 @@ def test_noisy_eval_records_device_noise_accuracy() -> None:
     assert abs(run.noisy_accuracy - run.final_accuracy) <= 0.25
     assert result.timings["noisy_eval_seconds"] > 0
     assert ClassifyResult.from_json(result.to_json()) == result
+
+
+def test_qubit_budget_binds_only_quantum_runs() -> None:
+    ds = load_dataset(name="breast_cancer")
+    result = run_classify(
+        dataset=ds, models=("logreg",), target="0.9", n_seeds=1, qubits=4, device_model=None
+    )
+    assert result.dataset["n_features"] == 30
+    with pytest.raises(UsageError, match="qubit budget of 4"):
+        run_classify(
+            dataset=ds,
+            models=("logreg", "vqc-angle"),
+            target="0.9",
+            n_seeds=1,
+            qubits=4,
+            device_model=None,
+        )
