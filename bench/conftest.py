@@ -1,9 +1,10 @@
-"""Shared bench options and the side-by-side ratio report (generic: every bench suite uses it).
+"""Benchmark options and helpers shared by every suite in bench/.
 
-* ``--quick`` — a smoke run: each bench shrinks its work (fewer seeds, iterations, widths) so the
-  whole suite only proves it still runs. Figures from a quick run are not comparable.
-* ``ratio_board`` fixture — a bench records ``add(group=..., name=..., seconds=..., peer=...)``;
-  at the end of the session every group is printed with each entry's ratio to the group's peer.
+* ``--quick`` shrinks each benchmark to a smoke size that CI can afford; figures for
+  docs/performance.md come from full runs (``make bench``).
+* ``ratio_board`` (session fixture): a bench records ``add(group=..., name=..., seconds=...,
+  peer=...)``; at the end of the session every group is printed with each entry's ratio to the
+  group's peer, so peers measured in the same run sit side by side.
 """
 
 from __future__ import annotations
@@ -18,13 +19,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--quick",
         action="store_true",
         default=False,
-        help="smoke mode: run every bench with a tiny workload (figures not comparable)",
+        help="smoke-size benchmarks (few circuits, few rounds): checks they run, not their speed",
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def quick(request: pytest.FixtureRequest) -> bool:
-    """True under ``--quick``."""
     return bool(request.config.getoption("--quick"))
 
 

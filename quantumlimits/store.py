@@ -108,7 +108,8 @@ class ResultsStore:
     >>> import tempfile, pathlib
     >>> with tempfile.TemporaryDirectory() as d:
     ...     store = ResultsStore(pathlib.Path(d) / "r.sqlite")
-    ...     run_id = store.begin_run(kind="qv", backend="aer", seed=1, created="2026-01-01T00:00:00")
+    ...     run_id = store.begin_run(
+    ...         kind="qv", backend="aer", seed=1, created="2026-01-01T00:00:00")
     ...     store.finish_run(run_id, document={"x": 1}, summary="QV 8")
     ...     [r.summary for r in store.runs()], store.document(run_id)
     (['QV 8'], {'x': 1})
@@ -121,7 +122,8 @@ class ResultsStore:
             self._conn = sqlite3.connect(self.path, timeout=30.0)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(
-                f"cannot open the results store {self.path}: {exc}; pass --store with a writable path"
+                f"cannot open the results store {self.path}: {exc}; "
+                "pass --store with a writable path"
             ) from exc
         try:
             self._conn.execute("PRAGMA foreign_keys = ON")
@@ -138,7 +140,8 @@ class ResultsStore:
     def _migrate(self) -> None:
         with self._conn:
             tables = {
-                r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                r[0]
+                for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }
             if tables and "meta" not in tables:
                 raise StoreError(

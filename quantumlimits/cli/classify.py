@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from quantumlimits.cli import _common
 from quantumlimits.errors import UsageError
 
 DEFAULT_OUT = "results/classify"
@@ -115,12 +116,7 @@ def add_parser(subparsers: Any) -> None:
         metavar="DIR",
         help="folder for classify.json and classify.png",
     )
-    out.add_argument(
-        "--store",
-        default=None,
-        metavar="PATH",
-        help="results store (default $QUANTUMLIMITS_STORE or the user data folder)",
-    )
+    _common.add_store_argument(out)
     out.add_argument("--json", action="store_true", help="print the result document on stdout")
     p.set_defaults(func=run)
 
@@ -149,7 +145,7 @@ def _dataset(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> int:
     """Run the measurement, write classify.json and classify.png, record the run in the store."""
     from quantumlimits import provenance
-    from quantumlimits._io import atomic_write_text, writable_dir
+    from quantumlimits._io import atomic_write_text
     from quantumlimits.classify.datasets import SYNTHETIC
     from quantumlimits.classify.trainer import (
         QuantumSettings,
@@ -157,7 +153,6 @@ def run(args: argparse.Namespace) -> int:
         parse_models,
         run_classify,
     )
-    from quantumlimits.store import ResultsStore, default_store_path
 
     if args.seed < 0:
         raise UsageError(f"--seed must be non-negative, got {args.seed}")
@@ -193,11 +188,9 @@ def run(args: argparse.Namespace) -> int:
         from quantumlimits.execution.backends import load_snapshot
 
         load_snapshot(device)  # an unknown name fails here, before any work
-    try:
-        out_dir = writable_dir(args.out)
-    except OSError as exc:
-        raise UsageError(f"cannot write to --out {args.out}: {exc}; pass another folder") from exc
-    store = ResultsStore(Path(args.store) if args.store else default_store_path())
+    out_dir = _common.output_dir(Path(args.out))
+    assert out_dir is not None
+    store = _common.open_store(args)
     run_id = store.begin_run(
         kind="classify", backend=device, seed=args.seed, created=provenance.now_utc()
     )
@@ -228,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
     _print_table(result, file=table_to)
     print(f"wrote {out_dir / 'classify.json'} and classify.png; run {run_id}", file=sys.stderr)
     if args.json:
-        sys.stdout.write(text)
+        _common.print_json(text)
     return 0
 
 

@@ -92,7 +92,14 @@ def sub_target(target: Target, qubits: Sequence[int]) -> Target:
 
 
 def noise_model_for(target: Target, qubits: Sequence[int]) -> Any:
-    """Aer's device noise model (``NoiseModel.from_backend``) restricted to ``qubits``."""
+    """Aer's device noise model (``NoiseModel.from_backend``) restricted to ``qubits``.
+
+    Models are cached per (target, qubits): every chunk of a width shares one.
+    """
+    key = (id(target), tuple(qubits))
+    cached = _NOISE_CACHE.get(key)
+    if cached is not None and cached[0] is target:
+        return cached[1]
     from qiskit_aer.noise import NoiseModel
 
     restricted = sub_target(target, qubits)
@@ -104,7 +111,15 @@ def noise_model_for(target: Target, qubits: Sequence[int]) -> Any:
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return NoiseModel.from_backend(shim)
+        model = NoiseModel.from_backend(shim)
+    if len(_NOISE_CACHE) >= _NOISE_CACHE_SIZE:
+        _NOISE_CACHE.pop(next(iter(_NOISE_CACHE)))
+    _NOISE_CACHE[key] = (target, model)
+    return model
+
+
+_NOISE_CACHE: dict[tuple[int, tuple[int, ...]], tuple[Target, Any]] = {}
+_NOISE_CACHE_SIZE = 32
 
 
 @dataclass(frozen=True)
@@ -121,25 +136,59 @@ def choose_method(num_qubits: int, shots: int) -> str:
     return "density_matrix" if (1 << num_qubits) <= max(shots, 64) else "statevector"
 
 
+#: Threads Aer may use in this process (circuits of a batch run in parallel); Dask workers set 1.
+AER_THREADS = 0
+
+
+def set_aer_threads(threads: int) -> None:
+    """How many threads Aer uses per call in this process (0: all cores)."""
+    global AER_THREADS
+    AER_THREADS = int(threads)
+
+
 def run_noisy(
     circuits: Sequence[QuantumCircuit],
     *,
     target: Target,
     shots: int,
     seed: int,
+    physical_qubits: Sequence[int] | None = None,
     method: str | None = None,
 ) -> NoisyRun:
-    """Run ISA circuits for ``target`` with its noise, simulating only the qubits they touch."""
-    used = sorted({q for c in circuits for q in active_qubits(c)})
-    compacted = [compact(c, used) for c in circuits]
-    noise = noise_model_for(target, used)
-    method = method or choose_method(len(used), shots)
-    sim = _simulator(method=method, noise_model=noise, seed_simulator=seed)
-    result = sim.run(compacted, shots=shots, seed_simulator=seed).result()
+    """Run ISA circuits with the device noise of the physical qubits they act on.
+
+    Circuits are either on the device's full register (``physical_qubits`` None: they are
+    compacted to the qubits they touch) or on ``k`` local qubits, local qubit ``i`` being
+    physical qubit ``physical_qubits[i]`` (circuits transpiled for :func:`sub_target`).
+    Only those qubits are simulated.
+    """
+    if physical_qubits is None:
+        used = sorted({q for c in circuits for q in active_qubits(c)})
+        local = [compact(c, used) for c in circuits]
+        physical = tuple(used)
+    else:
+        local = list(circuits)
+        physical = tuple(physical_qubits)
+        wider = [c.name for c in local if c.num_qubits > len(physical)]
+        if wider:
+            raise ValueError(f"circuits {wider[:3]} are wider than {len(physical)} qubits")
+    noise = noise_model_for(target, physical)
+    method = method or choose_method(len(physical), shots)
+    sim = _simulator(
+        method=method,
+        noise_model=noise,
+        seed_simulator=seed,
+        # Fusing gates and their noise into superoperators cuts density-matrix time about in half
+        # at these widths (bench/); Aer's default threshold (14 qubits) never fuses them.
+        fusion_threshold=1,
+        max_parallel_threads=AER_THREADS,
+        max_parallel_experiments=AER_THREADS,
+    )
+    result = sim.run(local, shots=shots, seed_simulator=seed).result()
     if not result.success:
         raise RuntimeError(f"noisy simulation failed: {result.status}")
     counts = []
-    for i in range(len(compacted)):
+    for i in range(len(local)):
         raw = result.data(i)["counts"]
         counts.append({int(k, 16): int(v) for k, v in raw.items()})
-    return NoisyRun(counts=counts, physical_qubits=tuple(used), method=method)
+    return NoisyRun(counts=counts, physical_qubits=physical, method=method)

@@ -35,20 +35,24 @@ class BackendSummary:
 
 
 @functools.cache
-def _provider() -> Any:
-    from qiskit_ibm_runtime.fake_provider import FakeProviderForBackendV2
+def _snapshot_classes() -> dict[str, type]:
+    """Fake backend classes by their Qiskit name, without instantiating any of them."""
+    from qiskit_ibm_runtime import fake_provider
+    from qiskit_ibm_runtime.fake_provider.fake_backend import FakeBackendV2
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return FakeProviderForBackendV2()
+    classes: dict[str, type] = {}
+    for attr in dir(fake_provider):
+        cls = getattr(fake_provider, attr)
+        if isinstance(cls, type) and issubclass(cls, FakeBackendV2) and cls is not FakeBackendV2:
+            name = getattr(cls, "backend_name", None)
+            if isinstance(name, str) and name.startswith("fake_"):
+                classes[name] = cls
+    return classes
 
 
-@functools.cache
 def snapshot_names() -> tuple[str, ...]:
     """Names of every calibration snapshot in the installed fake provider, sorted."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return tuple(sorted(b.name for b in _provider().backends()))
+    return tuple(sorted(_snapshot_classes()))
 
 
 def known_names() -> tuple[str, ...]:
@@ -77,7 +81,7 @@ def load_snapshot(name: str) -> Any:
         raise UsageError(f"unknown backend {name!r}: {suggest(name)}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _provider().backend(name)
+        return _snapshot_classes()[name]()
 
 
 def check_backend_name(name: str) -> str:

@@ -90,7 +90,28 @@ def check_layout(target: Any, qubits: tuple[int, ...]) -> Layout:
         raise UsageError(f"--qubits {bad} lie outside the device's qubits 0..{n - 1}")
     if len(set(qubits)) != len(qubits):
         raise UsageError("--qubits lists a qubit twice: give each physical qubit once")
-    score, mean_edge, mean_ro = _score(
-        set(qubits), edge_errors(target), readout_errors(target), len(qubits)
-    )
+    edges = edge_errors(target)
+    if not is_connected(qubits, edges):
+        raise UsageError(
+            f"--qubits {list(qubits)} are not connected by the device's couplers: "
+            "QV routes inside the chosen qubits, so list a connected set"
+        )
+    score, mean_edge, mean_ro = _score(set(qubits), edges, readout_errors(target), len(qubits))
     return Layout(tuple(qubits), score, mean_edge, mean_ro)
+
+
+def is_connected(qubits: tuple[int, ...], edges: dict[tuple[int, int], float]) -> bool:
+    """Whether the couplers among ``qubits`` connect them all."""
+    if not qubits:
+        return False
+    members = set(qubits)
+    seen = {qubits[0]}
+    frontier = [qubits[0]]
+    while frontier:
+        q = frontier.pop()
+        for a, b in edges:
+            for x, y in ((a, b), (b, a)):
+                if x == q and y in members and y not in seen:
+                    seen.add(y)
+                    frontier.append(y)
+    return seen == members

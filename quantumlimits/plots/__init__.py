@@ -1,1 +1,30 @@
-"""Figures: matplotlib (Agg) functions that draw on a given Axes and never call ``show()``."""
+"""Figures. Every function draws on a given matplotlib Axes (or Figure) and never calls show().
+
+Import matplotlib through :func:`pyplot` so the non-interactive Agg backend is selected first.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import Any
+
+from quantumlimits._io import atomic_write_bytes
+
+
+def pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str], *, dpi: int = 120) -> None:
+    """Render ``fig`` to PNG and write it atomically, then close it."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    pyplot().close(fig)
+    atomic_write_bytes(path, buffer.getvalue())

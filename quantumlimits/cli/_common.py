@@ -1,0 +1,96 @@
+"""Pieces every subcommand shares: consoles, the store flag, output folders, JSON output."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from quantumlimits._io import writable_dir
+from quantumlimits.errors import UsageError
+from quantumlimits.store import ResultsStore, default_store_path
+
+HELP_FORMATTER = argparse.ArgumentDefaultsHelpFormatter
+
+
+def consoles(json_mode: bool) -> tuple[Console, Console]:
+    """(report console, progress console): with ``--json`` both go to stderr, stdout stays JSON."""
+    err = Console(stderr=True)
+    out = err if json_mode else Console()
+    return out, err
+
+
+def add_store_argument(parser: argparse.ArgumentParser) -> None:
+    """``--store PATH``."""
+    parser.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        help=f"results store (SQLite); default $QUANTUMLIMITS_STORE or {default_store_path()}",
+    )
+
+
+def open_store(args: argparse.Namespace) -> ResultsStore:
+    """The store named by ``--store`` (or the default one)."""
+    return ResultsStore(args.store or default_store_path())
+
+
+def output_dir(path: Path | None) -> Path | None:
+    """Create and check ``--out`` before any work starts, so a bad path fails at once."""
+    if path is None:
+        return None
+    try:
+        return writable_dir(path)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(
+            f"cannot write to --out {path}: {reason}; pass a writable folder"
+        ) from None
+
+
+def print_json(text: str) -> None:
+    """The JSON document on stdout, and nothing else there."""
+    sys.stdout.write(text)
+    if not text.endswith("\n"):
+        sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def int_list(text: str) -> list[int]:
+    """argparse type: a comma-separated list of integers."""
+    try:
+        return [int(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated list of qubit numbers, got {text!r}"
+        ) from None
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    """A float to ``digits`` decimals, or '-' for None."""
+    return "-" if value is None else f"{value:.{digits}f}"

@@ -1,0 +1,108 @@
+"""``quantumlimits history`` and ``quantumlimits show``: runs recorded in the store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.table import Table
+
+from quantumlimits.cli import _common
+from quantumlimits.cli.qv import report, write_outputs
+from quantumlimits.qv.protocol import reanalyse
+from quantumlimits.qv.stats import METHODS
+from quantumlimits.results import QVResult
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``history`` and ``show``."""
+    h = sub.add_parser(
+        "history",
+        help="list the runs in the results store",
+        description="List recorded runs, newest first.",
+        formatter_class=_common.HELP_FORMATTER,
+    )
+    h.add_argument("--kind", default=None, help="only runs of this kind (qv, classify, ...)")
+    h.add_argument("--limit", type=_common.positive_int, default=50, help="at most this many runs")
+    h.add_argument("--json", action="store_true", help="print the list as JSON on stdout")
+    _common.add_store_argument(h)
+    h.set_defaults(func=run_history)
+
+    s = sub.add_parser(
+        "show",
+        help="re-print a stored run (optionally re-analysed from its stored counts)",
+        description="Re-print a stored run's table. With --reanalyse the statistics are "
+        "recomputed from the stored counts and heavy sets, without re-simulation.",
+        formatter_class=_common.HELP_FORMATTER,
+    )
+    s.add_argument("run_id", metavar="RUN_ID", help="run id or a unique prefix of it")
+    s.add_argument(
+        "--reanalyse",
+        action="store_true",
+        help="recompute bounds and verdicts from the stored counts",
+    )
+    s.add_argument(
+        "--method",
+        choices=METHODS,
+        default=None,
+        help="with --reanalyse: the deciding bound (default: the run's own)",
+    )
+    s.add_argument(
+        "--bootstrap-resamples",
+        type=_common.positive_int,
+        default=None,
+        help="with --reanalyse: bootstrap resamples (default: the run's own)",
+    )
+    s.add_argument("--out", type=Path, default=None, help="write qv.json and qv.png here")
+    s.add_argument("--json", action="store_true", help="print the document on stdout")
+    _common.add_store_argument(s)
+    s.set_defaults(func=run_show)
+
+
+def run_history(args: argparse.Namespace) -> int:
+    """Handle ``quantumlimits history``."""
+    out, _ = _common.consoles(args.json)
+    with _common.open_store(args) as store:
+        rows = store.runs(kind=args.kind, limit=args.limit)
+    if args.json:
+        _common.print_json(json.dumps([r.__dict__ for r in rows], indent=2))
+        return 0
+    table = Table(title="Recorded runs", title_justify="left")
+    for column in ("run id", "kind", "created (UTC)", "backend", "seed", "status", "summary"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            r.run_id, r.kind, r.created, r.backend or "-", str(r.seed), r.status, r.summary
+        )
+    out.print(table)
+    if not rows:
+        out.print("no runs recorded yet: 'quantumlimits qv' records one")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """Handle ``quantumlimits show``."""
+    out_console, _ = _common.consoles(args.json)
+    out = _common.output_dir(args.out)
+    with _common.open_store(args) as store:
+        row = store.row(args.run_id)
+        if row.kind != "qv":
+            document = store.document(row.run_id)
+            _common.print_json(json.dumps(document, indent=2))
+            return 0
+        if args.reanalyse:
+            result = reanalyse(
+                store,
+                row.run_id,
+                method=args.method,
+                bootstrap_resamples=args.bootstrap_resamples,
+            )
+        else:
+            result = QVResult.from_dict(store.document(row.run_id))
+    if out is not None:
+        write_outputs(out, result)
+    report(out_console, result)
+    if args.json:
+        _common.print_json(result.to_json())
+    return 0

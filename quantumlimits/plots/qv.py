@@ -1,0 +1,98 @@
+"""Quantum volume figures: per-width HOP traces with both bounds, and QV against width."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from quantumlimits.plots import pyplot
+from quantumlimits.qv import stats
+from quantumlimits.results import QVResult, WidthResult
+
+_CROSS = "#1f77b4"
+_BOOT = "#ff7f0e"
+
+
+def plot_width(
+    ax: Any, width: WidthResult, *, seed: int, method: str = "cross", bootstrap_points: int = 12
+) -> None:
+    """Per-circuit HOPs, their cumulative mean, the Cross ±2σ band and the bootstrap bound.
+
+    The bootstrap bound is recomputed on ``bootstrap_points`` prefixes (1,000 resamples each,
+    seeded) so its band shows how it tightens as circuits accumulate.
+    """
+    hop_values = np.asarray(width.hops)
+    n = np.arange(1, hop_values.size + 1)
+    mean = np.cumsum(hop_values) / n
+    sigma = np.sqrt(np.clip(mean * (1 - mean), 0, None) / n)
+    ax.scatter(n, hop_values, s=6, color="0.6", label="circuit HOP", zorder=1)
+    ax.plot(n, mean, color="black", lw=1.2, label="cumulative mean")
+    ax.fill_between(
+        n, mean - 2 * sigma, mean + 2 * sigma, color=_CROSS, alpha=0.25, label="Cross ±2σ"
+    )
+    points = np.unique(np.linspace(min(10, n[-1]), n[-1], bootstrap_points).astype(int))
+    heavy = np.asarray(width.heavy_counts)
+    shots = np.full(heavy.size, width.shots)
+    lower = [
+        stats.bootstrap_lower_bound(
+            heavy_counts=heavy[:k], shots=shots[:k], resamples=1000, seed=seed + k
+        )
+        for k in points
+    ]
+    pooled = np.cumsum(heavy)[points - 1] / np.cumsum(shots)[points - 1]
+    ax.fill_between(
+        points, lower, pooled, color=_BOOT, alpha=0.35, step=None, label="bootstrap bound"
+    )
+    ax.axhline(stats.HOP_THRESHOLD, color="red", ls="--", lw=1, label="2/3")
+    verdict = ("pass" if width.passed(method) else "fail") + f" by {method}"
+    ax.set_title(f"width {width.width}: mean {width.mean_hop:.3f} ({verdict})", fontsize=9)
+    ax.set_xlabel("circuits")
+    ax.set_ylabel("heavy-output probability")
+    ax.set_ylim(0.3, 1.0)
+
+
+def plot_summary(ax: Any, result: QVResult) -> None:
+    """Mean HOP against width with both lower bounds, the 2/3 line and the QV."""
+    ws = [w.width for w in result.widths]
+    ax.plot(ws, [w.mean_hop for w in result.widths], "o-", color="black", label="mean HOP")
+    ax.plot(ws, [w.cross_lower for w in result.widths], "v--", color=_CROSS, label="Cross bound")
+    ax.plot(
+        ws, [w.bootstrap_lower for w in result.widths], "^--", color=_BOOT, label="bootstrap bound"
+    )
+    ax.plot(
+        ws,
+        [float(np.mean(w.ideal_hops)) for w in result.widths],
+        ":",
+        color="0.5",
+        label="ideal HOP",
+    )
+    ax.axhline(stats.HOP_THRESHOLD, color="red", ls="--", lw=1)
+    if result.quantum_volume > 1:
+        ax.axvline(result.log2_qv, color="green", lw=1, alpha=0.6)
+    ax.set_title(f"{result.backend}: QV {result.quantum_volume} ({result.decided_by})", fontsize=10)
+    ax.set_xlabel("width = depth")
+    ax.set_ylabel("heavy-output probability")
+    ax.set_xticks(ws)
+    ax.set_ylim(0.4, 1.0)
+    ax.legend(fontsize=7, loc="lower left")
+
+
+def figure(result: QVResult) -> Any:
+    """The qv.png figure: one panel per width and the summary panel."""
+    plt = pyplot()
+    panels = len(result.widths) + 1
+    cols = min(3, panels)
+    rows = math.ceil(panels / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
+    flat = axes.ravel()
+    plot_summary(flat[0], result)
+    for ax, width in zip(flat[1:], result.widths, strict=False):
+        plot_width(ax, width, seed=result.seed, method=result.decided_by)
+    if len(result.widths):
+        flat[1].legend(fontsize=6, loc="lower right")
+    for ax in flat[panels:]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig

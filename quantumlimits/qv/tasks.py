@@ -1,0 +1,124 @@
+"""Self-contained units of QV work that can run in this process or on a Dask worker.
+
+Each task carries only seeds, names and circuits (all picklable) and returns only what the analysis
+needs: packed heavy masks, ideal HOPs and counts, never amplitudes. Chunk boundaries and seeds
+depend on the circuit indices alone, so results are identical however the chunks are spread.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from qiskit import QuantumCircuit
+
+from quantumlimits.circuits import qv_circuits
+from quantumlimits.execution.aer import NoisyRun, ideal_probabilities, run_noisy, sample_counts
+from quantumlimits.qv.heavy import heavy_mask, ideal_hop, pack_mask
+from quantumlimits.seeding import STREAM_SIMULATE, derive_seed
+
+#: Circuits per task. Fixed (not derived from the number of workers) so seeds never depend on it.
+CHUNK = 25
+
+
+def chunks(count: int, size: int = CHUNK) -> list[tuple[int, int]]:
+    """``(start, count)`` pairs covering ``range(count)``.
+
+    >>> chunks(60)
+    [(0, 25), (25, 25), (50, 10)]
+    """
+    return [(s, min(size, count - s)) for s in range(0, count, size)]
+
+
+@dataclass(frozen=True)
+class IdealTask:
+    """Build circuits ``start .. start+count-1`` and compute their heavy sets."""
+
+    seed: int
+    width: int
+    depth: int
+    start: int
+    count: int
+    sample_shots: int = 0  # > 0: also sample this many shots from the ideal distribution
+
+
+@dataclass(frozen=True)
+class IdealOutcome:
+    """One circuit's heavy set (packed bits), ideal HOP and, when sampled, its counts."""
+
+    index: int
+    heavy_mask: bytes
+    ideal_hop: float
+    counts: dict[int, int] | None
+
+
+def run_ideal_task(task: IdealTask) -> list[IdealOutcome]:
+    """Heavy sets of a chunk of model circuits (amplitudes are dropped inside)."""
+    circuits = qv_circuits(
+        width=task.width, depth=task.depth, seed=task.seed, count=task.count, start=task.start
+    )
+    out = []
+    for offset, probabilities in enumerate(ideal_probabilities(circuits)):
+        index = task.start + offset
+        mask = heavy_mask(probabilities)
+        counts = None
+        if task.sample_shots:
+            seed = derive_seed(task.seed, STREAM_SIMULATE, task.width, task.depth, index)
+            counts = sample_counts(probabilities, shots=task.sample_shots, seed=seed)
+        out.append(IdealOutcome(index, pack_mask(mask), ideal_hop(probabilities, mask), counts))
+        del probabilities
+    return out
+
+
+@dataclass(frozen=True)
+class NoisyTask:
+    """Run a chunk of ISA circuits on a device snapshot's noisy simulation."""
+
+    backend: str
+    circuits: tuple[QuantumCircuit, ...]
+    shots: int
+    seed: int
+    physical_qubits: tuple[int, ...] | None = None  # local qubit i is physical_qubits[i]
+
+
+@functools.lru_cache(maxsize=4)
+def _target(backend: str) -> Any:
+    from quantumlimits.execution.backends import load_snapshot
+
+    return load_snapshot(backend).target
+
+
+def run_noisy_task(task: NoisyTask) -> NoisyRun:
+    """Counts of one chunk, simulated with the device noise of the qubits it touches."""
+    return run_noisy(
+        task.circuits,
+        target=_target(task.backend),
+        shots=task.shots,
+        seed=task.seed,
+        physical_qubits=task.physical_qubits,
+    )
+
+
+def noisy_tasks(
+    *,
+    backend: str,
+    circuits: Sequence[QuantumCircuit],
+    shots: int,
+    seed: int,
+    width: int,
+    depth: int,
+    physical_qubits: Sequence[int] | None = None,
+) -> list[NoisyTask]:
+    """Chunk ISA circuits into tasks, each seeded by its first circuit's index."""
+    return [
+        NoisyTask(
+            backend=backend,
+            circuits=tuple(circuits[start : start + count]),
+            shots=shots,
+            seed=derive_seed(seed, STREAM_SIMULATE, width, depth, start),
+            physical_qubits=tuple(physical_qubits) if physical_qubits is not None else None,
+        )
+        for start, count in chunks(len(circuits))
+    ]

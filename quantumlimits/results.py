@@ -1,0 +1,190 @@
+"""Quantum volume results: frozen dataclasses that check their invariants and round-trip JSON.
+
+The JSON document (``qv.json``, the store's ``runs.document``) is versioned by ``"schema"`` and
+documented in docs/results.md. ``QVResult.from_json(r.to_json()) == r`` holds exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+SCHEMA = 1
+STAGES = ("build", "ideal", "transpile", "execute", "analyse")
+
+
+def _tuple(values: Any, kind: type) -> tuple[Any, ...]:
+    return tuple(kind(v) for v in values)
+
+
+@dataclass(frozen=True)
+class WidthResult:
+    """Everything measured at one width (and depth) of a quantum volume run."""
+
+    width: int
+    depth: int
+    circuits: int
+    shots: int
+    mean_hop: float
+    cross_lower: float
+    bootstrap_lower: float
+    passed_cross: bool
+    passed_bootstrap: bool
+    valid: bool
+    hops: tuple[float, ...]
+    heavy_counts: tuple[int, ...]
+    ideal_hops: tuple[float, ...]
+    two_qubit_gates: tuple[int, ...]
+    depths: tuple[int, ...]
+    physical_qubits: tuple[int, ...] | None
+    simulated_qubits: tuple[int, ...] | None
+    layout_score: float | None
+    method: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.width < 2 or self.depth < 1:
+            raise ValueError(f"bad width/depth {self.width}/{self.depth}")
+        n = self.circuits
+        for name in ("hops", "heavy_counts", "ideal_hops", "two_qubit_gates", "depths"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"{name} has {len(getattr(self, name))} entries, expected {n}")
+        if self.shots < 1:
+            raise ValueError(f"shots must be >= 1, got {self.shots}")
+        if any(not 0 <= h <= self.shots for h in self.heavy_counts):
+            raise ValueError("a heavy count lies outside [0, shots]")
+        for name in ("mean_hop", "cross_lower", "bootstrap_lower"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} is not finite")
+        unknown = set(self.timings) - set(STAGES)
+        if unknown:
+            raise ValueError(f"unknown timing stages {sorted(unknown)}")
+
+    def passed(self, method: str) -> bool:
+        """The verdict under ``method`` ('cross' or 'bootstrap')."""
+        if method == "cross":
+            return self.passed_cross
+        if method == "bootstrap":
+            return self.passed_bootstrap
+        raise ValueError(f"unknown method {method!r}")
+
+    def lower(self, method: str) -> float:
+        """The lower bound under ``method``."""
+        return self.cross_lower if method == "cross" else self.bootstrap_lower
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (tuples become lists)."""
+        d = asdict(self)
+        for k, v in d.items():
+            if isinstance(v, tuple):
+                d[k] = list(v)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> WidthResult:
+        """Inverse of :meth:`to_dict`."""
+        names = {f.name for f in fields(cls)}
+        missing = names - set(d) - {"timings"}
+        if missing:
+            raise ValueError(f"width result lacks {sorted(missing)}")
+        kw = {k: d[k] for k in names if k in d}
+        kw["hops"] = _tuple(d["hops"], float)
+        kw["ideal_hops"] = _tuple(d["ideal_hops"], float)
+        kw["heavy_counts"] = _tuple(d["heavy_counts"], int)
+        kw["two_qubit_gates"] = _tuple(d["two_qubit_gates"], int)
+        kw["depths"] = _tuple(d["depths"], int)
+        for k in ("physical_qubits", "simulated_qubits"):
+            kw[k] = None if d.get(k) is None else _tuple(d[k], int)
+        kw["timings"] = {k: float(v) for k, v in d.get("timings", {}).items()}
+        return cls(**kw)
+
+
+@dataclass(frozen=True)
+class QVResult:
+    """A quantum volume run: settings, per-width results, the verdict and its provenance."""
+
+    quantum_volume: int
+    decided_by: str
+    valid: bool
+    backend: str
+    calibration_date: str | None
+    seed: int
+    settings: dict[str, Any]
+    widths: tuple[WidthResult, ...]
+    versions: dict[str, str]
+    provenance: dict[str, Any]
+    timings: dict[str, float]
+    run_id: str | None = None
+    schema: int = SCHEMA
+
+    def __post_init__(self) -> None:
+        if self.schema != SCHEMA:
+            raise ValueError(f"schema {self.schema} is not the supported {SCHEMA}")
+        if self.decided_by not in ("cross", "bootstrap"):
+            raise ValueError(f"decided_by must be 'cross' or 'bootstrap', got {self.decided_by!r}")
+        if self.quantum_volume < 1 or self.quantum_volume & (self.quantum_volume - 1):
+            raise ValueError(f"quantum volume must be a power of two, got {self.quantum_volume}")
+        passing = [w.width for w in self.widths if w.passed(self.decided_by) and w.width == w.depth]
+        expected = 2 ** max(passing) if passing else 1
+        if expected != self.quantum_volume:
+            raise ValueError(
+                f"quantum_volume {self.quantum_volume} disagrees with the passing widths {passing}"
+            )
+
+    @property
+    def log2_qv(self) -> int:
+        """``log2`` of the quantum volume."""
+        return self.quantum_volume.bit_length() - 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document as a dict."""
+        return {
+            "schema": self.schema,
+            "run_id": self.run_id,
+            "quantum_volume": self.quantum_volume,
+            "decided_by": self.decided_by,
+            "valid": self.valid,
+            "backend": self.backend,
+            "calibration_date": self.calibration_date,
+            "seed": self.seed,
+            "settings": self.settings,
+            "versions": self.versions,
+            "provenance": self.provenance,
+            "timings": self.timings,
+            "widths": [w.to_dict() for w in self.widths],
+        }
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The JSON document (strict JSON: no NaN or infinity)."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> QVResult:
+        """Inverse of :meth:`to_dict`; rejects other schema versions with a clear message."""
+        schema = d.get("schema")
+        if schema != SCHEMA:
+            raise ValueError(
+                f"document has schema {schema!r}; this quantumlimits reads schema {SCHEMA}"
+            )
+        return cls(
+            quantum_volume=int(d["quantum_volume"]),
+            decided_by=str(d["decided_by"]),
+            valid=bool(d["valid"]),
+            backend=str(d["backend"]),
+            calibration_date=d.get("calibration_date"),
+            seed=int(d["seed"]),
+            settings=dict(d["settings"]),
+            widths=tuple(WidthResult.from_dict(w) for w in d["widths"]),
+            versions=dict(d["versions"]),
+            provenance=dict(d["provenance"]),
+            timings={k: float(v) for k, v in d["timings"].items()},
+            run_id=d.get("run_id"),
+            schema=int(schema),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> QVResult:
+        """Parse a JSON document."""
+        return cls.from_dict(json.loads(text))

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qiskit.quantum_info import Statevector
+from qiskit_aer import AerSimulator
+from qiskit_aer.noise import NoiseModel
+
+from quantumlimits.circuits import measured, qv_circuits
+from quantumlimits.execution.aer import (
+    ideal_probabilities,
+    noise_model_for,
+    run_noisy,
+    sample_counts,
+    sub_target,
+)
+from quantumlimits.execution.backends import load_snapshot
+from quantumlimits.execution.layout import best_layout
+from quantumlimits.execution.transpile import active_qubits, compact, transpile_circuits
+from quantumlimits.qv.heavy import heavy_count, heavy_mask
+
+
+def test_ideal_probabilities_match_statevector_in_small_batches() -> None:
+    circuits = qv_circuits(width=4, seed=3, count=5)
+    # a batch budget of two vectors forces three Aer calls
+    got = list(ideal_probabilities(circuits, batch_bytes=2 * 8 * 16))
+    assert len(got) == 5
+    for circuit, p in zip(circuits, got, strict=True):
+        assert np.allclose(p, Statevector(circuit).probabilities(), atol=1e-12)
+
+
+def test_sample_counts_is_seeded_and_complete() -> None:
+    p = np.array([0.5, 0.25, 0.25, 0.0])
+    a = sample_counts(p, shots=1000, seed=1)
+    assert a == sample_counts(p, shots=1000, seed=1)
+    assert sum(a.values()) == 1000 and 3 not in a
+
+
+def test_restricted_noise_model_equals_the_full_device_model_on_those_qubits() -> None:
+    backend = load_snapshot("fake_torino")
+    qubits = [80, 81, 92]
+    full = NoiseModel.from_backend(backend)
+    small = noise_model_for(backend.target, qubits)
+    pos = {q: i for i, q in enumerate(qubits)}
+    compared = 0
+    for gate, errors in full._local_quantum_errors.items():
+        for qargs, error in errors.items():
+            if all(q in pos for q in qargs):
+                local = tuple(pos[q] for q in qargs)
+                assert small._local_quantum_errors[gate][local] == error
+                compared += 1
+    for qargs, error in full._local_readout_errors.items():
+        if all(q in pos for q in qargs):
+            assert small._local_readout_errors[tuple(pos[q] for q in qargs)] == error
+            compared += 1
+    assert compared >= 3 * 4 + 2  # sx, x, rz, id per qubit... and both couplers
+    assert sub_target(backend.target, qubits).num_qubits == 3
+
+
+def test_compact_keeps_the_circuit_on_the_active_qubits() -> None:
+    backend = load_snapshot("fake_torino")
+    (isa,) = transpile_circuits(
+        [measured(qv_circuits(width=3, seed=1, count=1)[0])],
+        target=backend.target,
+        initial_layout=[80, 81, 92],
+        optimization_level=1,
+        seed=1,
+    )
+    used = active_qubits(isa)
+    small = compact(isa, used)
+    assert small.num_qubits == len(used) and small.count_ops() == isa.count_ops()
+
+
+def test_compacted_noisy_run_agrees_with_the_full_device_simulator() -> None:
+    """Paired per circuit: the difference of HOPs has only shot noise."""
+    backend = load_snapshot("fake_torino")
+    width, n, shots = 3, 30, 2000
+    circuits = qv_circuits(width=width, seed=11, count=n)
+    masks = [heavy_mask(p) for p in ideal_probabilities(circuits)]
+    layout = best_layout(backend.target, width)
+    isa = transpile_circuits(
+        [measured(c) for c in circuits],
+        target=backend.target,
+        initial_layout=layout.qubits,
+        optimization_level=1,
+        seed=2,
+    )
+    fast = run_noisy(isa, target=backend.target, shots=shots, seed=3)
+    slow = AerSimulator.from_backend(backend).run(isa, shots=shots, seed_simulator=4).result()
+    fast_hops = np.array(
+        [heavy_count(c, m) / shots for c, m in zip(fast.counts, masks, strict=True)]
+    )
+    slow_hops = np.array([heavy_count(slow.get_counts(i), m) / shots for i, m in enumerate(masks)])
+    diff = fast_hops - slow_hops
+    p = slow_hops.clip(0.05, 0.95)
+    se = float(np.sqrt(np.sum(2 * p * (1 - p) / shots)) / n)
+    assert abs(diff.mean()) < 4 * se
+    assert slow_hops.mean() < 0.9  # noise is present in both
+
+
+def test_noisy_run_is_reproducible() -> None:
+    backend = load_snapshot("fake_torino")
+    isa = transpile_circuits(
+        [measured(c) for c in qv_circuits(width=2, seed=1, count=3)],
+        target=backend.target,
+        initial_layout=[65, 66],
+        optimization_level=1,
+        seed=1,
+    )
+    a = run_noisy(isa, target=backend.target, shots=200, seed=9)
+    b = run_noisy(isa, target=backend.target, shots=200, seed=9)
+    assert a.counts == b.counts and a.physical_qubits == (65, 66)
+    assert a.method == "density_matrix"
+
+
+@pytest.mark.parametrize(
+    ("n", "shots", "method"), [(5, 1000, "density_matrix"), (12, 1000, "statevector")]
+)
+def test_method_choice(n: int, shots: int, method: str) -> None:
+    from quantumlimits.execution.aer import choose_method
+
+    assert choose_method(n, shots) == method

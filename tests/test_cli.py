@@ -1,0 +1,195 @@
+"""The command line, called in-process with argv lists."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from quantumlimits import __version__
+from quantumlimits.cli import main
+from quantumlimits.results import QVResult
+
+QUICK = ["--trials", "8", "--shots", "100", "--bootstrap-resamples", "200"]
+
+
+def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert "Traceback" not in err[0]
+    return err[0]
+
+
+def test_qv_json_and_files(
+    tmp_path: Path, store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    code = main(
+        [
+            "qv",
+            "--backend",
+            "fake_torino",
+            "--widths",
+            "2-3",
+            *QUICK,
+            "--seed",
+            "4",
+            "--out",
+            str(out),
+            "--store",
+            str(store_path),
+            "--json",
+        ]
+    )
+    assert code == 0
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)  # stdout holds the document and nothing else
+    assert document["schema"] == 1 and document["backend"] == "fake_torino"
+    assert "QV =" in captured.err
+    for key in ("quantum_volume", "calibration_date", "seed", "settings", "versions"):
+        assert key in document
+    width = document["widths"][0]
+    for key in (
+        "width",
+        "circuits",
+        "shots",
+        "mean_hop",
+        "cross_lower",
+        "bootstrap_lower",
+        "passed_cross",
+        "passed_bootstrap",
+        "valid",
+        "hops",
+        "heavy_counts",
+        "two_qubit_gates",
+        "depths",
+        "timings",
+    ):
+        assert key in width
+    on_disk = QVResult.from_json((out / "qv.json").read_text())
+    assert on_disk.to_dict()["widths"] == document["widths"]
+    assert (out / "qv.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary leftovers
+
+    assert main(["history", "--store", str(store_path), "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert [r["run_id"] for r in runs] == [document["run_id"]]
+    assert main(["show", document["run_id"][:12], "--store", str(store_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == document
+    assert (
+        main(
+            [
+                "show",
+                document["run_id"],
+                "--store",
+                str(store_path),
+                "--reanalyse",
+                "--method",
+                "bootstrap",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    reanalysed = json.loads(capsys.readouterr().out)
+    assert reanalysed["decided_by"] == "bootstrap"
+    assert reanalysed["widths"][0]["hops"] == document["widths"][0]["hops"]
+
+
+def test_default_store_is_used_without_flag(_isolated_store: Path) -> None:
+    assert main(["qv", "--backend", "aer", "--widths", "2", *QUICK]) == 0
+    assert _isolated_store.exists()
+
+
+def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and __version__ in capsys.readouterr().out
+    for command in ("qv", "backends", "history", "show", "circuits"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out
+        assert "usage:" in text
+    with pytest.raises(SystemExit):
+        main(["qv", "--help"])
+    help_text = capsys.readouterr().out
+    assert "(default: fake_torino)" in help_text and "(default: 100)" in help_text
+
+
+def test_backends_lists_snapshots(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["backends", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    torino = next(r for r in rows if r["name"] == "fake_torino")
+    assert torino["num_qubits"] == 133 and torino["calibration_date"].startswith("2025-02-26")
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["qv", "--widths", "1"], "below 2"),
+        (["qv", "--backend", "fake_lima", "--widths", "6"], "wider than"),
+        (["qv", "--trials", "0"], "at least 1"),
+        (["qv", "--shots", "-5"], "at least 1"),
+        (["qv", "--shots", "many"], "whole number"),
+        (["qv", "--backend", "fake_torin"], "did you mean fake_torino"),
+        (["qv", "--qubits", "a,b"], "qubit numbers"),
+        (["show", "qv-nope"], "no run"),
+        (["circuits", "verify", "/nonexistent"], "manifest.json"),
+    ],
+)
+def test_bad_input_one_line_exit_2(
+    argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _exit_code(argv) == 2
+    assert needle in _one_error_line(capsys)
+
+
+def _exit_code(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+def test_argparse_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _exit_code(["qv", "--shots", "0"]) == 2
+    assert "at least 1" in _one_error_line(capsys)
+    assert _exit_code(["qv", "--optimization-level", "7"]) == 2
+    assert "invalid choice" in _one_error_line(capsys)
+
+
+def test_unwritable_out_leaves_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    store = tmp_path / "s.sqlite"
+    assert _exit_code(["qv", "--out", str(blocker / "sub"), "--store", str(store), *QUICK]) == 2
+    assert "--out" in _one_error_line(capsys)
+    assert not store.exists()  # refused before any work or store write
+
+
+def test_corrupt_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"this is not a database" * 100)
+    assert _exit_code(["history", "--store", str(bad)]) == 2
+    assert "not a readable quantumlimits store" in _one_error_line(capsys)
+    assert bad.read_bytes() == b"this is not a database" * 100
+
+
+def test_newer_schema_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "new.sqlite"
+    assert _exit_code(["history", "--store", str(path)]) == 0
+    capsys.readouterr()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    assert _exit_code(["qv", "--store", str(path), *QUICK]) == 2
+    assert "schema version 99" in _one_error_line(capsys)
+
+
+def test_foreign_sqlite_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    assert _exit_code(["history", "--store", str(path)]) == 2
+    assert "not a quantumlimits store" in _one_error_line(capsys)
