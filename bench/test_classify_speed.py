@@ -82,7 +82,7 @@ def test_ours_time_to_accuracy(
     benchmark.extra_info.update(
         {"seconds_to_0.78": result["0.78"], "seconds_to_0.90": result["0.90"], "seeds": seeds}
     )
-    note = f"median of {seeds} seeds, {_load()}"
+    note = f"median over {seeds} seed(s), {_load()}"
     ratio_board.add(group=GROUP_78, name=label, seconds=result["0.78"], note=note)
     ratio_board.add(group=GROUP_90, name=label, seconds=result["0.90"], note=note)
 
@@ -96,7 +96,7 @@ def test_peer_qiskit_machine_learning_vqc(
     from qiskit_machine_learning.algorithms import VQC
     from qiskit_machine_learning.optimizers import COBYLA
 
-    maxiter = 5 if quick else 100
+    maxiter = 10 if quick else 100  # COBYLA needs at least (weights + 2) evaluations
 
     def fit() -> dict[str, float | None]:
         reached: dict[str, float | None] = {"0.78": None, "0.90": None}

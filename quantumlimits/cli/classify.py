@@ -35,7 +35,7 @@ def add_parser(subparsers: Any) -> None:
         "--dataset",
         choices=DATASETS,
         metavar="NAME",
-        help=f"built-in task (default moons): {', '.join(DATASETS)}",
+        help=f"built-in task; None: moons (unless --data): {', '.join(DATASETS)}",
     )
     data.add_argument(
         "--data", metavar="FILE.csv", help="your own CSV (header row, numeric features)"
@@ -70,12 +70,14 @@ def add_parser(subparsers: Any) -> None:
         "--width",
         type=int,
         default=None,
-        help="qubits of the quantum models (default: one per feature)",
+        help="qubits of the quantum models; None: one per feature",
     )
     models.add_argument("--layers", type=int, default=3, help="variational layers")
     models.add_argument("--no-entangle", action="store_true", help="drop every CZ (ablation)")
     models.add_argument("--lr", type=float, default=0.1, help="Adam learning rate")
-    models.add_argument("--batch-size", type=int, default=None, help="minibatch (default full)")
+    models.add_argument(
+        "--batch-size", type=int, default=None, help="minibatch size; None: the full training set"
+    )
     models.add_argument("--max-steps", type=int, default=100, help="optimiser steps")
     models.add_argument(
         "--engine",
