@@ -193,10 +193,10 @@ class QuantumClassifier(ClassifierMixin, BaseEstimator):
             ) -> tuple[float, np.ndarray]:
                 theta, w, b = params[:-2], params[-2], params[-1]
                 # d loss / d expval = (p - t) * w / n; run the adjoint pass with that upstream.
-                expval = sim.expectation(x, theta)
+                expval, tape = sim.forward(x, theta)
                 p = _sigmoid(w * expval + b)
                 resid = (p - t) / len(t)
-                _, g_theta = sim.expectation_vjp(x, theta, resid * w)
+                g_theta = sim.backward(tape, resid * w)
                 loss = _bce(p, t)
                 return loss, np.concatenate([g_theta, [resid @ expval, resid.sum()]])
 

@@ -14,6 +14,8 @@ is ``exp(-i angle/2 P)``; the model's readout is ⟨Z⟩ on wire 0.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from quantumlimits.classify.ansatz import Ansatz, Gate, data_term
@@ -133,13 +135,8 @@ class StatevectorModel:
         psi = self.states(x, theta)
         return np.asarray((np.abs(psi) ** 2) @ self._z0)
 
-    def expectation_vjp(
-        self, x: np.ndarray, theta: np.ndarray, upstream: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """⟨Z_0⟩ per sample and ``Σ_n upstream[n] · ∂⟨Z_0⟩_n/∂theta`` (adjoint method).
-
-        ``upstream`` is the derivative of a loss with respect to each sample's expectation.
-        """
+    def forward(self, x: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, _Tape]:
+        """⟨Z_0⟩ per sample, and the tape :meth:`backward` needs (the states after each gate)."""
         x = np.atleast_2d(np.asarray(x, dtype=float))
         cos, sin, datas = self._trig(x, theta)
         psi = self._initial(len(x))
@@ -148,8 +145,16 @@ class StatevectorModel:
             psi = self._apply(i, psi, cos[i], sin[i])
             stored.append(psi)
         expval = np.asarray((np.abs(psi) ** 2) @ self._z0)
-        grad = np.zeros_like(theta, dtype=float)
-        lam = (upstream[:, None] * self._z0) * psi
+        return expval, _Tape(cos=cos, sin=sin, datas=datas, stored=stored, n_params=len(theta))
+
+    def backward(self, tape: _Tape, upstream: np.ndarray) -> np.ndarray:
+        """``Σ_n upstream[n] · ∂⟨Z_0⟩_n/∂theta`` by the adjoint method, from a :meth:`forward` tape.
+
+        ``upstream`` is the derivative of a loss with respect to each sample's expectation.
+        """
+        cos, sin, datas, stored = tape.cos, tape.sin, tape.datas, tape.stored
+        grad = np.zeros(tape.n_params, dtype=float)
+        lam = (upstream[:, None] * self._z0) * stored[-1]
         first = self._c.first_trainable
         for i in range(len(self._c.gates) - 1, first - 1, -1):
             gate = self._c.gates[i]
@@ -176,4 +181,25 @@ class StatevectorModel:
                 assert c is not None and s is not None
                 p_lam = lam * phase if perm is None else lam[:, perm] * phase
                 lam = c * lam + 1j * s * p_lam
-        return expval, grad
+        return grad
+
+    def expectation_vjp(
+        self, x: np.ndarray, theta: np.ndarray, upstream: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """⟨Z_0⟩ per sample and ``Σ_n upstream[n] · ∂⟨Z_0⟩_n/∂theta`` (adjoint method).
+
+        ``upstream`` is the derivative of a loss with respect to each sample's expectation.
+        """
+        expval, tape = self.forward(x, theta)
+        return expval, self.backward(tape, upstream)
+
+
+@dataclass(frozen=True)
+class _Tape:
+    """What the backward pass needs from the forward pass."""
+
+    cos: list[np.ndarray | None]
+    sin: list[np.ndarray | None]
+    datas: list[np.ndarray | None]
+    stored: list[np.ndarray]
+    n_params: int
