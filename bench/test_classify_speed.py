@@ -5,8 +5,9 @@ is ``VQC`` (ZZ feature map reps 2, RealAmplitudes reps 3, COBYLA 100 iterations,
 StatevectorSampler); its held-out accuracy is evaluated after every COBYLA iteration off the clock.
 Ours: the data re-uploading classifier through three engines (NumPy adjoint, PennyLane
 ``default.qubit`` broadcasting + backprop, ``lightning.qubit`` adjoint per sample), median over
-seeds, compile/QNode-construction time included. Goals: >= 200x sooner than the peer to 0.78, and
-0.90 in < 0.15 s. Run ``make bench`` (full) or ``make bench-quick`` (smoke).
+seeds, compile/QNode-construction time included. Two clocks: wall time (the issue's) and process
+CPU time (steadier when other work shares the machine). Goals: >= 200x sooner than the peer to
+0.78, and 0.90 in < 0.15 s. Run ``make bench`` (full) or ``make bench-quick`` (smoke).
 """
 
 from __future__ import annotations
@@ -20,10 +21,6 @@ import pytest
 
 from quantumlimits.classify.datasets import load_dataset, split_and_scale
 from quantumlimits.classify.quantum import QuantumClassifier
-from quantumlimits.classify.trainer import train_quantum
-
-GROUP_78 = "classify: moons, training seconds to 0.78 held-out accuracy"
-GROUP_90 = "classify: moons, training seconds to 0.90 held-out accuracy"
 
 
 @pytest.fixture(scope="module")
@@ -42,20 +39,47 @@ def _load() -> str:
     return f"load avg {one:.1f}/{five:.1f} on {os.cpu_count()} cores"
 
 
-def _ours(split: Any, *, engine: str, seeds: int, max_steps: int) -> dict[str, float | None]:
-    """Median seconds (not reached counts as +inf) to 0.78 and 0.90 over ``seeds`` seeds."""
-    to78: list[float] = []
-    to90: list[float] = []
+TARGETS = (0.78, 0.90)
+CLOCKS = ("wall", "CPU")
+
+
+def _ours(
+    split: Any, *, engine: str, seeds: int, max_steps: int
+) -> dict[tuple[float, str], float | None]:
+    """Median over seeds (not reached: +inf) of the seconds to each target on each clock.
+
+    The measurement of ``quantumlimits.classify.trainer.train_quantum`` (time inside optimiser
+    steps only), on two clocks: on a shared machine process CPU time is the steadier figure.
+    """
+    per_seed: dict[tuple[float, str], list[float]] = {(t, c): [] for t in TARGETS for c in CLOCKS}
     for seed in range(seeds):
         est = QuantumClassifier(
             architecture="reupload", engine=engine, max_steps=max_steps, random_state=seed
         )
-        run = train_quantum(estimator=est, split=split, cost=None, shots=1, stop_at=0.90)
-        for target, sink in ((0.78, to78), (0.90, to90)):
-            t = run.to_target(target, clock="wall", price_per_second=0.0)
-            sink.append(np.inf if t is None else t)
-    med = {"0.78": float(np.median(to78)), "0.90": float(np.median(to90))}
-    return {k: (v if np.isfinite(v) else None) for k, v in med.items()}
+        steps = est.iter_fit(split.X_train, split.y_train)
+        wall = cpu = 0.0
+        reached: dict[tuple[float, str], float] = {}
+        while len(reached) < len(per_seed):
+            w0, c0 = time.perf_counter(), time.process_time()
+            try:
+                next(steps)
+            except StopIteration:
+                break
+            wall += time.perf_counter() - w0
+            cpu += time.process_time() - c0
+            accuracy = est.score(split.X_test, split.y_test)
+            for target in TARGETS:
+                if accuracy >= target and (target, "wall") not in reached:
+                    reached[(target, "wall")] = wall
+                    reached[(target, "CPU")] = cpu
+        for key, sink in per_seed.items():
+            sink.append(reached.get(key, np.inf))
+    medians = {key: float(np.median(values)) for key, values in per_seed.items()}
+    return {key: (v if np.isfinite(v) else None) for key, v in medians.items()}
+
+
+def _group(target: float, clock: str) -> str:
+    return f"classify: moons, training {clock} seconds to {target:.2f} held-out accuracy"
 
 
 @pytest.mark.parametrize(
@@ -79,12 +103,11 @@ def test_ours_time_to_accuracy(
         rounds=1,
         iterations=1,
     )
-    benchmark.extra_info.update(
-        {"seconds_to_0.78": result["0.78"], "seconds_to_0.90": result["0.90"], "seeds": seeds}
-    )
+    benchmark.extra_info.update({f"{c}_seconds_to_{t}": v for (t, c), v in result.items()})
+    benchmark.extra_info["seeds"] = seeds
     note = f"median over {seeds} seed(s), {_load()}"
-    ratio_board.add(group=GROUP_78, name=label, seconds=result["0.78"], note=note)
-    ratio_board.add(group=GROUP_90, name=label, seconds=result["0.90"], note=note)
+    for (target, clock), seconds in result.items():
+        ratio_board.add(group=_group(target, clock), name=label, seconds=seconds, note=note)
 
 
 def test_peer_qiskit_machine_learning_vqc(
@@ -98,20 +121,23 @@ def test_peer_qiskit_machine_learning_vqc(
 
     maxiter = 10 if quick else 100  # COBYLA needs at least (weights + 2) evaluations
 
-    def fit() -> dict[str, float | None]:
-        reached: dict[str, float | None] = {"0.78": None, "0.90": None}
-        clock = {"start": time.perf_counter(), "eval": 0.0}
+    def fit() -> dict[Any, Any]:
+        reached: dict[Any, Any] = {}
+        clock = {"wall": 0.0, "cpu": 0.0, "eval_wall": 0.0, "eval_cpu": 0.0}
         vqc: Any = None
 
         def callback(weights: np.ndarray, objective: float) -> None:
-            t_in = time.perf_counter()
-            train = t_in - clock["start"] - clock["eval"]
+            w_in, c_in = time.perf_counter(), time.process_time()
+            wall = w_in - clock["wall"] - clock["eval_wall"]
+            cpu = c_in - clock["cpu"] - clock["eval_cpu"]
             probs = vqc.neural_network.forward(moons.X_test, weights)
-            acc = float(np.mean(np.argmax(probs, axis=1) == moons.y_test))
-            for key, target in (("0.78", 0.78), ("0.90", 0.90)):
-                if reached[key] is None and acc >= target:
-                    reached[key] = train
-            clock["eval"] += time.perf_counter() - t_in
+            accuracy = float(np.mean(np.argmax(probs, axis=1) == moons.y_test))
+            for target in TARGETS:
+                if accuracy >= target and (target, "wall") not in reached:
+                    reached[(target, "wall")] = wall
+                    reached[(target, "CPU")] = cpu
+            clock["eval_wall"] += time.perf_counter() - w_in
+            clock["eval_cpu"] += time.process_time() - c_in
 
         vqc = VQC(
             feature_map=zz_feature_map(2, reps=2),
@@ -120,19 +146,27 @@ def test_peer_qiskit_machine_learning_vqc(
             sampler=StatevectorSampler(seed=0),
             callback=callback,
         )
-        clock["start"] = time.perf_counter()
+        clock["wall"], clock["cpu"] = time.perf_counter(), time.process_time()
         vqc.fit(moons.X_train, moons.y_train)
         reached["final_accuracy"] = float(vqc.score(moons.X_test, moons.y_test))
-        reached["fit_seconds"] = time.perf_counter() - clock["start"] - clock["eval"]
         return reached
 
     benchmark.group = "classify moons time-to-0.90"
     result = benchmark.pedantic(fit, rounds=1, iterations=1)
-    benchmark.extra_info.update({**result, "qiskit_machine_learning": qml.__version__})
-    note = f"COBYLA {maxiter}, final acc {result['final_accuracy']:.3f}, {_load()}"
+    final = result.pop("final_accuracy")
+    benchmark.extra_info.update({f"{c}_seconds_to_{t}": v for (t, c), v in result.items()})
+    benchmark.extra_info.update({"final_accuracy": final, "version": qml.__version__})
+    note = f"COBYLA {maxiter}, final acc {final:.3f}, {_load()}"
     label = f"qiskit-machine-learning {qml.__version__} VQC"
-    ratio_board.add(group=GROUP_78, name=label, seconds=result["0.78"], peer=True, note=note)
-    ratio_board.add(group=GROUP_90, name=label, seconds=result["0.90"], peer=True, note=note)
+    for target in TARGETS:
+        for clock in CLOCKS:
+            ratio_board.add(
+                group=_group(target, clock),
+                name=label,
+                seconds=result.get((target, clock)),
+                peer=True,
+                note=note,
+            )
 
 
 def test_classical_reference(benchmark: Any, ratio_board: Any, moons: Any) -> None:
@@ -146,7 +180,7 @@ def test_classical_reference(benchmark: Any, ratio_board: Any, moons: Any) -> No
     seconds = benchmark.pedantic(fit, rounds=5, iterations=1)
     acc = SVC().fit(moons.X_train, moons.y_train).score(moons.X_test, moons.y_test)
     ratio_board.add(
-        group=GROUP_90,
+        group=_group(0.90, "wall"),
         name="scikit-learn SVC (RBF), one fit",
         seconds=seconds,
         note=f"accuracy {acc:.3f}",
