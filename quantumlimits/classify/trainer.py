@@ -346,6 +346,10 @@ def run_classify(
         absolute = value
 
     calibration = None
+    if device_model is not None:
+        from quantumlimits.execution.backends import calibration_date, load_snapshot
+
+        calibration = calibration_date(load_snapshot(device_model))
     t0 = time.perf_counter()
     for name in quantum_names:
         template = QuantumClassifier(
@@ -378,7 +382,6 @@ def run_classify(
                 circuit, device_model=device_model, price_per_second=price_per_second, seed=seed
             )
             timings[f"cost_model_{name}_seconds"] = time.perf_counter() - t_cost
-            calibration = cost.calibration_date
         runs = []
         for k, s in enumerate(seeds):
             est = QuantumClassifier(**{**template.get_params(), "random_state": s})

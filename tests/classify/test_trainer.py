@@ -149,3 +149,15 @@ def test_qubit_budget_binds_only_quantum_runs() -> None:
             qubits=4,
             device_model=None,
         )
+
+
+def test_device_and_calibration_recorded_without_quantum_models() -> None:
+    result = run_classify(
+        dataset=load_dataset(name="moons", n_samples=30),
+        models=("logreg",),
+        target="0.9",
+        n_seeds=1,
+        device_model="fake_torino",
+    )
+    assert result.device_model == "fake_torino"
+    assert result.calibration_date is not None and result.calibration_date.startswith("2025-02")
