@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
-	$(PY) -m pytest bench --benchmark-enable --benchmark-json=results/bench.json -p no:doctest $(ARGS)
+	$(PY) -m pytest bench --benchmark-enable --benchmark-json=results/bench.json $(ARGS)
 
 bench-quick: $(STAMP)
 	$(PY) -m pytest bench --benchmark-disable -q --quick $(ARGS)

@@ -1,15 +1,18 @@
-"""Benchmark options and helpers shared by every suite in bench/.
+"""Benchmark options shared by every suite in bench/.
 
-* ``--quick`` shrinks each benchmark to a smoke size that CI can afford; figures for
-  docs/performance.md come from full runs (``make bench``).
-* ``ratio_board`` (session fixture): a bench records ``add(group=..., name=..., seconds=...,
-  peer=...)``; at the end of the session every group is printed with each entry's ratio to the
-  group's peer, so peers measured in the same run sit side by side.
+``--quick`` shrinks each benchmark to a smoke size that CI can afford; figures for
+docs/performance.md come from full runs (``make bench``).
+
+Two ratio reports close a run. Benchmarks tagged ``extra_info["role"]`` = "peer" / "ours" in one
+group are compared by pytest-benchmark's median time. Measurements that are not a benchmark's own
+timing (the classifiers' time-to-accuracy: training seconds until a target, evaluation excluded)
+go on the ``ratio_board`` fixture: ``add(group=..., name=..., seconds=..., peer=...)``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -74,9 +77,49 @@ def ratio_board() -> RatioBoard:
     return _BOARD
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not _BOARD.groups:
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Print, per benchmark group, the peer's median time over ours (and peak memory)."""
+    _print_board(terminalreporter)
+    session = getattr(config, "_benchmarksession", None)
+    if session is None:
         return
-    terminalreporter.section("ratios against peers (same run)")
-    for line in _BOARD.lines():
-        terminalreporter.write_line(line)
+    groups: dict[str, dict[str, Any]] = {}
+    for bench in session.benchmarks:
+        role = bench.extra_info.get("role")
+        if role in ("peer", "ours") and bench:
+            groups.setdefault(bench.group or bench.name, {})[role] = bench
+    lines = []
+    for group, pair in sorted(groups.items()):
+        if {"peer", "ours"} <= set(pair):
+            peer, ours = pair["peer"], pair["ours"]
+            ratio = peer["median"] / ours["median"]
+            line = (
+                f"{group}: {peer.extra_info.get('tool')} {peer['median']:.3f} s, "
+                f"quantumlimits {ours['median']:.3f} s -> {ratio:.1f}x"
+            )
+            if "peak_rss_bytes" in ours.extra_info and "peak_rss_bytes" in peer.extra_info:
+                line += (
+                    f"; peak memory {peer.extra_info['peak_rss_bytes'] / 2**30:.2f} GiB vs "
+                    f"{ours.extra_info['peak_rss_bytes'] / 2**30:.2f} GiB"
+                )
+            lines.append(line)
+    for bench in session.benchmarks:
+        if "fraction_of_copy" in bench.extra_info:
+            info = bench.extra_info
+            lines.append(
+                f"{bench.group}: ideal stage {info['effective_bandwidth'] / 1e9:.2f} GB/s = "
+                f"{info['fraction_of_copy']:.0%} of copy bandwidth "
+                f"{info['copy_bandwidth'] / 1e9:.2f} GB/s (width {info['width']})"
+            )
+    if lines:
+        terminalreporter.section("quantumlimits: ratios against peers")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+def _print_board(terminalreporter: Any) -> None:
+    if _BOARD.groups:
+        terminalreporter.section("quantumlimits: time-to-accuracy against peers (same run)")
+        for line in _BOARD.lines():
+            terminalreporter.write_line(line)

@@ -8,6 +8,7 @@ The noise on them is identical to the full-device model (tested), and the per-ca
 
 from __future__ import annotations
 
+import os
 import types
 import warnings
 from collections.abc import Iterator, Sequence
@@ -24,9 +25,30 @@ from quantumlimits.execution.transpile import active_qubits, compact
 IDEAL_BATCH_BYTES = 256 * 2**20
 
 
+#: Threads Aer may use in this process; 0 means every core. Dask workers set 1.
+AER_THREADS = 0
+
+
+def set_aer_threads(threads: int) -> None:
+    """How many threads Aer uses per call in this process (0: all cores)."""
+    global AER_THREADS
+    AER_THREADS = int(threads)
+
+
+def aer_threads() -> int:
+    """The thread budget for one Aer call."""
+    return AER_THREADS or os.cpu_count() or 1
+
+
 def _simulator(**options: Any) -> Any:
     from qiskit_aer import AerSimulator
 
+    # Circuits of a batch run in parallel, one thread each. Aer's default instead parallelises
+    # inside each state update with OpenMP, which measured 2-9x slower per circuit here (bench/)
+    # and collapses when the cores are shared.
+    threads = aer_threads()
+    options.setdefault("max_parallel_threads", threads)
+    options.setdefault("max_parallel_experiments", threads)
     return AerSimulator(**options)
 
 
@@ -43,7 +65,7 @@ def ideal_probabilities(
     width = max(c.num_qubits for c in circuits)
     per_circuit = 8 * (1 << width)
     batch = max(1, batch_bytes // per_circuit)
-    sim = _simulator(method="statevector")
+    sim = _simulator(method="statevector", max_parallel_experiments=min(batch, aer_threads()))
     for start in range(0, len(circuits), batch):
         chunk = []
         for circuit in circuits[start : start + batch]:
@@ -136,16 +158,6 @@ def choose_method(num_qubits: int, shots: int) -> str:
     return "density_matrix" if (1 << num_qubits) <= max(shots, 64) else "statevector"
 
 
-#: Threads Aer may use in this process (circuits of a batch run in parallel); Dask workers set 1.
-AER_THREADS = 0
-
-
-def set_aer_threads(threads: int) -> None:
-    """How many threads Aer uses per call in this process (0: all cores)."""
-    global AER_THREADS
-    AER_THREADS = int(threads)
-
-
 def run_noisy(
     circuits: Sequence[QuantumCircuit],
     *,
@@ -181,8 +193,6 @@ def run_noisy(
         # Fusing gates and their noise into superoperators cuts density-matrix time about in half
         # at these widths (bench/); Aer's default threshold (14 qubits) never fuses them.
         fusion_threshold=1,
-        max_parallel_threads=AER_THREADS,
-        max_parallel_experiments=AER_THREADS,
     )
     result = sim.run(local, shots=shots, seed_simulator=seed).result()
     if not result.success:

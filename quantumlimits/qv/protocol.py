@@ -23,9 +23,8 @@ from quantumlimits import provenance
 from quantumlimits.circuits import MIN_WIDTH, measured, qv_circuits
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import backends as backends_mod
-from quantumlimits.execution.aer import sub_target
 from quantumlimits.execution.layout import Layout, best_layout, check_layout
-from quantumlimits.execution.transpile import transpile_circuits, two_qubit_count
+from quantumlimits.execution.transpile import two_qubit_count
 from quantumlimits.qv import stats, tasks
 from quantumlimits.qv.heavy import counts_to_arrays, heavy_count_arrays, unpack_mask
 from quantumlimits.results import STAGES, QVResult, WidthResult
@@ -296,14 +295,19 @@ def run_width(
     t = time.perf_counter()
     # Transpile for the chosen qubits alone: routing stays inside the connected layout (as QV
     # runs on hardware do) and the small target makes routing several times faster.
-    local_target = sub_target(device.target, layout.qubits) if layout and device.target else None
-    isa = transpile_circuits(
-        [measured(c) for c in circuits],
-        target=local_target,
-        initial_layout=range(width) if local_target is not None else None,
-        optimization_level=optimization_level,
-        seed=derive_seed(seed, STREAM_TRANSPILE, width, depth),
-    )
+    measured_circuits = [measured(c) for c in circuits]
+    transpile_tasks = [
+        tasks.TranspileTask(
+            circuits=tuple(measured_circuits[start : start + count]),
+            backend=device.name if device.target is not None else None,
+            physical_qubits=layout.qubits if layout else tuple(range(width)),
+            optimization_level=optimization_level,
+            # one seed for the width: a circuit's transpilation does not depend on its chunk
+            seed=derive_seed(seed, STREAM_TRANSPILE, width, depth),
+        )
+        for start, count in tasks.chunks(trials)
+    ]
+    isa = [c for chunk in mapper(tasks.run_transpile_task, transpile_tasks) for c in chunk]
     timer.add("transpile", t)
 
     simulated: tuple[int, ...] | None = None

@@ -15,7 +15,14 @@ from typing import Any
 from qiskit import QuantumCircuit
 
 from quantumlimits.circuits import qv_circuits
-from quantumlimits.execution.aer import NoisyRun, ideal_probabilities, run_noisy, sample_counts
+from quantumlimits.execution.aer import (
+    NoisyRun,
+    ideal_probabilities,
+    run_noisy,
+    sample_counts,
+    sub_target,
+)
+from quantumlimits.execution.transpile import transpile_circuits
 from quantumlimits.qv.heavy import heavy_mask, ideal_hop, pack_mask
 from quantumlimits.seeding import STREAM_SIMULATE, derive_seed
 
@@ -70,6 +77,34 @@ def run_ideal_task(task: IdealTask) -> list[IdealOutcome]:
         out.append(IdealOutcome(index, pack_mask(mask), ideal_hop(probabilities, mask), counts))
         del probabilities
     return out
+
+
+@dataclass(frozen=True)
+class TranspileTask:
+    """Transpile a chunk of measured model circuits for a (sub-)target."""
+
+    circuits: tuple[QuantumCircuit, ...]
+    backend: str | None  # None: the noiseless basis, all-to-all
+    physical_qubits: tuple[int, ...]  # the layout: local qubit i is physical_qubits[i]
+    optimization_level: int
+    seed: int
+
+
+@functools.lru_cache(maxsize=16)
+def _sub_target(backend: str, qubits: tuple[int, ...]) -> Any:
+    return sub_target(_target(backend), qubits)
+
+
+def run_transpile_task(task: TranspileTask) -> list[QuantumCircuit]:
+    """ISA circuits of a chunk for the layout's qubits alone (routing stays inside them)."""
+    target = None if task.backend is None else _sub_target(task.backend, task.physical_qubits)
+    return transpile_circuits(
+        task.circuits,
+        target=target,
+        initial_layout=range(len(task.physical_qubits)) if target is not None else None,
+        optimization_level=task.optimization_level,
+        seed=task.seed,
+    )
 
 
 @dataclass(frozen=True)
