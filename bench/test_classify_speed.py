@@ -94,7 +94,7 @@ def test_ours_time_to_accuracy(
     benchmark: Any, ratio_board: Any, moons: Any, quick: bool, engine: str, label: str
 ) -> None:
     seeds = 1 if quick else 2 if engine == "lightning" else 5
-    max_steps = 3 if quick else 200
+    max_steps = (3 if engine == "lightning" else 15) if quick else 200
     benchmark.group = "classify moons time-to-0.90"
     result = benchmark.pedantic(
         _ours,
