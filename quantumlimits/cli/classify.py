@@ -119,6 +119,7 @@ def add_parser(subparsers: Any) -> None:
         help="folder for classify.json and classify.png",
     )
     _common.add_store_argument(out)
+    out.add_argument("--no-store", action="store_true", help="do not record the run in the store")
     out.add_argument("--json", action="store_true", help="print the result document on stdout")
     p.set_defaults(func=run)
 
@@ -192,10 +193,12 @@ def run(args: argparse.Namespace) -> int:
         load_snapshot(device)  # an unknown name fails here, before any work
     out_dir = _common.output_dir(Path(args.out))
     assert out_dir is not None
-    store = _common.open_store(args)
-    run_id = store.begin_run(
-        kind="classify", backend=device, seed=args.seed, created=provenance.now_utc()
-    )
+    store = None if args.no_store else _common.open_store(args)
+    run_id = None
+    if store is not None:
+        run_id = store.begin_run(
+            kind="classify", backend=device, seed=args.seed, created=provenance.now_utc()
+        )
     try:
         with _Progress() as progress:
             result = run_classify(
@@ -214,14 +217,17 @@ def run(args: argparse.Namespace) -> int:
         write_png(result, out_dir / "classify.png")
         atomic_write_text(out_dir / "classify.json", text)
     except BaseException:
-        store.mark_failed(run_id, summary="classify run failed or was interrupted")
-        store.close()
+        if store is not None and run_id is not None:
+            store.mark_failed(run_id, summary="classify run failed or was interrupted")
+            store.close()
         raise
-    store.finish_run(run_id, document=document, summary=_summary(result))
-    store.close()
+    if store is not None and run_id is not None:
+        store.finish_run(run_id, document=document, summary=_summary(result))
+        store.close()
     table_to = sys.stderr if args.json else sys.stdout
     _print_table(result, file=table_to)
-    print(f"wrote {out_dir / 'classify.json'} and classify.png; run {run_id}", file=sys.stderr)
+    recorded = f"; run {run_id}" if run_id else " (not stored)"
+    print(f"wrote {out_dir / 'classify.json'} and classify.png{recorded}", file=sys.stderr)
     if args.json:
         _common.print_json(text)
     return 0

@@ -53,7 +53,7 @@ def test_classify_writes_json_png_and_store(
     assert "time to 0.8" in captured.err  # the table goes to stderr under --json
 
 
-def test_table_on_stdout_without_json_and_no_device(
+def test_table_on_stdout_without_json_no_device_no_store(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     status = main(
@@ -72,6 +72,7 @@ def test_table_on_stdout_without_json_and_no_device(
             str(tmp_path),
             "--store",
             str(tmp_path / "s.sqlite"),
+            "--no-store",
         ]
     )
     captured = capsys.readouterr()
@@ -79,6 +80,7 @@ def test_table_on_stdout_without_json_and_no_device(
     assert "vqc-angle" in captured.out and "logreg" in captured.out
     doc = json.loads((tmp_path / "classify.json").read_text())
     assert doc["device_model"] is None and doc["models"][1]["qpu"] is None
+    assert doc["run_id"] is None and not (tmp_path / "s.sqlite").exists()
 
 
 def test_csv_one_vs_rest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
