@@ -1,0 +1,165 @@
+"""The same ansatz as a PennyLane QNode and as a Qiskit circuit with Parameters.
+
+* :func:`pennylane_expectation` — a QNode returning ⟨Z_0⟩ with parameter broadcasting over samples
+  (``default.qubit``, backprop) or one sample per call (``lightning.qubit``, adjoint).
+* :func:`qiskit_circuit` / :func:`qiskit_expectations` — a ``QuantumCircuit`` with
+  ``ParameterVector`` inputs ``x`` and weights ``theta``, run on Aer exactly, with shots, or with
+  the noise of a device calibration snapshot (transpiled to the device's instruction set first, on
+  its best qubits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from quantumlimits.classify.ansatz import Ansatz, Gate
+
+
+def _angle(gate: Gate, x: Any, theta: Any) -> Any:
+    """The gate angle for PennyLane (works on autograd arrays and broadcast batches)."""
+    if len(gate.features) == 1:
+        data: Any = x[..., gate.features[0]]
+    elif len(gate.features) == 2:
+        data = x[..., gate.features[0]] * x[..., gate.features[1]]
+    else:
+        data = 0.0
+    scale = theta[gate.scale] if gate.scale is not None else 1.0
+    offset = theta[gate.offset] if gate.offset is not None else 0.0
+    return scale * data + offset
+
+
+def pennylane_expectation(
+    ansatz: Ansatz, *, device: str = "default.qubit", diff_method: str = "backprop"
+) -> Callable[[Any, Any], Any]:
+    """A QNode ``f(x, theta) -> ⟨Z_0⟩`` for ``ansatz``.
+
+    ``x`` may be one sample (shape (d,)) or a batch (shape (n, d)): PennyLane broadcasts the batch
+    through one circuit execution on ``default.qubit``.
+    """
+    import pennylane as qml
+
+    dev = qml.device(device, wires=ansatz.n_qubits)
+    ops = {"rx": qml.RX, "ry": qml.RY, "rz": qml.RZ, "zz": qml.MultiRZ}
+
+    @qml.qnode(dev, diff_method=diff_method)
+    def circuit(x: Any, theta: Any) -> Any:
+        for gate in ansatz.gates:
+            if gate.name == "h":
+                qml.Hadamard(wires=gate.wires[0])
+            elif gate.name == "cz":
+                qml.CZ(wires=list(gate.wires))
+            else:
+                ops[gate.name](_angle(gate, x, theta), wires=list(gate.wires))
+        return qml.expval(qml.PauliZ(0))
+
+    return circuit
+
+
+def qiskit_circuit(ansatz: Ansatz, *, measure: bool = False) -> tuple[Any, Any, Any]:
+    """``(circuit, x, theta)``: the ansatz with ``ParameterVector`` inputs and weights.
+
+    Wire ``w`` is Qiskit qubit ``w``; with ``measure=True`` qubit 0 is measured into clbit 0.
+    """
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import ParameterVector
+
+    x = ParameterVector("x", ansatz.n_features)
+    theta = ParameterVector("theta", ansatz.n_params)
+    qc = QuantumCircuit(ansatz.n_qubits, 1 if measure else 0, name=f"vqc_{ansatz.architecture}")
+    for gate in ansatz.gates:
+        if gate.name == "h":
+            qc.h(gate.wires[0])
+            continue
+        if gate.name == "cz":
+            qc.cz(*gate.wires)
+            continue
+        if len(gate.features) == 1:
+            data: Any = x[gate.features[0]]
+        elif len(gate.features) == 2:
+            data = x[gate.features[0]] * x[gate.features[1]]
+        else:
+            data = 0
+        angle: Any = data if gate.scale is None else theta[gate.scale] * data
+        if gate.offset is not None:
+            angle = theta[gate.offset] if isinstance(angle, int) else angle + theta[gate.offset]
+        if gate.name == "zz":
+            qc.rzz(angle, *gate.wires)
+        else:
+            getattr(qc, gate.name)(angle, gate.wires[0])
+    if measure:
+        qc.measure(0, 0)
+    return qc, x, theta
+
+
+def _bindings(circuit: Any, x_vec: Any, theta_vec: Any, x: np.ndarray, theta: np.ndarray) -> Any:
+    """Parameter values in ``circuit.parameters`` order, one row per sample."""
+    values = {**{p: x[:, i] for i, p in enumerate(x_vec)}}
+    values.update({p: np.full(len(x), theta[i]) for i, p in enumerate(theta_vec)})
+    return np.stack([values[p] for p in circuit.parameters], axis=-1)
+
+
+def qiskit_expectations(
+    ansatz: Ansatz,
+    x: np.ndarray,
+    theta: np.ndarray,
+    *,
+    shots: int | None = None,
+    backend: Any | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """⟨Z_0⟩ per row of ``x`` from the Qiskit circuit on Aer.
+
+    ``shots=None`` — exact (Aer ``EstimatorV2``, precision 0). ``shots=N`` — sampled, noiseless.
+    ``backend`` (a calibration snapshot) — transpiled to its instruction set and sampled with its
+    noise (only the qubits used are simulated), ``shots`` required.
+    """
+    x = np.atleast_2d(np.asarray(x, dtype=float))
+    if backend is None and shots is None:
+        from qiskit.quantum_info import SparsePauliOp
+        from qiskit_aer.primitives import EstimatorV2
+
+        qc, xv, tv = qiskit_circuit(ansatz)
+        observable = SparsePauliOp("I" * (ansatz.n_qubits - 1) + "Z")
+        values = _bindings(qc, xv, tv, x, theta)
+        result = EstimatorV2(options={"backend_options": {"seed_simulator": seed}}).run(
+            [(qc, observable, values)]
+        )
+        return np.asarray(result.result()[0].data.evs, dtype=float)
+    if shots is None or shots < 1:
+        raise ValueError("sampled and noisy executions need shots >= 1")
+    qc, xv, tv = qiskit_circuit(ansatz, measure=True)
+    if backend is None:
+        from qiskit_aer import AerSimulator
+
+        values = _bindings(qc, xv, tv, x, theta)
+        bound = [qc.assign_parameters(row) for row in values]
+        result = AerSimulator(seed_simulator=seed).run(bound, shots=shots).result()
+        counts = [
+            {int(k, 16): v for k, v in result.data(i)["counts"].items()} for i in range(len(bound))
+        ]
+    else:
+        from quantumlimits.execution.aer import run_noisy
+        from quantumlimits.execution.cost import isa_circuit
+
+        isa = isa_circuit(qc, backend=backend, seed=seed)
+        values = _bindings(isa, xv, tv, x, theta)
+        bound = [isa.assign_parameters(row) for row in values]
+        counts = run_noisy(bound, target=backend.target, shots=shots, seed=seed).counts
+    ones = np.array([sum(v for k, v in c.items() if k & 1) for c in counts], dtype=float)
+    return 1.0 - 2.0 * ones / shots
+
+
+def noisy_accuracy(
+    estimator: Any, X: np.ndarray, y: np.ndarray, *, backend: Any, shots: int, seed: int
+) -> float:
+    """Held-out accuracy of a fitted :class:`QuantumClassifier` run as a Qiskit circuit on Aer with
+    ``backend``'s noise (ISA-transpiled, best qubits) and ``shots`` shots per sample."""
+    expval = qiskit_expectations(
+        estimator.ansatz_, X, estimator.params_[:-2], shots=shots, backend=backend, seed=seed
+    )
+    logit = estimator.params_[-2] * expval + estimator.params_[-1]
+    predicted = estimator.classes_[(logit > 0).astype(int)]
+    return float(np.mean(predicted == y))

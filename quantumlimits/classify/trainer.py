@@ -1,0 +1,496 @@
+"""Time-to-accuracy: train every model over seeds, recording held-out accuracy against its clocks.
+
+The definition (DAWNBench / MLPerf Training practice): time-to-target is the training wall time at
+which held-out accuracy *first* reaches the target. Evaluation runs between optimiser steps and is
+timed separately, off the training clock. A run that never reaches the target is kept as "not
+reached" (never dropped) and counts as +∞ in the median.
+
+Quantum models carry two more clocks: the circuit executions and shots a hardware run of the same
+training would need — parameter-shift gradients cost ``(2P + 1)`` circuits per sample per step,
+P = trainable gates — and the projected QPU seconds and cost of those executions
+(:mod:`quantumlimits.execution.cost`, one sub-job per optimiser step).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from quantumlimits.classify.classical import CLASSICAL, make_classical
+from quantumlimits.classify.datasets import Dataset, Split, split_and_scale
+from quantumlimits.classify.quantum import QuantumClassifier
+from quantumlimits.classify.results import ClassifyResult, Curve, ModelResult, SeedRun
+from quantumlimits.errors import UsageError
+from quantumlimits.execution.cost import DEFAULT_PRICE_PER_SECOND, QpuCostModel
+from quantumlimits.seeding import derive_seed
+
+#: Quantum model names and their architectures.
+QUANTUM: dict[str, str] = {"vqc-reupload": "reupload", "vqc-angle": "angle", "vqc-iqp": "iqp"}
+MODELS: tuple[str, ...] = (*CLASSICAL, *QUANTUM)
+#: Seeding stream for the per-repetition seeds.
+STREAM_REPEAT = 40
+#: Seeding stream for the noisy evaluation of trained quantum models.
+STREAM_NOISY = 41
+
+#: ``progress(model, repetition, step, total=total_steps)`` — called after each step or fit.
+Progress = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class QuantumSettings:
+    """Hyperparameters shared by the quantum models of one run (the ablation switches)."""
+
+    layers: int = 3
+    learning_rate: float = 0.1
+    batch_size: int | None = None
+    max_steps: int = 100
+    entangle: bool = True
+    engine: str = "numpy"
+    n_qubits: int | None = None
+    eval_every: int = 1
+
+    def __post_init__(self) -> None:
+        if self.layers < 1:
+            raise UsageError(f"--layers must be positive, got {self.layers}")
+        if not self.learning_rate > 0:
+            raise UsageError(f"--lr must be positive, got {self.learning_rate}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise UsageError(f"--batch-size must be positive, got {self.batch_size}")
+        if self.max_steps < 1:
+            raise UsageError(f"--max-steps must be positive, got {self.max_steps}")
+        if self.eval_every < 1:
+            raise UsageError(f"--eval-every must be positive, got {self.eval_every}")
+
+
+def parse_models(text: str) -> tuple[str, ...]:
+    """A comma-separated model list (or ``all``) checked against :data:`MODELS`.
+
+    >>> parse_models("svc, vqc-reupload")
+    ('svc', 'vqc-reupload')
+    >>> len(parse_models("all")) == len(MODELS)
+    True
+    """
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if names == ["all"]:
+        return MODELS
+    if not names:
+        raise UsageError(
+            f"--models is empty: pass a comma-separated list of {', '.join(MODELS)}, or all"
+        )
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        raise UsageError(
+            f"unknown model {unknown[0]!r} in --models: choose from {', '.join(MODELS)}, or all"
+        )
+    return tuple(dict.fromkeys(names))
+
+
+def parse_target(text: str) -> tuple[str, float]:
+    """``'0.9'`` -> ('abs', 0.9); ``'rel:0.95'`` -> ('rel', 0.95); values must lie in (0, 1].
+
+    >>> parse_target("rel:0.95")
+    ('rel', 0.95)
+    """
+    kind, _, raw = text.partition(":") if text.startswith("rel:") else ("abs", "", text)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise UsageError(
+            f"--target {text!r} is not a number: pass e.g. --target 0.9 or --target rel:0.95"
+        ) from None
+    if not 0.0 < value <= 1.0:
+        raise UsageError(
+            f"--target {text!r} is outside (0, 1]: pass e.g. --target 0.9 or --target rel:0.95"
+        )
+    return kind, value
+
+
+def _accuracy(model: Any, X: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(model.predict(X) == y))
+
+
+def train_quantum(
+    *,
+    estimator: QuantumClassifier,
+    split: Split,
+    cost: QpuCostModel | None,
+    shots: int,
+    eval_every: int = 1,
+    stop_at: float | None = None,
+    on_step: Callable[[int], None] | None = None,
+) -> SeedRun:
+    """Train ``estimator`` step by step, evaluating every ``eval_every`` steps off the clock.
+
+    With ``stop_at`` the run ends at the first evaluation that reaches that accuracy.
+    """
+    P = None
+    steps: list[int] = []
+    seconds: list[float] = []
+    accuracy: list[float] = []
+    executions: list[int] = []
+    shot_counts: list[int] = []
+    qpu: list[float] = []
+    train_clock = eval_clock = qpu_total = 0.0
+    n_exec = 0
+    fitting = estimator.iter_fit(split.X_train, split.y_train)
+    while True:
+        t0 = time.perf_counter()
+        try:
+            info = next(fitting)
+        except StopIteration:
+            break
+        train_clock += time.perf_counter() - t0
+        if P is None:
+            P = estimator.ansatz_.n_trainable_gates
+        step_exec = info.batch_size * (2 * P + 1)
+        n_exec += step_exec
+        if cost is not None:
+            qpu_total += cost.seconds(circuits=step_exec, shots=shots, sub_jobs=1)
+        if on_step is not None:
+            on_step(info.step)
+        last = info.step == estimator.max_steps
+        if info.step % eval_every and not last:
+            continue
+        t1 = time.perf_counter()
+        acc = _accuracy(estimator, split.X_test, split.y_test)
+        eval_clock += time.perf_counter() - t1
+        steps.append(info.step)
+        seconds.append(train_clock)
+        accuracy.append(acc)
+        executions.append(n_exec)
+        shot_counts.append(n_exec * shots)
+        qpu.append(qpu_total)
+        if stop_at is not None and acc >= stop_at:
+            break
+    curve = Curve(
+        steps=tuple(steps),
+        train_seconds=tuple(seconds),
+        accuracy=tuple(accuracy),
+        executions=tuple(executions),
+        shots=tuple(shot_counts),
+        qpu_seconds=tuple(qpu),
+    )
+    seed = estimator.random_state if isinstance(estimator.random_state, int) else -1
+    return SeedRun(seed=seed, curve=curve, eval_seconds=eval_clock)
+
+
+def train_classical(*, estimator: Any, split: Split, seed: int) -> SeedRun:
+    """Fit a classical model once (grid search included when it is one) and evaluate it."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(split.X_train, split.y_train)
+    fit_seconds = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    acc = _accuracy(estimator, split.X_test, split.y_test)
+    eval_seconds = time.perf_counter() - t1
+    curve = Curve(
+        steps=(1,),
+        train_seconds=(fit_seconds,),
+        accuracy=(acc,),
+        executions=(0,),
+        shots=(0,),
+        qpu_seconds=(0.0,),
+    )
+    return SeedRun(seed=seed, curve=curve, eval_seconds=eval_seconds)
+
+
+def _json_safe(params: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = json.loads(json.dumps(params, default=str))
+    return out
+
+
+def check_request(
+    *,
+    dataset: Dataset,
+    models: Sequence[str],
+    target: str,
+    n_seeds: int,
+    shots: int,
+    price_per_second: float,
+    quantum: QuantumSettings,
+    qubits: int,
+    n_features: int | None,
+    test_size: float,
+    seed: int,
+) -> Split:
+    """Check a request before any work (and before a run is stored); return the shared split.
+
+    Raises :class:`UsageError`, naming the problem and the fix, for anything a user can get wrong.
+    """
+    kind, _ = parse_target(target)
+    if n_seeds < 1:
+        raise UsageError(f"--seeds must be positive, got {n_seeds}")
+    if shots < 1:
+        raise UsageError(f"--shots must be positive, got {shots}")
+    if price_per_second < 0:
+        raise UsageError(f"--price-per-second must be non-negative, got {price_per_second}")
+    if qubits < 1:
+        raise UsageError(f"--qubits must be positive, got {qubits}")
+    unknown = [m for m in models if m not in MODELS]
+    if unknown or not models:
+        raise UsageError(f"unknown or no models {list(models)}: choose from {', '.join(MODELS)}")
+    classical = [m for m in models if m in CLASSICAL]
+    quantum_names = [m for m in models if m in QUANTUM]
+    if kind == "rel" and not [m for m in classical if m != "dummy"]:
+        raise UsageError(
+            "a relative --target needs a classical model besides dummy in --models, "
+            "e.g. --models svc,vqc-reupload"
+        )
+    if quantum_names and dataset.n_classes > 2:
+        raise UsageError(
+            f"{dataset.name} has {dataset.n_classes} classes and the quantum models are "
+            "binary-only: pass --positive-class LABEL for one-vs-rest, or choose classical --models"
+        )
+    # The qubit budget binds only when a quantum model will read the features.
+    budget = qubits if quantum_names else max(qubits, dataset.X.shape[1])
+    split = split_and_scale(
+        dataset, test_size=test_size, seed=seed, max_features=budget, n_components=n_features
+    )
+    d = split.X_train.shape[1]
+    width = quantum.n_qubits or d
+    if quantum_names and width < d:
+        raise UsageError(f"--width {width} is smaller than the {d} features: pass --width {d}")
+    if quantum_names and width > qubits:
+        raise UsageError(f"--width {width} exceeds the qubit budget: pass --qubits {width}")
+    return split
+
+
+def run_classify(
+    *,
+    dataset: Dataset,
+    models: Sequence[str],
+    target: str,
+    seed: int = 0,
+    n_seeds: int = 5,
+    shots: int = 1000,
+    device_model: str | None = "fake_torino",
+    price_per_second: float = DEFAULT_PRICE_PER_SECOND,
+    quantum: QuantumSettings | None = None,
+    grid: bool = False,
+    qubits: int = 8,
+    n_features: int | None = None,
+    test_size: float = 0.3,
+    noisy_eval: bool = False,
+    progress: Progress | None = None,
+) -> ClassifyResult:
+    """Measure time-to-accuracy of ``models`` on ``dataset`` over ``n_seeds`` seeds.
+
+    The data split (and PCA, scaling) is fixed by ``seed``; each repetition ``k`` trains every
+    model from ``derive_seed(seed, STREAM_REPEAT, k)``. Classical models run first so that a
+    relative target (``rel:0.95``) can be resolved against the best of them. With
+    ``noisy_eval`` each trained quantum model is also run on Aer with ``device_model``'s noise at
+    ``shots`` shots (off every clock) and its held-out accuracy recorded.
+    """
+    from quantumlimits import provenance as prov
+
+    t_start = time.perf_counter()
+    settings = quantum or QuantumSettings()
+    kind, value = parse_target(target)
+    split = check_request(
+        dataset=dataset,
+        models=models,
+        target=target,
+        n_seeds=n_seeds,
+        shots=shots,
+        price_per_second=price_per_second,
+        quantum=settings,
+        qubits=qubits,
+        n_features=n_features,
+        test_size=test_size,
+        seed=seed,
+    )
+    classical = [m for m in models if m in CLASSICAL]
+    quantum_names = [m for m in models if m in QUANTUM]
+    n_qubits = settings.n_qubits or split.X_train.shape[1]
+    seeds = tuple(derive_seed(seed, STREAM_REPEAT, k) for k in range(n_seeds))
+    timings: dict[str, float] = {}
+
+    results: list[ModelResult] = []
+    t0 = time.perf_counter()
+    for name in classical:
+        runs = []
+        fitted: list[Any] = []
+        for k, s in enumerate(seeds):
+            est = make_classical(name=name, seed=s, grid=grid)
+            runs.append(train_classical(estimator=est, split=split, seed=s))
+            fitted.append(est)
+            if progress is not None:
+                progress(name, k, 1, total=1)
+        n_params = _classical_param_count(fitted[0])
+        results.append(
+            ModelResult(
+                name=name + ("-grid" if grid and name != "dummy" else ""),
+                family="classical",
+                description=CLASSICAL[name],
+                hyperparameters=_json_safe(fitted[0].get_params(deep=False)),
+                n_params=n_params,
+                runs=tuple(runs),
+            )
+        )
+    timings["classical_seconds"] = time.perf_counter() - t0
+
+    if kind == "rel":
+        best = max(m.median_final_accuracy for m in results if m.name != "dummy")
+        absolute = value * best
+    else:
+        absolute = value
+
+    calibration = None
+    if device_model is not None:
+        from quantumlimits.execution.backends import calibration_date, load_snapshot
+
+        calibration = calibration_date(load_snapshot(device_model))
+    t0 = time.perf_counter()
+    for name in quantum_names:
+        template = QuantumClassifier(
+            architecture=QUANTUM[name],
+            n_qubits=n_qubits,
+            layers=settings.layers,
+            entangle=settings.entangle,
+            learning_rate=settings.learning_rate,
+            batch_size=settings.batch_size,
+            max_steps=settings.max_steps,
+            engine=settings.engine,
+        )
+        cost = None
+        ansatz = None
+        if device_model is not None:
+            from quantumlimits.classify.ansatz import build_ansatz
+            from quantumlimits.classify.executions import qiskit_circuit
+            from quantumlimits.execution.cost import cost_model_for
+
+            ansatz = build_ansatz(
+                architecture=QUANTUM[name],
+                n_qubits=n_qubits,
+                n_features=split.X_train.shape[1],
+                layers=settings.layers,
+                entangle=settings.entangle,
+            )
+            circuit, _, _ = qiskit_circuit(ansatz, measure=True)
+            t_cost = time.perf_counter()
+            cost = cost_model_for(
+                circuit, device_model=device_model, price_per_second=price_per_second, seed=seed
+            )
+            timings[f"cost_model_{name}_seconds"] = time.perf_counter() - t_cost
+        runs = []
+        for k, s in enumerate(seeds):
+            est = QuantumClassifier(**{**template.get_params(), "random_state": s})
+            on_step = None
+            if progress is not None:
+                on_step = functools.partial(progress, name, k, total=settings.max_steps)
+            runs.append(
+                train_quantum(
+                    estimator=est,
+                    split=split,
+                    cost=cost,
+                    shots=shots,
+                    eval_every=settings.eval_every,
+                    on_step=on_step,
+                )
+            )
+            if noisy_eval and device_model is not None:
+                import dataclasses
+
+                from quantumlimits.classify.executions import noisy_accuracy
+                from quantumlimits.execution.backends import load_snapshot
+
+                t_noisy = time.perf_counter()
+                noisy = noisy_accuracy(
+                    est,
+                    split.X_test,
+                    split.y_test,
+                    backend=load_snapshot(device_model),
+                    shots=shots,
+                    seed=derive_seed(s, STREAM_NOISY),
+                )
+                runs[-1] = dataclasses.replace(runs[-1], noisy_accuracy=noisy)
+                timings["noisy_eval_seconds"] = (
+                    timings.get("noisy_eval_seconds", 0.0) + time.perf_counter() - t_noisy
+                )
+            ansatz = est.ansatz_
+        assert ansatz is not None
+        results.append(
+            ModelResult(
+                name=name,
+                family="quantum",
+                description=_describe(QUANTUM[name], ansatz.n_qubits, settings),
+                hyperparameters=_json_safe({**template.get_params(), "random_state": None}),
+                n_params=ansatz.n_params + 2,
+                runs=tuple(runs),
+                qpu=None
+                if cost is None
+                else {
+                    **cost.to_dict(),
+                    "trainable_gates": ansatz.n_trainable_gates,
+                    "sub_jobs_per_step": 1,
+                },
+            )
+        )
+    timings["quantum_seconds"] = time.perf_counter() - t0
+    timings["total_seconds"] = time.perf_counter() - t_start
+
+    classes, counts = np.unique(split.y_train, return_counts=True)
+    dataset_info = {
+        "name": dataset.name,
+        "description": dataset.description,
+        "params": _json_safe(dict(dataset.params)),
+        "n_train": len(split.y_train),
+        "n_test": len(split.y_test),
+        "n_features": int(split.X_train.shape[1]),
+        "pca_components": split.pca_components,
+        "test_size": test_size,
+        "scaling": "min-max to [0, pi], fitted on the training split",
+        "train_class_counts": {str(c): int(n) for c, n in zip(classes, counts, strict=True)},
+    }
+    return ClassifyResult(
+        dataset=dataset_info,
+        target=float(absolute),
+        target_spec=target,
+        seed=seed,
+        seeds=seeds,
+        shots=shots,
+        device_model=device_model,
+        calibration_date=calibration,
+        price_per_second=price_per_second,
+        models=tuple(results),
+        provenance={
+            **prov.provenance(),
+            "noisy_eval": noisy_eval,
+            "quantum_settings": asdict(settings),
+            "grid": grid,
+            "qubit_budget": qubits,
+        },
+        timings=timings,
+    )
+
+
+def _describe(architecture: str, n_qubits: int, settings: QuantumSettings) -> str:
+    text = f"{architecture} ansatz, {n_qubits} qubits, {settings.layers} layers"
+    return text if settings.entangle else text + ", no entanglement"
+
+
+def _classical_param_count(model: Any) -> int:
+    """Learned numbers of a fitted classical model (0 for dummy; SVC counts its support)."""
+    model = getattr(model, "best_estimator_", model)
+    total = 0
+    for attr in ("coef_", "intercept_", "dual_coef_", "support_vectors_"):
+        value = getattr(model, attr, None)
+        if value is not None:
+            total += int(np.size(value))
+    for attr in ("coefs_", "intercepts_"):
+        for arr in getattr(model, attr, None) or []:
+            total += int(np.size(arr))
+    estimators = getattr(model, "estimators_", None)
+    if estimators is not None and hasattr(estimators, "ravel"):
+        total += sum(int(t.tree_.node_count) for t in estimators.ravel())
+    return total

@@ -1,0 +1,126 @@
+"""Projected QPU time and cost of running circuits on an IBM device, from its calibration.
+
+The model is IBM's documented usage model (IBM Quantum documentation, "Estimate job run time" /
+"Understand QPU usage"): a job is split into sub-jobs, each costs a fixed overhead of about 2 s
+(loading, compilation, readout bookkeeping), and then every shot of every circuit costs the
+circuit's own duration plus the repetition delay that lets the qubits relax::
+
+    seconds = sub_jobs * overhead_per_subjob + circuits * shots * (circuit_duration + rep_delay)
+
+``circuit_duration`` comes from the snapshot's calibrated gate and readout durations via
+``QuantumCircuit.estimate_duration(target)`` on the transpiled (ISA) circuit; ``rep_delay`` is
+``backend.default_rep_delay`` (250 µs on the fake snapshots). This is the one module a later issue
+calibrates against real jobs; nothing else in the package knows these constants.
+
+The default price is IBM Quantum's Pay-As-You-Go plan, USD 96 per minute of QPU time
+(USD 1.60 per second), as published on https://www.ibm.com/quantum/pricing (2024–2025). It is a
+list price and changes; pass ``price_per_second`` for another plan (Flex: USD 72 per minute).
+
+>>> m = QpuCostModel(device_model="demo", calibration_date=None, circuit_seconds=2e-6,
+...                  rep_delay_seconds=250e-6)
+>>> round(m.seconds(circuits=10, shots=1000, sub_jobs=1), 4)
+4.52
+>>> round(m.cost(seconds=4.52), 3)
+7.232
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+#: IBM Quantum Pay-As-You-Go list price, USD per QPU second (USD 96/min, ibm.com/quantum/pricing).
+DEFAULT_PRICE_PER_SECOND = 1.60
+#: Overhead IBM documents per sub-job, seconds.
+DEFAULT_OVERHEAD_PER_SUBJOB = 2.0
+PRICE_SOURCE = "IBM Quantum Pay-As-You-Go, USD 96/min (https://www.ibm.com/quantum/pricing)"
+
+
+@dataclass(frozen=True)
+class QpuCostModel:
+    """Calibrated constants of the projection for one circuit on one device snapshot."""
+
+    device_model: str
+    calibration_date: str | None
+    circuit_seconds: float
+    rep_delay_seconds: float
+    overhead_per_subjob_seconds: float = DEFAULT_OVERHEAD_PER_SUBJOB
+    price_per_second: float = DEFAULT_PRICE_PER_SECOND
+
+    def __post_init__(self) -> None:
+        for name in (
+            "circuit_seconds",
+            "rep_delay_seconds",
+            "overhead_per_subjob_seconds",
+            "price_per_second",
+        ):
+            value = getattr(self, name)
+            if not value >= 0:
+                raise ValueError(f"{name} must be non-negative, got {value}")
+
+    def seconds(self, *, circuits: int, shots: int, sub_jobs: int) -> float:
+        """Projected QPU seconds of ``circuits`` x ``shots`` shots run in ``sub_jobs`` sub-jobs."""
+        if circuits < 0 or shots < 0 or sub_jobs < 0:
+            raise ValueError("circuits, shots and sub_jobs must be non-negative")
+        per_shot = self.circuit_seconds + self.rep_delay_seconds
+        return sub_jobs * self.overhead_per_subjob_seconds + circuits * shots * per_shot
+
+    def cost(self, *, seconds: float) -> float:
+        """Projected price of ``seconds`` of QPU time."""
+        return seconds * self.price_per_second
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the constants (field names as keys)."""
+        return asdict(self)
+
+
+def isa_circuit(circuit: Any, *, backend: Any, seed: int = 0, optimization_level: int = 1) -> Any:
+    """``circuit`` transpiled to ``backend``'s instruction set (Parameters may stay unbound).
+
+    The initial layout is the best connected set of qubits by calibrated error
+    (:func:`quantumlimits.execution.layout.best_layout`), as a careful hardware user would choose:
+    the transpiler's default may land on a qubit with a poor readout.
+    """
+    from quantumlimits.execution.layout import best_layout
+    from quantumlimits.execution.transpile import transpile_circuits
+
+    layout = best_layout(backend.target, circuit.num_qubits).qubits
+    (isa,) = transpile_circuits(
+        [circuit],
+        target=backend.target,
+        initial_layout=layout,
+        optimization_level=optimization_level,
+        seed=seed,
+    )
+    return isa
+
+
+def cost_model_for(
+    circuit: Any,
+    *,
+    device_model: str,
+    price_per_second: float = DEFAULT_PRICE_PER_SECOND,
+    overhead_per_subjob_seconds: float = DEFAULT_OVERHEAD_PER_SUBJOB,
+    seed: int = 0,
+) -> QpuCostModel:
+    """The cost model of ``circuit`` (measured, maybe parametrised) on snapshot ``device_model``."""
+    from quantumlimits.errors import UsageError
+    from quantumlimits.execution.backends import calibration_date, load_snapshot
+
+    backend = load_snapshot(device_model)
+    if circuit.num_qubits > backend.target.num_qubits:
+        raise UsageError(
+            f"the circuit needs {circuit.num_qubits} qubits, {device_model} has "
+            f"{backend.target.num_qubits}: "
+            "choose a larger --device-model"
+        )
+    isa = isa_circuit(circuit, backend=backend, seed=seed)
+    rep_delay = getattr(backend, "default_rep_delay", None)
+    return QpuCostModel(
+        device_model=device_model,
+        calibration_date=calibration_date(backend),
+        circuit_seconds=float(isa.estimate_duration(backend.target, unit="s")),
+        rep_delay_seconds=float(rep_delay) if rep_delay is not None else 250e-6,
+        overhead_per_subjob_seconds=overhead_per_subjob_seconds,
+        price_per_second=price_per_second,
+    )
