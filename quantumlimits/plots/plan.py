@@ -7,23 +7,26 @@ from typing import Any
 from quantumlimits.qv.plan import Plan
 from quantumlimits.qv.stats import MIN_CIRCUITS
 
-_STYLE = {"cross": "-", "bootstrap": "--"}
-_MARKER = {"cross": None, "bootstrap": "o"}
+_STYLE = {"cross": "-", "bootstrap": "--", "sequential": "-."}
+_MARKER = {"cross": None, "bootstrap": "o", "sequential": None}
+#: The sequential curve is P(passed within N circuits), a step function of the looks.
+_DRAW = {"cross": "default", "bootstrap": "default", "sequential": "steps-post"}
 
 
 def plot_power(*, ax: Any, plan: Plan) -> Any:
     """Draw power against circuits for every curve of ``plan`` on ``ax``; return ``ax``.
 
     Cross curves are analytic (solid lines); bootstrap curves join simulated points (dashed,
-    markers). A horizontal line marks the target power, a vertical one the protocol's 100-circuit
-    minimum.
+    markers); sequential curves (dash-dot steps) give the simulated probability of having passed
+    within N circuits. A horizontal line marks the target power, a vertical one the protocol's
+    100-circuit minimum.
 
     >>> from matplotlib.figure import Figure
     >>> from quantumlimits.qv.plan import plan as make_plan
     >>> p = make_plan(hop=0.75, width=5, shots_options=[100], datasets=40, resamples=200)
     >>> ax = plot_power(ax=Figure().add_subplot(), plan=p)
-    >>> len(ax.get_lines())
-    4
+    >>> len(ax.get_lines())  # three curves and two reference lines
+    5
     """
     shots_values = sorted({c.shots for c in plan.curves})
     colors = {s: f"C{i}" for i, s in enumerate(shots_values)}
@@ -33,6 +36,7 @@ def plot_power(*, ax: Any, plan: Plan) -> Any:
             curve.power,
             linestyle=_STYLE[curve.method],
             marker=_MARKER[curve.method],
+            drawstyle=_DRAW[curve.method],
             markersize=3,
             color=colors[curve.shots],
             label=f"{curve.method}, {curve.shots} shots",

@@ -31,8 +31,11 @@ is bracketed, then bisect geometrically until the bracket is within 5 %; the ans
 smallest simulated N whose simulated power reached the target (Monte Carlo error of a power near
 0.9 with 300 data sets: about ±0.017).
 
-Both methods are also subject to the protocol's minimum of 100 circuits for a valid QV claim:
-``PlanRow.valid_circuits``.
+**Sequential (simulated).** The betting rule of :mod:`quantumlimits.qv.sequential` run on the
+same model data, batches of 10: the N by which it has passed with probability ``power``.
+
+Every method is also subject to the protocol's minimum of 100 circuits for a conventional QV
+claim: ``PlanRow.valid_circuits``.
 
 >>> row = cross_plan(hop=0.72, width=5, power=0.9, shots=1000)
 >>> row.circuits, row.valid_circuits
@@ -51,6 +54,7 @@ from scipy.special import ndtr, ndtri
 
 from quantumlimits.errors import UsageError
 from quantumlimits.qv.ideal import ideal_hop_mean, ideal_hop_sd
+from quantumlimits.qv.sequential import SequentialTest, simulate_decisions
 from quantumlimits.qv.stats import (
     CONFIDENCE_TWO_SIGMA,
     HOP_THRESHOLD,
@@ -66,6 +70,10 @@ STREAM_PLAN = 1001
 MAX_PLAN_CIRCUITS = 100_000
 #: The bootstrap is not planned below this many circuits (the spread needs estimating).
 MIN_PLAN_CIRCUITS = 10
+#: The sequential rule is simulated up to this cap (memory: data sets x cap floats, chunked).
+MAX_SEQUENTIAL_CIRCUITS = 8192
+#: The methods a plan row can name.
+METHODS = ("cross", "bootstrap", "sequential")
 DEFAULT_SHOTS_OPTIONS = (100, 1000)
 _CHUNK_ELEMENTS = 2_000_000
 
@@ -149,7 +157,7 @@ class PlanRow:
     power_at_circuits: float | None
 
     def __post_init__(self) -> None:
-        if self.method not in ("cross", "bootstrap"):
+        if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r}")
         if self.shots < 1:
             raise ValueError(f"shots must be >= 1, got {self.shots}")
@@ -363,6 +371,62 @@ def _bootstrap_row(
     )
 
 
+def sequential_pass_times(
+    *, model: HopModel, shots: int, test: SequentialTest, datasets: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Simulated sequential runs: per data set, whether it passed and the circuits it used."""
+    generator = rng(seed, STREAM_PLAN, shots, test.max_circuits, 1)
+    passed = np.empty(datasets, dtype=bool)
+    used = np.empty(datasets, dtype=np.int64)
+    rows = max(1, _CHUNK_ELEMENTS // (4 * test.max_circuits))
+    for start in range(0, datasets, rows):
+        stop = min(datasets, start + rows)
+        hops_true = model.draw_hops(generator, (stop - start, test.max_circuits))
+        x = generator.binomial(shots, hops_true) / shots
+        decision, n = simulate_decisions(x, test=test)
+        passed[start:stop] = decision == "pass"
+        used[start:stop] = n
+    return passed, used
+
+
+def _sequential_row(
+    *, model: HopModel, power: float, shots: int, datasets: int, seed: int, batch_size: int
+) -> tuple[PlanRow, PowerCurve]:
+    """Smallest N with P(sequential PASS within N circuits) >= ``power``, by simulation."""
+    cap = 256
+    while True:
+        test = SequentialTest(batch_size=batch_size, min_circuits=batch_size, max_circuits=cap)
+        passed = np.zeros(datasets, dtype=bool)
+        used = np.full(datasets, cap)
+        if model.hop > HOP_THRESHOLD:
+            passed, used = sequential_pass_times(
+                model=model, shots=shots, test=test, datasets=datasets, seed=seed
+            )
+        if passed.mean() >= power or cap >= MAX_SEQUENTIAL_CIRCUITS or model.hop <= HOP_THRESHOLD:
+            break
+        cap = min(MAX_SEQUENTIAL_CIRCUITS, 4 * cap)
+    looks = np.unique(np.concatenate([used, [batch_size, cap]]))
+    by_look = np.array([np.mean(passed & (used <= n)) for n in looks])
+    curve = PowerCurve(
+        "sequential", shots, tuple(int(n) for n in looks), tuple(map(float, by_look))
+    )
+    (ok,) = np.nonzero(by_look >= power)
+    if ok.size == 0:
+        return PlanRow("sequential", shots, None, None, None, None), curve
+    circuits = int(looks[ok[0]])
+    return (
+        PlanRow(
+            "sequential",
+            shots,
+            circuits,
+            max(circuits, MIN_CIRCUITS),
+            circuits * shots,
+            float(by_look[ok[0]]),
+        ),
+        curve,
+    )
+
+
 def plan(
     *,
     hop: float,
@@ -372,11 +436,14 @@ def plan(
     datasets: int = 300,
     resamples: int = 500,
     seed: int = 0,
+    sequential_batch: int = 10,
 ) -> Plan:
     """Circuits needed to pass ``width`` with probability ``power`` when the mean HOP is ``hop``.
 
-    One Cross row (analytic) and one bootstrap row (simulated with ``datasets`` data sets of
-    ``resamples`` resamples each, seeded by ``seed``) per shots option.
+    Per shots option: a Cross row (analytic), a bootstrap row (simulated with ``datasets`` data
+    sets of ``resamples`` resamples each) and a sequential row (:mod:`quantumlimits.qv.sequential`
+    with batches of ``sequential_batch``: the N by which it has passed with probability
+    ``power``), all simulations seeded by ``seed``.
     """
     check_inputs(hop=hop, width=width, power=power)
     if not shots_options:
@@ -387,6 +454,8 @@ def plan(
         raise UsageError(f"datasets must be >= 20 for a usable power estimate, got {datasets}")
     if resamples < 100:
         raise UsageError(f"resamples must be >= 100 for a 97.7 % quantile, got {resamples}")
+    if sequential_batch < 1:
+        raise UsageError(f"sequential batch size must be >= 1, got {sequential_batch}")
     model = hop_model(hop=hop, width=width)
     rows: list[PlanRow] = []
     curves: list[PowerCurve] = []
@@ -395,8 +464,16 @@ def plan(
         boot, boot_curve = _bootstrap_row(
             model=model, power=power, shots=shots, datasets=datasets, resamples=resamples, seed=seed
         )
-        rows += [cross, boot]
-        top = max([MIN_CIRCUITS, *(r.circuits for r in (cross, boot) if r.circuits is not None)])
+        sequential, sequential_curve = _sequential_row(
+            model=model,
+            power=power,
+            shots=shots,
+            datasets=datasets,
+            seed=seed,
+            batch_size=sequential_batch,
+        )
+        rows += [cross, boot, sequential]
+        top = max([MIN_CIRCUITS, *(r.circuits for r in (cross, boot, sequential) if r.circuits)])
         ns = np.unique(np.geomspace(MIN_PLAN_CIRCUITS, 2 * top, 120).round().astype(int))
         curves.append(
             PowerCurve(
@@ -406,7 +483,7 @@ def plan(
                 tuple(float(v) for v in cross_power(model=model, shots=shots, circuits=ns)),
             )
         )
-        curves.append(boot_curve)
+        curves += [boot_curve, sequential_curve]
     return Plan(
         hop=hop,
         width=width,

@@ -17,6 +17,7 @@ from quantumlimits.qv.plan import (
     hop_model,
     plan,
 )
+from quantumlimits.qv.sequential import SequentialTest, simulate_decisions
 from quantumlimits.qv.stats import (
     HOP_THRESHOLD,
     bootstrap_lower_bound,
@@ -75,8 +76,10 @@ def test_fast_bootstrap_matches_the_reference_bootstrap():
 
 def test_bootstrap_plan_reaches_the_power_with_far_fewer_circuits_than_cross():
     p = plan(hop=0.72, width=5, power=0.9, shots_options=[100], datasets=200, resamples=300)
-    cross, boot = p.rows
-    assert (cross.method, boot.method) == ("cross", "bootstrap")
+    cross, boot, sequential = p.rows
+    assert (cross.method, boot.method, sequential.method) == ("cross", "bootstrap", "sequential")
+    # the sequential rule needs more than the bootstrap's fixed N here, far fewer than Cross
+    assert boot.circuits < sequential.circuits < cross.circuits
     assert cross.circuits == 329
     assert boot.circuits is not None and 10 <= boot.circuits <= 40
     assert boot.power_at_circuits >= 0.9 and boot.valid_circuits == 100
@@ -116,7 +119,7 @@ def test_same_seed_same_plan_and_json_round_trip():
     a, b = plan(**kwargs, seed=3), plan(**kwargs, seed=3)
     assert a == b
     doc = json.loads(json.dumps(a.to_dict()))
-    assert doc["format"] == "quantumlimits.plan/1" and len(doc["rows"]) == 4
+    assert doc["format"] == "quantumlimits.plan/1" and len(doc["rows"]) == 6
 
 
 @pytest.mark.parametrize(
@@ -148,10 +151,7 @@ def test_cli_plan_writes_json_and_figure(cli_main, tmp_path, capsys):
     doc = json.loads(out)
     assert doc["hop"] == 0.75 and doc["width"] == 4
     assert [(r["method"], r["shots"]) for r in doc["rows"]] == [
-        ("cross", 100),
-        ("bootstrap", 100),
-        ("cross", 1000),
-        ("bootstrap", 1000),
+        (method, shots) for shots in (100, 1000) for method in ("cross", "bootstrap", "sequential")
     ]
     assert "QV plan" in err  # the table goes to stderr with --json
     assert json.loads((tmp_path / "plan.json").read_text()) == doc
@@ -180,3 +180,21 @@ def test_cli_bad_input_one_line_exit_2(cli_main, capsys, argv):
     assert cli_main(argv) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and err.startswith("quantumlimits: error: --")
+
+
+def test_sequential_row_matches_a_direct_simulation():
+    p = plan(hop=0.75, width=3, shots_options=[200], datasets=200, resamples=100, seed=4)
+    row = next(r for r in p.rows if r.method == "sequential")
+    curve = next(c for c in p.curves if c.method == "sequential")
+    assert row.circuits is not None and row.power_at_circuits >= 0.9
+    # the curve is P(passed within N): non-decreasing, and the row is its first crossing
+    assert all(a <= b for a, b in zip(curve.power[:-1], curve.power[1:], strict=True))
+    first = next(n for n, v in zip(curve.circuits, curve.power, strict=True) if v >= 0.9)
+    assert row.circuits == first
+    # an independent simulation of the sequential test itself agrees within Monte Carlo error
+    model = hop_model(hop=0.75, width=3)
+    test = SequentialTest(batch_size=10, min_circuits=10, max_circuits=row.circuits)
+    g = rng(77, 1)
+    x = g.binomial(200, model.draw_hops(g, (400, row.circuits))) / 200
+    decisions, _ = simulate_decisions(x, test=test)
+    assert (decisions == "pass").mean() >= 0.9 - 3 * np.sqrt(0.09 / 400)
