@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -256,6 +256,10 @@ class WidthPrediction:
         """Whether the predicted mean HOP clears the Cross threshold for the planned circuits."""
         return self.predicted_hop > self.pass_threshold
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary, with the derived ``predicted_pass``."""
+        return {**asdict(self), "qubits": list(self.qubits), "predicted_pass": self.predicted_pass}
+
     @property
     def above_two_thirds(self) -> bool:
         """Whether the predicted mean HOP is above 2/3 (passes with enough circuits)."""
@@ -282,7 +286,7 @@ def predict_width(
     """
     from quantumlimits.circuits import measured, qv_circuits
     from quantumlimits.execution.layout import best_layout
-    from quantumlimits.execution.transpile import transpile_circuits, two_qubit_count
+    from quantumlimits.execution.transpile import transpile_circuits
     from quantumlimits.seeding import STREAM_TRANSPILE, derive_seed
 
     if samples < 1:
@@ -296,23 +300,67 @@ def predict_width(
         optimization_level=optimization_level,
         seed=derive_seed(seed, STREAM_TRANSPILE, width),
     )
-    parts = [circuit_fidelity(isa_circuit=c, target=target, idle=idle) for c in isa]
-    gates = float(np.mean([p.gates for p in parts]))
-    idle_f = float(np.mean([p.idle for p in parts]))
-    readout = float(np.mean([p.readout for p in parts]))
+    return predict_isa(
+        isa_circuits=isa, target=target, width=width, qubits=chosen, idle=idle, circuits=circuits
+    )
+
+
+def predict_isa(
+    *,
+    isa_circuits: Sequence[QuantumCircuit],
+    target: Any,
+    width: int,
+    qubits: Sequence[int] = (),
+    ideal_hops: Sequence[float] | None = None,
+    idle: bool = True,
+    circuits: int = MIN_CIRCUITS,
+) -> WidthPrediction:
+    """Predicted mean HOP of circuits already transpiled (pure: no transpilation, no simulation).
+
+    The protocol can call this on the very ISA circuits it runs. With ``ideal_hops`` (each
+    circuit's noiseless HOP, which the protocol computes for the heavy sets anyway) the prediction
+    is the mean of ``ideal_i · F_i + (1 − F_i)/2``; without, the width's mean ideal HOP is used.
+    ``qubits`` is only recorded.
+    """
+    if not isa_circuits:
+        raise ValueError("no circuits to predict from")
+    if ideal_hops is not None and len(ideal_hops) != len(isa_circuits):
+        raise ValueError(
+            f"{len(ideal_hops)} ideal HOPs for {len(isa_circuits)} circuits: pass one per circuit"
+        )
+    parts = [circuit_fidelity(isa_circuit=c, target=target, idle=idle) for c in isa_circuits]
     fidelity = float(np.mean([p.total for p in parts]))
-    ideal = ideal_hop_mean(width)
+    ideal = float(np.mean(ideal_hops)) if ideal_hops is not None else ideal_hop_mean(width)
+    if ideal_hops is None:
+        hop = hop_from_fidelity(fidelity=fidelity, ideal_hop=ideal)
+    else:
+        hop = float(
+            np.mean(
+                [
+                    hop_from_fidelity(fidelity=p.total, ideal_hop=h)
+                    for p, h in zip(parts, ideal_hops, strict=True)
+                ]
+            )
+        )
+    two_qubit = [
+        sum(
+            1
+            for inst in c.data
+            if inst.operation.num_qubits == 2 and inst.operation.name not in ("barrier", "measure")
+        )
+        for c in isa_circuits
+    ]
     return WidthPrediction(
         width=width,
-        qubits=chosen,
-        samples=samples,
-        gates=gates,
-        idle=idle_f,
-        readout=readout,
+        qubits=tuple(qubits),
+        samples=len(isa_circuits),
+        gates=float(np.mean([p.gates for p in parts])),
+        idle=float(np.mean([p.idle for p in parts])),
+        readout=float(np.mean([p.readout for p in parts])),
         fidelity=fidelity,
         ideal_hop=ideal,
-        predicted_hop=hop_from_fidelity(fidelity=fidelity, ideal_hop=ideal),
-        two_qubit_gates=float(np.mean([two_qubit_count(c) for c in isa])),
+        predicted_hop=hop,
+        two_qubit_gates=float(np.mean(two_qubit)),
         pass_threshold=cross_threshold(circuits),
     )
 
@@ -330,6 +378,16 @@ class QVPrediction:
         """``2**m`` for the largest width predicted to pass (1 when none)."""
         passing = [w.width for w in self.widths if w.predicted_pass]
         return 2 ** max(passing) if passing else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (``format`` names the layout and its version)."""
+        return {
+            "format": "quantumlimits.qv-prediction/1",
+            "backend": self.backend,
+            "calibration_date": self.calibration_date,
+            "predicted_qv": self.predicted_qv,
+            "widths": [w.to_dict() for w in self.widths],
+        }
 
 
 def predict_qv(

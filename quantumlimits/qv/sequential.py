@@ -46,6 +46,7 @@ import enum
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -138,6 +139,20 @@ class Verdict:
     def passed(self) -> bool:
         """Whether the width passed."""
         return self.decision is Decision.PASS
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (``mean`` is None before any look).
+
+        >>> Verdict(Decision.PASS, 0.7, 1.0, 40, 0.8).to_dict()["decision"]
+        'pass'
+        """
+        return {
+            "decision": self.decision.value,
+            "lower": self.lower,
+            "upper": self.upper,
+            "circuits_used": self.circuits_used,
+            "mean": None if math.isnan(self.mean) else self.mean,
+        }
 
 
 def kelly_bets(hop_values: NDArray[np.floating], *, threshold: float) -> NDArray[np.floating]:

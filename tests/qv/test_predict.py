@@ -22,6 +22,7 @@ from quantumlimits.qv.predict import (
     hop_from_fidelity,
     idle_error_probability,
     idle_times,
+    predict_isa,
     predict_qv,
     predict_width,
     predicted_hop,
@@ -163,3 +164,23 @@ def test_predict_qv_on_a_snapshot():
         assert w.fidelity == pytest.approx(w.gates * w.idle * w.readout, rel=0.02)
     passing = [w.width for w in p.widths if w.predicted_pass]
     assert p.predicted_qv == (2 ** max(passing) if passing else 1)
+    doc = p.to_dict()
+    assert doc["predicted_qv"] == p.predicted_qv and [w["width"] for w in doc["widths"]] == [2, 3]
+
+
+def test_predict_isa_with_per_circuit_ideal_hops(toy_target):
+    circuits = [toy_circuit(), toy_circuit()]
+    f = circuit_fidelity(isa_circuit=toy_circuit(), target=toy_target).total
+    w = predict_isa(
+        isa_circuits=circuits, target=toy_target, width=3, ideal_hops=[0.9, 0.7], circuits=200
+    )
+    assert w.predicted_hop == pytest.approx(0.8 * f + (1 - f) / 2)
+    assert w.ideal_hop == pytest.approx(0.8) and w.samples == 2 and w.two_qubit_gates == 2
+    default = predict_isa(isa_circuits=circuits, target=toy_target, width=3)
+    assert default.ideal_hop == pytest.approx(0.8486)  # the width-3 table mean
+    doc = w.to_dict()
+    assert doc["predicted_pass"] is w.predicted_pass and doc["pass_threshold"] == w.pass_threshold
+    with pytest.raises(ValueError, match="one per circuit"):
+        predict_isa(isa_circuits=circuits, target=toy_target, width=3, ideal_hops=[0.8])
+    with pytest.raises(ValueError, match="no circuits"):
+        predict_isa(isa_circuits=[], target=toy_target, width=3)

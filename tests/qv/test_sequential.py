@@ -175,3 +175,29 @@ def test_bad_hops_and_bad_verdicts_raise():
         sequential_verdict(hops_so_far=[0.5, 1.2], test=test)
     with pytest.raises(ValueError):
         Verdict(Decision.PASS, 0.8, 0.7, 10)
+
+
+@pytest.mark.parametrize(
+    ("name", "mean"),
+    [("bernoulli", HOP_THRESHOLD), ("bernoulli", 0.65), ("two-point", HOP_THRESHOLD)],
+)
+def test_false_pass_rate_on_adversarial_data(name, mean):
+    # Validity needs only bounded values and the mean: the widest-variance data ({0, 1}) and a
+    # lopsided two-point law must not pass more often than alpha either.
+    experiments = 3000
+    g = rng(8, 1)
+    if name == "bernoulli":
+        x = (g.random((experiments, 300)) < mean).astype(float)
+    else:  # 0.95 with probability q, 0.2 otherwise, mean = 2/3
+        q = (mean - 0.2) / 0.75
+        x = np.where(g.random((experiments, 300)) < q, 0.95, 0.2)
+    decisions, _ = simulate_decisions(x, test=SequentialTest(batch_size=5, max_circuits=300))
+    limit = sps.binom.ppf(1 - 1e-4, experiments, ALPHA_TWO_SIGMA)
+    assert (decisions == "pass").sum() <= limit
+
+
+def test_verdict_to_dict():
+    v = sequential_verdict(hops_so_far=[0.85] * 40, test=SequentialTest())
+    doc = v.to_dict()
+    assert doc["decision"] == "pass" and doc["circuits_used"] == 30
+    assert sequential_verdict(hops_so_far=[], test=SequentialTest()).to_dict()["mean"] is None
