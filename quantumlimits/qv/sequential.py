@@ -73,9 +73,9 @@ class Decision(str, enum.Enum):
 class SequentialTest:
     """Configuration of a sequential QV verdict.
 
-    ``batch_size`` circuits arrive per look; no verdict is given before ``min_circuits`` and the
-    run stops at ``max_circuits`` (rounded to the batch that reaches it). ``alpha`` is the error
-    level of each of PASS and FAIL; ``threshold`` the mean HOP to beat.
+    ``batch_size`` circuits arrive per look; no verdict is given before ``min_circuits``, and the
+    last look is at exactly ``max_circuits`` (INCONCLUSIVE if undecided there). ``alpha`` is the
+    error level of each of PASS and FAIL; ``threshold`` the mean HOP to beat.
     """
 
     batch_size: int = 10
