@@ -16,6 +16,9 @@ except _metadata.PackageNotFoundError:  # running from a source tree that is not
 from quantumlimits.circuits import measured, qv_circuit, qv_circuits
 from quantumlimits.errors import UsageError
 from quantumlimits.qv.heavy import heavy_count, heavy_mask, ideal_hop, mask_digest
+from quantumlimits.qv.plan import plan as plan_qv
+from quantumlimits.qv.predict import predict_qv, predicted_hop
+from quantumlimits.qv.sequential import SequentialTest, Verdict, sequential_verdict
 from quantumlimits.qv.stats import (
     bootstrap_lower_bound,
     cross_lower_bound,
@@ -27,7 +30,9 @@ from quantumlimits.store import ResultsStore
 
 __all__ = [
     "ResultsStore",
+    "SequentialTest",
     "UsageError",
+    "Verdict",
     "__version__",
     "bootstrap_lower_bound",
     "cross_lower_bound",
@@ -38,7 +43,11 @@ __all__ = [
     "ideal_hop",
     "mask_digest",
     "measured",
+    "plan_qv",
+    "predict_qv",
+    "predicted_hop",
     "quantum_volume",
     "qv_circuit",
     "qv_circuits",
+    "sequential_verdict",
 ]
