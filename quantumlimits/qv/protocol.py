@@ -107,11 +107,17 @@ class _Device:
     max_width: int
 
 
-def _device(name: str) -> _Device:
+def _device(name: str, executor: Executor | None = None) -> _Device:
     backends_mod.check_backend_name(name)
     if name == backends_mod.NOISELESS:
         return _Device(name, None, None, None, max_width=_memory_max_width())
-    backend = backends_mod.load_snapshot(name)
+    remote = executor.device() if executor is not None else None
+    if remote is None and backends_mod.is_cloud_name(name):
+        raise UsageError(
+            f"{name} is an IBM Quantum cloud device: run it with an IBMExecutor "
+            "(quantumlimits.execution.ibm), as 'quantumlimits qv --backend' does"
+        )
+    backend = remote if remote is not None else backends_mod.load_snapshot(name)
     return _Device(
         name, backend, backend.target, backends_mod.calibration_date(backend), backend.num_qubits
     )
@@ -245,6 +251,13 @@ class Executor:
             methods.add(run.method)
             advance(len(task.circuits))
         return counts, tuple(sorted(qubits)), "+".join(sorted(methods))
+
+    def device(self) -> Any | None:
+        """The Qiskit backend circuits run on when it is not a local snapshot (a cloud device)."""
+        return None
+
+    def attach(self, *, store: ResultsStore | None, run_id: str | None) -> None:
+        """Called once a run has its id, before any width runs (a cloud executor journals jobs)."""
 
 
 def run_width(
@@ -383,12 +396,14 @@ def run_qv(
     progress: Progress | None = None,
     mapper: Mapper | None = None,
     executor: Executor | None = None,
+    resume_run_id: str | None = None,
 ) -> QVResult:
     """Measure the quantum volume of ``backend``.
 
     ``widths`` is ``"auto"`` (scan up from 2, stop after the first width that fails under
     ``method``), a range string like ``"2-6"``, or a list of widths. With a ``store`` the run and
-    every width's counts are recorded as they complete.
+    every width's counts are recorded as they complete. ``resume_run_id`` continues a stopped
+    run in ``store`` under its own id (same settings; its executor reuses recorded jobs).
     """
     if trials < 1:
         raise UsageError(f"--trials must be at least 1, got {trials}")
@@ -408,7 +423,7 @@ def run_qv(
         plan = widths
     else:
         plan = WidthPlan(auto=False, widths=tuple(sorted(set(widths))))
-    device = _device(backend)
+    device = _device(backend, executor)
     limit = device.max_width
     if plan.auto:
         default_cap = AUTO_MAX_WIDTH_NOISELESS if device.target is None else device.max_width
@@ -445,11 +460,21 @@ def run_qv(
         "bootstrap_confidence": stats.CONFIDENCE_TWO_SIGMA,
     }
     prov = provenance.provenance()
-    run_id = (
-        store.begin_run(kind="qv", backend=backend, seed=seed, created=str(prov["created"]))
-        if store
-        else None
-    )
+    if resume_run_id is not None:
+        if store is None:
+            raise UsageError("resuming a run needs its results store")
+        run_id: str | None = store.resolve(resume_run_id)
+        store.reopen_run(str(run_id))
+    else:
+        run_id = (
+            store.begin_run(kind="qv", backend=backend, seed=seed, created=str(prov["created"]))
+            if store
+            else None
+        )
+        if store and run_id:
+            store.record_inputs(run_id, {**settings, "backend": backend, "seed": seed})
+    if executor is not None:
+        executor.attach(store=store, run_id=run_id)
     progress = progress or Progress()
     results: list[WidthResult] = []
     started = time.perf_counter()
