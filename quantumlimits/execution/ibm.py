@@ -67,15 +67,6 @@ REDACTED = "[REDACTED]"
 T = TypeVar("T")
 
 
-def is_ibm_name(name: str) -> bool:
-    """Whether ``name`` names an IBM Quantum cloud device (``ibm_<device>``).
-
-    >>> is_ibm_name("ibm_torino"), is_ibm_name("fake_torino")
-    (True, False)
-    """
-    return name.startswith(PREFIX) and len(name) > len(PREFIX)
-
-
 def now() -> str:
     """UTC time as ISO 8601 (seconds)."""
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
@@ -568,7 +559,7 @@ def open_transport(
         raise UsageError(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
     local = local_backend(environ)
     if local is not None:
-        logger.warning("%s=%s: %s runs in local testing mode", ENV_LOCAL, local, name)
+        logger.info("%s=%s: %s runs in local testing mode", ENV_LOCAL, local, name)
         return RuntimeTransport(backend=load_snapshot(local), service=None, mode=mode)
     service = connect(credentials)
     with redacted_logs([credentials.token]):
@@ -635,6 +626,7 @@ class IBMExecutor(Executor):
         self.committed_seconds = 0.0
         self.store: ResultsStore | None = None
         self.run_id: str | None = None
+        self._upfront: tuple[dict[int, Sequence[QuantumCircuit]], int, int] | None = None
         self._rep_delay = qpu_time.rep_delay_seconds(transport.backend)
 
     # -- hooks the protocol calls -----------------------------------------------------------
@@ -649,6 +641,19 @@ class IBMExecutor(Executor):
             store = ResultsStore(":memory:")
             run_id = store.begin_run(kind="qv", backend=self.backend, seed=None, created=now())
         self.store, self.run_id = store, run_id
+        upfront, self._upfront = self._upfront, None
+        if upfront is not None:
+            circuits_by_width, shots, seed = upfront
+            with redacted_logs(self.secrets):
+                for width, circuits in circuits_by_width.items():
+                    self.submit_width(circuits, width=width, depth=width, shots=shots, seed=seed)
+
+    def queue_upfront(
+        self, circuits_by_width: Mapping[int, Sequence[QuantumCircuit]], *, shots: int, seed: int
+    ) -> None:
+        """Submit these widths' jobs as soon as the run is attached, so they queue together in
+        one Batch instead of one after another (for square QV circuits: depth = width)."""
+        self._upfront = (dict(circuits_by_width), shots, seed)
 
     @property
     def method(self) -> str:
@@ -933,3 +938,34 @@ def usage_summary(jobs: Sequence[JobRecord]) -> tuple[float, float | None]:
     projected = sum(j.projected_seconds or 0.0 for j in jobs if j.job_id is not None)
     used = [j.usage_seconds for j in jobs if j.usage_seconds is not None]
     return projected, (sum(used) if used else None)
+
+
+@dataclass(frozen=True)
+class CloudDevice:
+    """A device the account can use, as ``quantumlimits backends`` lists it."""
+
+    name: str
+    num_qubits: int
+    status: str
+    pending_jobs: int | None
+
+
+def cloud_devices(service: Any) -> list[CloudDevice]:
+    """The account's devices with qubits, status and pending jobs, sorted by name."""
+    try:
+        found = list(service.backends())
+    except Exception as exc:
+        reason = "network error" if _network_error(exc) else type(exc).__name__
+        raise UsageError(f"cannot list the account's IBM Quantum devices ({reason})") from None
+    out = []
+    for backend in found:
+        try:
+            status = backend.status()
+            state = str(status.status_msg or ("active" if status.operational else "offline"))
+            if not status.operational and state == "active":
+                state = "offline"
+            pending: int | None = int(status.pending_jobs)
+        except Exception:  # a device whose status cannot be read is still listed
+            state, pending = "unknown", None
+        out.append(CloudDevice(str(backend.name), int(backend.num_qubits), state, pending))
+    return sorted(out, key=lambda d: d.name)
