@@ -520,13 +520,7 @@ class RuntimeTransport:
         counts = tuple(
             {int(k): int(v) for k, v in pub.join_data().get_int_counts().items()} for pub in result
         )
-        usage: float | None
-        try:
-            value = job.usage()
-            usage = None if value is None else float(value)
-        except Exception:  # usage is informative; a failure to read it loses no data
-            usage = None
-        return JobOutcome(counts=counts, usage_seconds=usage)
+        return JobOutcome(counts=counts, usage_seconds=job_usage(job))
 
     def close(self) -> None:
         """Close the Batch or Session: no new jobs, running ones continue."""
@@ -537,6 +531,19 @@ class RuntimeTransport:
                 logger.warning("closing the %s failed: %s", self.mode, type(exc).__name__)
         self._context = None
         self._sampler = None
+
+
+def job_usage(job: Any) -> float | None:
+    """Billed QPU seconds of a finished job from its metrics, or None while IBM still computes
+    them (``usage.status == 'pending'``) or when they cannot be read."""
+    try:
+        usage = dict(job.metrics().get("usage") or {})
+    except Exception:  # usage is informative; failing to read it loses no data
+        return None
+    if usage.get("status") == "pending":
+        return None
+    value = usage.get("qpu_charge_time_seconds", usage.get("quantum_seconds"))
+    return None if value is None else float(value)
 
 
 def local_backend(environ: Mapping[str, str] | None = None) -> str | None:
@@ -921,9 +928,30 @@ class IBMExecutor(Executor):
             used.update(active_qubits(circuit))
         return counts, tuple(sorted(used)), self.method
 
+    def run_counts(
+        self,
+        circuits: Sequence[QuantumCircuit],
+        *,
+        key: int,
+        shots: int,
+        seed: int,
+        advance: Callable[[int], None] | None = None,
+    ) -> list[dict[int, int]]:
+        """Counts of any ISA circuits, journaled under ``key`` (for callers other than QV, such
+        as classifier evaluation on hardware: one ``key`` per distinct batch of circuits, so
+        ``resume`` finds its jobs again). Budget, retries and journal work as for QV widths."""
+        counts, _, _ = self.execute(
+            circuits, width=key, depth=0, shots=shots, seed=seed, advance=advance or _ignore
+        )
+        return counts
+
     def close(self) -> None:
         """Close the transport's Batch or Session."""
         self.transport.close()
+
+
+def _ignore(_: int) -> None:
+    pass
 
 
 def _replace(job: JobRecord, **changes: Any) -> JobRecord:

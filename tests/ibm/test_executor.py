@@ -211,3 +211,32 @@ def test_local_transport_cannot_find_jobs_of_another_process() -> None:
     state, error = transport.status("no-such-job")
     assert state == "failed" and "local testing mode" in (error or "")
     assert transport.find("no-such-tag") is None
+
+
+def test_usage_comes_from_job_metrics_and_pending_is_unknown() -> None:
+    from quantumlimits.execution.ibm import job_usage
+
+    class Job:
+        def __init__(self, usage: dict[str, object]) -> None:
+            self.usage = usage
+
+        def metrics(self) -> dict[str, object]:
+            return {"usage": self.usage}
+
+    assert job_usage(Job({"qpu_charge_time_seconds": 7, "status": "complete"})) == 7.0
+    assert job_usage(Job({"qpu_charge_time_seconds": 0, "status": "pending"})) is None
+    assert job_usage(Job({"quantum_seconds": 3.5})) == 3.5
+
+
+def test_run_counts_serves_other_callers_through_the_same_journal(make_executor, store):
+    ex, _ = make_executor()
+    run_id = store.begin_run(kind="classify", backend="ibm_manila", seed=0, created="2026")
+    ex.attach(store=store, run_id=run_id)
+    target = load_snapshot("fake_manila").target
+    circuits = isa_circuits(
+        target=target, width=2, trials=3, seed=0, optimization_level=1, qubits=None
+    )
+    counts = ex.run_counts(circuits, key=7, shots=64, seed=0)
+    assert [sum(c.values()) for c in counts] == [64, 64, 64]
+    assert {(j.width, j.status) for j in store.jobs(run_id)} == {(7, "done")}
+    assert ex.run_counts(circuits, key=7, shots=64, seed=0) == counts  # from the journal
