@@ -124,7 +124,7 @@ def approve(
     """Show the projection; refuse over budget; ask unless ``yes`` (refuse off a terminal)."""
     line = qpu_time.describe(projection, usd_per_second=usd_per_second)
     where = f"{backend} (local testing mode: nothing is billed)" if local else backend
-    console.print(f"projected on {where}: {line}")
+    console.print(f"projected on {where}: {line}", soft_wrap=True)
     if projection.jobs == 0:
         return
     if max_qpu_seconds is not None and projection.seconds > max_qpu_seconds:
@@ -252,7 +252,8 @@ def qv_executor(
     if ex.transport.local:
         console.print(
             f"[yellow]warning:[/yellow] {ibm.ENV_LOCAL} is set: {backend} runs on the fake "
-            f"snapshot {ex.device().name} in qiskit-ibm-runtime's local testing mode"
+            f"snapshot {ex.device().name} in qiskit-ibm-runtime's local testing mode",
+            soft_wrap=True,
         )
     if resume is not None:
         ex.attach(store=resume[0], run_id=resume[1])

@@ -249,7 +249,8 @@ def run(args: argparse.Namespace) -> int:
         if executor is not None and executor.run_id is not None:
             err_console.print(
                 "submitted jobs keep running on IBM Quantum; collect them with: "
-                f"quantumlimits resume {executor.run_id}"
+                f"quantumlimits resume {executor.run_id}",
+                soft_wrap=True,
             )
         raise
     finally:

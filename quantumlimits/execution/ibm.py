@@ -55,6 +55,8 @@ MODES = ("batch", "session", "job")
 ENV_LOCAL = "QUANTUMLIMITS_IBM_LOCAL"
 ENV_TOKEN = "QISKIT_IBM_TOKEN"
 ENV_INSTANCE = "QISKIT_IBM_INSTANCE"
+#: Longest wait between two status checks of a queued job, in seconds.
+MAX_POLL_SECONDS = 60.0
 #: Sampler jobs may hold at most 10 million executions (circuits x shots), per IBM's job limits.
 MAX_EXECUTIONS = 10_000_000
 SETUP_HINT = (
@@ -139,7 +141,9 @@ class Credentials:
     def __post_init__(self) -> None:
         token = self.token
         if not isinstance(token, str) or not token.strip():
-            raise UsageError(f"the IBM Quantum token from {self.source} is empty: {SETUP_HINT}")
+            raise UsageError(
+                f"the IBM Quantum token from {self.source} is empty or not text: {SETUP_HINT}"
+            )
         if not _TOKEN_RE.fullmatch(token):
             problem = (
                 "contains whitespace or quotes"
@@ -313,6 +317,24 @@ class RetryPolicy:
 
 class TransientFailure(ResumableRunError):
     """A transient error (network, 5xx, timeout) outlasted every retry."""
+
+
+class ServiceError(ResumableRunError):
+    """IBM Quantum refused a request for good (e.g. an expired credential); message redacted."""
+
+
+def _service_exception(exc: BaseException) -> bool:
+    """Errors raised by qiskit-ibm-runtime or the HTTP layer (as opposed to programming errors)."""
+    from qiskit.exceptions import QiskitError
+
+    try:
+        import requests
+
+        if isinstance(exc, requests.exceptions.RequestException):
+            return True
+    except ImportError:  # pragma: no cover
+        pass
+    return isinstance(exc, QiskitError)
 
 
 class JobFailedError(ResumableRunError):
@@ -725,7 +747,14 @@ class IBMExecutor(Executor):
                 return call()
             except Exception as exc:
                 if not is_transient(exc):
-                    raise
+                    if isinstance(exc, (UsageError, ResumableRunError)) or not _service_exception(
+                        exc
+                    ):
+                        raise
+                    raise ServiceError(
+                        self._clean(f"{what} failed: {type(exc).__name__}: {exc}"),
+                        run_id=self.run_id,
+                    ) from None
                 message = self._clean(f"{type(exc).__name__}: {exc}")
                 if attempt == len(delays):
                     raise TransientFailure(
@@ -851,6 +880,7 @@ class IBMExecutor(Executor):
         for job in latest.values():
             if job.status == "done":
                 advance(job.circuit_count)
+        delay = self.poll_seconds
         while True:
             pending = [j for j in latest.values() if j.status == "submitted"]
             if not pending:
@@ -893,7 +923,9 @@ class IBMExecutor(Executor):
                     )
                     self._put(latest[job.chunk])
             if any(j.status == "submitted" for j in latest.values()):
-                self.sleep(self.poll_seconds)
+                # queues take hours: poll less often the longer nothing changes
+                self.sleep(delay)
+                delay = min(MAX_POLL_SECONDS, delay * 1.5) if delay else 0.0
         return latest
 
     def execute(

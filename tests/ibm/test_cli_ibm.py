@@ -191,3 +191,57 @@ def test_the_token_never_appears_in_anything_produced(
     with sqlite3.connect(store_path) as conn:
         errors = [e for (e,) in conn.execute("SELECT error FROM jobs WHERE error IS NOT NULL")]
     assert any(ibm.REDACTED in e for e in errors)
+
+
+def test_a_terminal_is_asked_before_submitting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+
+    from quantumlimits.cli import _ibm
+    from quantumlimits.errors import UsageError
+    from quantumlimits.execution.qpu_time import Projection
+
+    projection = Projection(jobs=1, circuits=4, shots=256, overhead_seconds=2.0, shot_seconds=0.1)
+    answers = iter(["n", "y"])
+    console = Console(file=open("/dev/null", "w"))  # noqa: SIM115
+    monkeypatch.setattr(console, "input", lambda prompt: next(answers))
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    kw = {"backend": "ibm_x", "max_qpu_seconds": None, "usd_per_second": 1.6, "local": False}
+    with pytest.raises(UsageError, match="declined"):
+        _ibm.approve(projection=projection, yes=False, console=console, **kw)
+    _ibm.approve(projection=projection, yes=False, console=console, **kw)  # "y": go ahead
+
+
+def test_ctrl_c_leaves_a_resumable_run(
+    local_ibm: None,
+    store_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cloud = Cloud()
+    faults = Faults()
+    _faulty(monkeypatch, cloud, faults)
+    real_status = FaultyTransport.status
+
+    def interrupted(self: FaultyTransport, job_id: str) -> tuple[str, str | None]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(FaultyTransport, "status", interrupted)
+    argv = ["qv", "--backend", "ibm_manila", "--widths", "2", *QUICK, "--store", str(store_path)]
+    assert main([*argv, "--yes"]) == 130
+    err = capsys.readouterr().err
+    assert "submitted jobs keep running" in err and "quantumlimits resume qv-" in err
+    run_id = err.split("quantumlimits resume ")[-1].split()[0]
+    monkeypatch.setattr(FaultyTransport, "status", real_status)
+    assert main(["resume", run_id, "--store", str(store_path)]) == 0  # nothing new to send
+    assert len(cloud.submitted) == 1
+
+
+def test_auto_scan_on_a_cloud_device_is_projected_over_its_widths(
+    local_ibm: None, store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["qv", "--backend", "ibm_manila", "--widths", "auto", "--max-width", "3", *QUICK]
+    assert main([*argv, "--store", str(store_path), "--yes", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "2 jobs, 8 circuits" in captured.err  # widths 2 and 3 were projected up front
+    document = json.loads(captured.out)
+    assert document["settings"]["widths"] == "auto" and document["settings"]["max_width"] == 3

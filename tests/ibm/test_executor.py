@@ -240,3 +240,26 @@ def test_run_counts_serves_other_callers_through_the_same_journal(make_executor,
     assert [sum(c.values()) for c in counts] == [64, 64, 64]
     assert {(j.width, j.status) for j in store.jobs(run_id)} == {(7, "done")}
     assert ex.run_counts(circuits, key=7, shots=64, seed=0) == counts  # from the journal
+
+
+def test_a_refusal_by_the_service_stops_resumably_and_redacted(make_executor, store, cloud):
+    from ibm_faults import PLANTED
+    from qiskit_ibm_runtime.api.exceptions import RequestsApiError
+
+    from quantumlimits.execution.ibm import ServiceError
+
+    ex, transport = make_executor()
+
+    def expired(job_id: str) -> None:
+        raise RequestsApiError(f"401 Unauthorized: token {PLANTED} expired", 401)
+
+    transport.result = expired  # type: ignore[method-assign]
+    with pytest.raises(ServiceError) as info:
+        run_small(store, ex)
+    assert PLANTED not in str(info.value) and "401" in str(info.value)
+    assert "quantumlimits resume" in str(info.value)
+    run_id = store.runs()[0].run_id
+    assert {j.status for j in store.jobs(run_id)} == {"submitted"}  # collectable later
+    ex2, _ = make_executor()
+    run_small(store, ex2, resume_run_id=run_id)
+    assert len(cloud.submitted) == 2 and store.row(run_id).status == "complete"
