@@ -107,6 +107,7 @@ def executor(
         transport=transport,
         max_qpu_seconds=max_qpu_seconds,
         poll_seconds=LOCAL_POLL_SECONDS if transport.local else POLL_SECONDS,
+        max_poll_seconds=LOCAL_POLL_SECONDS if transport.local else ibm.MAX_POLL_SECONDS,
         secrets=[credentials.token],
     )
 

@@ -623,9 +623,9 @@ class _Chunk:
 class IBMExecutor(Executor):
     """Runs a width's ISA circuits as sampler jobs on an IBM device, journaled in the store.
 
-    ``max_qpu_seconds`` caps the projected QPU seconds of every job this executor submits;
-    ``approved`` maps width to the digest of circuits whose projection the user already approved
-    (the executor re-projects anything else before sending it).
+    ``max_qpu_seconds`` caps the projected QPU seconds of all jobs this executor submits (each
+    is checked before it is sent). ``sleep`` waits between retries of transient errors,
+    ``poll_sleep`` between status checks (from ``poll_seconds``, growing to ``max_poll_seconds``).
     """
 
     def __init__(
@@ -636,8 +636,10 @@ class IBMExecutor(Executor):
         limits: JobLimits | None = None,
         retry: RetryPolicy | None = None,
         poll_seconds: float = 5.0,
+        max_poll_seconds: float = MAX_POLL_SECONDS,
         max_qpu_seconds: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        poll_sleep: Callable[[float], None] = time.sleep,
         secrets: Sequence[str] = (),
     ) -> None:
         super().__init__(backend)
@@ -649,6 +651,8 @@ class IBMExecutor(Executor):
         self.limits = limits or JobLimits()
         self.retry = retry or RetryPolicy()
         self.poll_seconds = poll_seconds
+        self.max_poll_seconds = max(poll_seconds, max_poll_seconds)
+        self.poll_sleep = poll_sleep
         self.max_qpu_seconds = max_qpu_seconds
         self.sleep = sleep
         self.secrets = [s for s in secrets if s]
@@ -924,8 +928,8 @@ class IBMExecutor(Executor):
                     self._put(latest[job.chunk])
             if any(j.status == "submitted" for j in latest.values()):
                 # queues take hours: poll less often the longer nothing changes
-                self.sleep(delay)
-                delay = min(MAX_POLL_SECONDS, delay * 1.5) if delay else 0.0
+                self.poll_sleep(delay)
+                delay = min(self.max_poll_seconds, delay * 1.5)
         return latest
 
     def execute(

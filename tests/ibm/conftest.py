@@ -40,7 +40,8 @@ def make_executor(
         ex = IBMExecutor(
             "ibm_manila",
             transport=transport,
-            poll_seconds=0.01,
+            poll_seconds=0.02,
+            max_poll_seconds=0.05,
             sleep=sleeps.append,
             secrets=[PLANTED],
             **kw,
