@@ -280,3 +280,18 @@ def qv_executor(
     if widths:
         ex.queue_upfront(circuits, shots=shots, seed=seed)
     return ex
+
+
+def require_budget(*, what: str, max_qpu_seconds: float | None) -> float:
+    """Refuse open-ended QPU spending: ``what`` (e.g. training on hardware, whose number of
+    circuit executions is not known up front) needs an explicit ``--max-qpu-seconds``.
+
+    >>> require_budget(what="training on ibm_torino", max_qpu_seconds=600.0)
+    600.0
+    """
+    if max_qpu_seconds is None:
+        raise UsageError(
+            f"{what} needs an explicit budget: pass --max-qpu-seconds "
+            "(the executor refuses every job that would exceed it)"
+        )
+    return max_qpu_seconds

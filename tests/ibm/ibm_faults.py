@@ -88,14 +88,26 @@ class FaultyTransport:
         self.local = True
         self.token = token
         self.status_calls = 0
+        self.caps: list[int | None] = []
         self.failed_ids: set[str] = set()
 
-    def submit(self, circuits: Sequence[QuantumCircuit], *, shots: int, tag: str, seed: int) -> str:
+    def submit(
+        self,
+        circuits: Sequence[QuantumCircuit],
+        *,
+        shots: int,
+        tag: str,
+        seed: int,
+        max_seconds: int | None = None,
+    ) -> str:
         f = self.faults
+        self.caps.append(max_seconds)
         if f.submit_errors:
             f.submit_errors -= 1
             raise requests.exceptions.ConnectionError("connection reset by peer")
-        job_id = self.inner.submit(circuits, shots=shots, tag=tag, seed=seed)
+        job_id = self.inner.submit(
+            circuits, shots=shots, tag=tag, seed=seed, max_seconds=max_seconds
+        )
         self.cloud.submitted.append(tag)
         number = len(self.cloud.submitted)
         if number in f.fail_job_numbers:

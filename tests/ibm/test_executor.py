@@ -167,10 +167,11 @@ def test_resuming_a_complete_width_sends_nothing(make_executor, store, cloud) ->
 
 
 def test_over_budget_is_refused_before_anything_is_sent(make_executor, store, cloud) -> None:
-    ex, _ = make_executor(max_qpu_seconds=3.0)  # one job fits (~2.1 s), two do not
+    ex, transport = make_executor(max_qpu_seconds=3.0)  # one job fits (~2.1 s), two do not
     with pytest.raises(UsageError, match="max-qpu-seconds"):
         run_small(store, ex)
     assert len(cloud.submitted) == 1  # the second was refused before sending
+    assert transport.caps == [3]  # and the first carried the budget as its max_execution_time
 
 
 def test_changed_circuits_cannot_resume(make_executor, store) -> None:
@@ -263,3 +264,60 @@ def test_a_refusal_by_the_service_stops_resumably_and_redacted(make_executor, st
     ex2, _ = make_executor()
     run_small(store, ex2, resume_run_id=run_id)
     assert len(cloud.submitted) == 2 and store.row(run_id).status == "complete"
+
+
+def test_the_service_paths_of_the_transport(cloud) -> None:
+    """Against a stand-in service: jobs found by id and by tag through the service's API."""
+    from quantumlimits.execution import ibm
+
+    first = cloud.transport()
+    target = first.backend.target
+    circuits = isa_circuits(
+        target=target, width=2, trials=2, seed=3, optimization_level=1, qubits=None
+    )
+    job_id = first.submit(circuits, shots=32, tag="quantumlimits:r:w2:c0:a1", seed=1)
+    calls: list[tuple[str, object]] = []
+
+    class Service:
+        def job(self, wanted: str) -> object:
+            calls.append(("job", wanted))
+            return first.registry[wanted][1]
+
+        def jobs(self, *, job_tags: list[str], backend_name: str, limit: int) -> list[object]:
+            calls.append(("jobs", (tuple(job_tags), backend_name, limit)))
+            return [job for tag, job in first.registry.values() if tag in job_tags]
+
+        def backend(self, name: str) -> object:
+            if name != "ibm_manila":
+                raise KeyError(name)
+            return first.backend
+
+    other_process = ibm.RuntimeTransport(backend=first.backend, service=Service())
+    assert not other_process.local
+    assert other_process.find("quantumlimits:r:w2:c0:a1") == job_id
+    assert other_process.find("no-such-tag") is None
+    outcome = other_process.result(job_id)
+    assert [sum(c.values()) for c in outcome.counts] == [32, 32] and outcome.usage_seconds == 0
+    assert other_process.status(job_id) == (ibm.DONE, None)
+    assert ("job", job_id) in calls
+    assert ("jobs", (("no-such-tag",), "fake_manila", 1)) in calls
+
+
+def test_open_transport_names_a_missing_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    from quantumlimits.execution.ibm import Credentials, transport
+
+    class Service:
+        def backend(self, name: str) -> object:
+            raise KeyError(name)
+
+    monkeypatch.setattr(transport, "connect", lambda credentials: Service())
+    creds = Credentials(source="QISKIT_IBM_TOKEN", token="x" * 44, instance=None)
+    with pytest.raises(UsageError, match=r"no device 'ibm_nowhere'.*quantumlimits backends"):
+        transport.open_transport("ibm_nowhere", credentials=creds, environ={})
+
+
+def test_training_on_hardware_needs_a_budget() -> None:
+    from quantumlimits.cli._ibm import require_budget
+
+    with pytest.raises(UsageError, match="--max-qpu-seconds"):
+        require_budget(what="training on ibm_torino", max_qpu_seconds=None)

@@ -348,9 +348,16 @@ class IBMExecutor(Executor):
         part = circuits[chunk.start : chunk.start + chunk.count]
         job_seed = derive_seed(seed, STREAM_SIMULATE, chunk.width, depth, chunk.start)
 
+        cap = None
+        if self.max_qpu_seconds is not None:
+            # the service cancels the job rather than let it spend more than the budget left
+            cap = max(1, math.ceil(self.max_qpu_seconds - self.committed_seconds))
+
         def send() -> str:
             try:
-                return self.transport.submit(part, shots=chunk.shots, tag=tag, seed=job_seed)
+                return self.transport.submit(
+                    part, shots=chunk.shots, tag=tag, seed=job_seed, max_seconds=cap
+                )
             except Exception as exc:
                 if is_transient(exc):
                     # The request may have reached the service: never submit the same job twice.

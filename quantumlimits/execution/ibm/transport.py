@@ -49,8 +49,17 @@ class Transport(Protocol):
     backend: Any
     local: bool
 
-    def submit(self, circuits: Sequence[QuantumCircuit], *, shots: int, tag: str, seed: int) -> str:
-        """Submit one sampler job; return its job id."""
+    def submit(
+        self,
+        circuits: Sequence[QuantumCircuit],
+        *,
+        shots: int,
+        tag: str,
+        seed: int,
+        max_seconds: int | None = None,
+    ) -> str:
+        """Submit one sampler job (IBM cancels it beyond ``max_seconds`` of QPU time);
+        return its job id."""
         ...
 
     def find(self, tag: str) -> str | None:
@@ -108,8 +117,20 @@ class RuntimeTransport:
             self._sampler = Sampler(mode=self._context or self.backend)
         return self._sampler
 
-    def submit(self, circuits: Sequence[QuantumCircuit], *, shots: int, tag: str, seed: int) -> str:
-        """Validate ISA circuits against the device (as the cloud does), then run the sampler."""
+    def submit(
+        self,
+        circuits: Sequence[QuantumCircuit],
+        *,
+        shots: int,
+        tag: str,
+        seed: int,
+        max_seconds: int | None = None,
+    ) -> str:
+        """Validate ISA circuits against the device (as the cloud does), then run the sampler.
+
+        ``max_seconds`` becomes the job's ``max_execution_time``: IBM cancels a job whose QPU
+        usage passes it, so a budget holds on the service's side too.
+        """
         from qiskit_ibm_runtime.utils import validate_isa_circuits
 
         try:
@@ -118,6 +139,7 @@ class RuntimeTransport:
             raise UsageError(f"circuits are not ISA circuits of the device: {exc}") from None
         sampler = self._open()
         sampler.options.environment.job_tags = [tag]
+        sampler.options.max_execution_time = max_seconds
         if self.local:
             sampler.options.simulator.seed_simulator = seed
         job = sampler.run(list(circuits), shots=shots)
