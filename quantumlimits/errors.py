@@ -25,3 +25,17 @@ class MissingExtraError(UsageError):
         super().__init__(
             f"{feature} needs the optional package {module!r}: pip install 'quantumlimits[{extra}]'"
         )
+
+
+class ResumableRunError(Exception):
+    """A run stopped before completing but can continue: ``quantumlimits resume RUN_ID``.
+
+    Raised when a cloud job fails on the device or a transient error outlasts its retries. Every
+    job id and every finished job's counts are already in the results store. The command line
+    prints the message as one line and exits with status 3.
+    """
+
+    def __init__(self, message: str, *, run_id: str | None) -> None:
+        hint = f"; continue with: quantumlimits resume {run_id}" if run_id else ""
+        super().__init__(message + hint)
+        self.run_id = run_id

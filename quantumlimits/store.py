@@ -9,6 +9,12 @@ width intact, never a half-written row. Tables (documented in docs/results.md):
 * ``runs(run_id, kind, created, backend, seed, status, summary, document)``.
 * ``qv_circuits(run_id, width, depth, idx, shots, heavy_count, ideal_hop, heavy_mask, outcomes,
   counts)`` — heavy masks as packed bits, counts as two int64 arrays (outcome, count).
+* ``run_inputs(run_id, inputs)`` — (schema 2) the settings a run started with, so it can resume.
+* ``jobs(run_id, width, chunk, attempt, ...)`` — (schema 2) one row per cloud job submission:
+  its circuits, job id, status, times, projected and used QPU seconds, error and counts.
+
+Schema 1 stores are migrated to 2 in place when opened (the new tables are added; nothing else
+changes).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import numpy as np
 
 from quantumlimits.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ENV_STORE = "QUANTUMLIMITS_STORE"
 
 _SCHEMA = """
@@ -58,6 +64,42 @@ CREATE TABLE IF NOT EXISTS qv_circuits (
 CREATE INDEX IF NOT EXISTS runs_created ON runs(created);
 """
 
+# Schema 2: the cloud job journal. Added by the migration from 1 (CREATE ... IF NOT EXISTS).
+_SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS run_inputs (
+    run_id TEXT PRIMARY KEY REFERENCES runs(run_id) ON DELETE CASCADE,
+    inputs TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    run_id            TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+    width             INTEGER NOT NULL,
+    chunk             INTEGER NOT NULL,
+    attempt           INTEGER NOT NULL,
+    circuit_start     INTEGER NOT NULL,
+    circuit_count     INTEGER NOT NULL,
+    shots             INTEGER NOT NULL,
+    digest            TEXT NOT NULL,
+    backend           TEXT NOT NULL,
+    tag               TEXT NOT NULL,
+    job_id            TEXT,
+    status            TEXT NOT NULL
+                      CHECK (status IN ('submitting', 'submitted', 'done', 'failed')),
+    submitted         TEXT,
+    finished          TEXT,
+    projected_seconds REAL,
+    usage_seconds     REAL,
+    error             TEXT,
+    counts            TEXT,
+    PRIMARY KEY (run_id, width, chunk, attempt)
+);
+CREATE INDEX IF NOT EXISTS jobs_job_id ON jobs(job_id);
+"""
+
+#: Job states in the ``jobs`` table. ``submitting``: the row is written, the job may or may not
+#: have reached the service (found again by ``tag``); ``submitted``: the service accepted it
+#: (``job_id`` set); ``done``: its counts are stored; ``failed``: it failed, with ``error``.
+JOB_STATES = ("submitting", "submitted", "done", "failed")
+
 
 def default_store_path() -> Path:
     """``$QUANTUMLIMITS_STORE``, else ``$XDG_DATA_HOME/quantumlimits/results.sqlite``."""
@@ -85,6 +127,58 @@ class RunRow:
     seed: int | None
     status: str
     summary: str
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One submission of one cloud job: a chunk of a width's circuits (a row of ``jobs``)."""
+
+    run_id: str
+    width: int
+    chunk: int
+    attempt: int
+    circuit_start: int
+    circuit_count: int
+    shots: int
+    digest: str
+    backend: str
+    tag: str
+    job_id: str | None
+    status: str
+    submitted: str | None = None
+    finished: str | None = None
+    projected_seconds: float | None = None
+    usage_seconds: float | None = None
+    error: str | None = None
+    counts: tuple[dict[int, int], ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in JOB_STATES:
+            raise ValueError(f"job status must be one of {JOB_STATES}, got {self.status!r}")
+        if self.attempt < 1 or self.chunk < 0 or self.circuit_count < 1 or self.shots < 1:
+            raise ValueError(f"bad job record {self.run_id}/{self.width}/{self.chunk}")
+        if self.status == "done" and (
+            self.counts is None or len(self.counts) != self.circuit_count
+        ):
+            raise ValueError("a done job needs the counts of each of its circuits")
+
+
+_JOB_COLUMNS = (
+    "run_id, width, chunk, attempt, circuit_start, circuit_count, shots, digest, backend, tag, "
+    "job_id, status, submitted, finished, projected_seconds, usage_seconds, error, counts"
+)
+
+
+def _encode_counts(counts: Sequence[dict[int, int]] | None) -> str | None:
+    if counts is None:
+        return None
+    return json.dumps([sorted((int(k), int(v)) for k, v in c.items()) for c in counts])
+
+
+def _decode_counts(text: str | None) -> tuple[dict[int, int], ...] | None:
+    if text is None:
+        return None
+    return tuple({int(k): int(v) for k, v in pairs} for pairs in json.loads(text))
 
 
 @dataclass(frozen=True)
@@ -160,6 +254,7 @@ class ResultsStore:
                         "pass --store with another path"
                     )
             self._conn.executescript(_SCHEMA)
+            self._conn.executescript(_SCHEMA_V2)
             self._conn.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
@@ -319,3 +414,81 @@ class ResultsStore:
             )
             for (w, d, i, s, h, hop, mask, out, cnt) in self._conn.execute(sql, args)
         ]
+
+    # -- run inputs and the cloud job journal (schema 2) ---------------------------------------
+
+    def record_inputs(self, run_id: str, inputs: dict[str, Any]) -> None:
+        """Store the settings a run started with (what ``resume`` needs to continue it)."""
+        text = json.dumps(inputs, sort_keys=True, allow_nan=False)
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO run_inputs(run_id, inputs) VALUES (?, ?)", (run_id, text)
+            )
+
+    def inputs(self, run_id: str) -> dict[str, Any] | None:
+        """The settings a run started with, or None when it recorded none."""
+        full = self.resolve(run_id)
+        row = self._conn.execute(
+            "SELECT inputs FROM run_inputs WHERE run_id = ?", (full,)
+        ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def reopen_run(self, run_id: str) -> None:
+        """Set a stopped run back to ``running`` (to resume it)."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "UPDATE runs SET status='running', summary='resumed' WHERE run_id=?", (run_id,)
+            )
+            if cur.rowcount != 1:
+                raise StoreError(f"no run {run_id!r} in {self.path}")
+
+    def put_job(self, job: JobRecord) -> None:
+        """Insert or replace one job submission row (committed before returning)."""
+        row = (
+            job.run_id,
+            job.width,
+            job.chunk,
+            job.attempt,
+            job.circuit_start,
+            job.circuit_count,
+            job.shots,
+            job.digest,
+            job.backend,
+            job.tag,
+            job.job_id,
+            job.status,
+            job.submitted,
+            job.finished,
+            job.projected_seconds,
+            job.usage_seconds,
+            job.error,
+            _encode_counts(job.counts),
+        )
+        with self._tx() as conn:
+            conn.execute(
+                f"INSERT OR REPLACE INTO jobs({_JOB_COLUMNS}) VALUES "
+                "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                row,
+            )
+
+    def jobs(self, run_id: str, *, width: int | None = None) -> list[JobRecord]:
+        """Every submission of a run's jobs, ordered by width, chunk and attempt."""
+        sql = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE run_id = ?"
+        args: list[Any] = [run_id]
+        if width is not None:
+            sql += " AND width = ?"
+            args.append(width)
+        sql += " ORDER BY width, chunk, attempt"
+        out = []
+        for row in self._conn.execute(sql, args):
+            values = list(row)
+            values[-1] = _decode_counts(values[-1])
+            out.append(JobRecord(*values))
+        return out
+
+    def latest_jobs(self, run_id: str, *, width: int) -> dict[int, JobRecord]:
+        """The latest submission of each chunk of a width, keyed by chunk."""
+        latest: dict[int, JobRecord] = {}
+        for job in self.jobs(run_id, width=width):
+            latest[job.chunk] = job
+        return latest

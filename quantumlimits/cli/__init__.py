@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from quantumlimits import __version__
-from quantumlimits.errors import UsageError
+from quantumlimits.errors import ResumableRunError, UsageError
 
 PROG = "quantumlimits"
 
@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every subcommand."""
-    from quantumlimits.cli import backends, circuits, classify, history, plan, qv
+    from quantumlimits.cli import backends, circuits, classify, history, plan, qv, resume
 
     parser = _Parser(
         prog=PROG,
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (qv, backends, circuits, history, plan, classify):
+    for module in (qv, backends, circuits, history, plan, classify, resume):
         module.add_parser(sub)
     return parser
 
@@ -55,6 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         sys.stderr.write(f"{PROG}: error: {exc}\n")
         return 2
+    except ResumableRunError as exc:
+        sys.stderr.write(f"{PROG}: stopped: {exc}\n")
+        return 3
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         return 130

@@ -6,23 +6,31 @@ import argparse
 import json
 from dataclasses import asdict
 
+from rich.console import Console
 from rich.table import Table
 
 from quantumlimits.cli import _common
-from quantumlimits.execution import backends
+from quantumlimits.errors import UsageError
+from quantumlimits.execution import backends, ibm
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``backends``."""
     p = sub.add_parser(
         "backends",
-        help="list the offline backends and their calibration",
+        help="list the offline backends (and, with an account, the IBM Quantum devices)",
         description="List 'aer' and every calibration snapshot of the installed fake provider, "
         "with qubit count, native two-qubit gate, median two-qubit and readout error, and "
         "calibration date.",
         formatter_class=_common.HELP_FORMATTER,
     )
     p.add_argument("--json", action="store_true", help="print the list as JSON on stdout")
+    p.add_argument(
+        "--account",
+        default=None,
+        help="saved IBM Quantum account whose cloud devices to list (default: QISKIT_IBM_TOKEN, "
+        "else the default saved account, when there is one)",
+    )
     p.set_defaults(func=run)
 
 
@@ -31,8 +39,10 @@ def run(args: argparse.Namespace) -> int:
     out, err = _common.consoles(args.json)
     with err.status("reading calibration snapshots"):
         rows = [backends.summarize(name) for name in backends.snapshot_names()]
+    devices = _cloud_devices(args.account, err)
     if args.json:
-        _common.print_json(json.dumps([asdict(r) for r in rows], indent=2))
+        listed = [asdict(r) for r in rows] + [{**asdict(d), "cloud": True} for d in devices]
+        _common.print_json(json.dumps(listed, indent=2))
         return 0
     table = Table(title="Offline backends ('aer' is the noiseless simulator)", title_justify="left")
     for column in (
@@ -55,4 +65,36 @@ def run(args: argparse.Namespace) -> int:
             (r.calibration_date or "-")[:10],
         )
     out.print(table)
+    if devices:
+        cloud = Table(title="IBM Quantum devices of the account", title_justify="left")
+        for column in ("name", "qubits", "status", "pending jobs"):
+            cloud.add_column(column, justify="left" if column != "qubits" else "right")
+        for d in devices:
+            pending = "-" if d.pending_jobs is None else str(d.pending_jobs)
+            cloud.add_row(d.name, str(d.num_qubits), d.status, pending)
+        out.print(cloud)
     return 0
+
+
+def _cloud_devices(account: str | None, err: Console) -> list[ibm.CloudDevice]:
+    """The account's devices, or none (with one warning line) when there is no account or the
+    service cannot be reached; an explicit ``--account`` that fails is an error."""
+    try:
+        credentials = ibm.resolve_credentials(account=account)
+    except UsageError:
+        if account is not None:
+            raise
+        return []
+    if ibm.local_backend() is not None:
+        err.print(f"[yellow]note:[/yellow] {ibm.ENV_LOCAL} is set: cloud devices not listed")
+        return []
+    try:
+        with err.status("listing the account's IBM Quantum devices"):
+            service = ibm.connect(credentials)
+            with ibm.redacted_logs([credentials.token]):
+                return ibm.cloud_devices(service)
+    except UsageError as exc:
+        if account is not None:
+            raise
+        err.print(f"[yellow]warning:[/yellow] cloud devices not listed: {exc}")
+        return []

@@ -18,7 +18,7 @@ from rich.progress import (
 from rich.table import Table
 
 from quantumlimits._io import atomic_write_text
-from quantumlimits.cli import _common
+from quantumlimits.cli import _common, _ibm
 from quantumlimits.execution.aer import DEVICES, PRECISIONS
 from quantumlimits.execution.backends import DEFAULT_BACKEND
 from quantumlimits.qv import protocol
@@ -30,7 +30,7 @@ Measure the quantum volume (QV) of a backend: random SU(4) model circuits of wid
 transpiled to the device and simulated with its noise; a width passes when the lower confidence
 bound on its mean heavy-output probability is above 2/3; QV = 2^m for the largest passing width.
 Offline backends: 'aer' (noiseless) and every fake_* calibration snapshot
-('quantumlimits backends').
+('quantumlimits backends'). IBM Quantum devices: ibm_<device> (docs/ibm.md).
 """
 
 
@@ -45,7 +45,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--backend",
         default=DEFAULT_BACKEND,
-        help="'aer' (noiseless) or a calibration snapshot such as fake_torino",
+        help="'aer' (noiseless), a calibration snapshot such as fake_torino, or an IBM "
+        "Quantum device such as ibm_torino",
     )
     p.add_argument(
         "--widths",
@@ -124,6 +125,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="store_true",
         help="print the result document on stdout (progress and tables go to stderr)",
     )
+    _ibm.add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -207,7 +209,9 @@ def run(args: argparse.Namespace) -> int:
     out_console, err_console = _common.consoles(args.json)
     out = _common.output_dir(args.out)
     plan = protocol.parse_widths(args.widths)
+    _ibm.check_flags(args)
     store = None if args.no_store else _common.open_store(args)
+    executor = None
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -215,6 +219,22 @@ def run(args: argparse.Namespace) -> int:
         TimeElapsedColumn(),
     )
     try:
+        executor = _ibm.qv_executor(
+            backend=args.backend,
+            account=args.account,
+            mode=args.mode,
+            max_qpu_seconds=args.max_qpu_seconds,
+            usd_per_second=args.usd_per_qpu_second,
+            yes=args.yes,
+            widths=None if plan.auto else plan.widths,
+            max_width=args.max_width,
+            trials=args.trials,
+            shots=args.shots,
+            seed=args.seed,
+            optimization_level=args.optimization_level,
+            qubits=args.qubits,
+            console=err_console,
+        )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", protocol.QVWarning)
             with Progress(*columns, console=err_console, transient=False) as bar:
@@ -233,11 +253,26 @@ def run(args: argparse.Namespace) -> int:
                     progress=_RichProgress(bar, args.method),
                     precision=args.precision,
                     device=args.device,
+                    executor=executor,
                 )
         for w in caught:
             if issubclass(w.category, protocol.QVWarning):
                 err_console.print(f"[yellow]warning:[/yellow] {w.message}")
+        if executor is not None and store is not None:
+            _ibm.print_jobs(
+                err_console, store, executor.run_id, usd_per_second=args.usd_per_qpu_second
+            )
+    except KeyboardInterrupt:
+        if executor is not None and executor.run_id is not None:
+            err_console.print(
+                "submitted jobs keep running on IBM Quantum; collect them with: "
+                f"quantumlimits resume {executor.run_id}",
+                soft_wrap=True,
+            )
+        raise
     finally:
+        if executor is not None:
+            executor.close()
         if store is not None:
             store.close()
     if out is not None:

@@ -3,6 +3,7 @@
 * ``aer`` — the noiseless Aer simulator.
 * ``fake_<device>`` — a calibration snapshot of a real IBM device from
   ``qiskit_ibm_runtime.fake_provider``, simulated with Aer and the device's noise model.
+* ``ibm_<device>`` — an IBM Quantum cloud device, run through ``quantumlimits.execution.ibm``.
 """
 
 from __future__ import annotations
@@ -84,18 +85,23 @@ def load_snapshot(name: str) -> Any:
         return _snapshot_classes()[name]()
 
 
+def is_cloud_name(name: str) -> bool:
+    """Whether ``name`` names an IBM Quantum cloud device (``ibm_<device>``).
+
+    >>> is_cloud_name("ibm_torino"), is_cloud_name("fake_torino")
+    (True, False)
+    """
+    return name.startswith("ibm_") and len(name) > 4
+
+
 def check_backend_name(name: str) -> str:
-    """Validate a backend name from the command line and return it."""
-    if name == NOISELESS or name in snapshot_names():
+    """Validate a backend name from the command line and return it.
+
+    ``ibm_<device>`` names are accepted here; whether the account can use that device is only
+    known once connected (``quantumlimits.execution.ibm``).
+    """
+    if name == NOISELESS or name in snapshot_names() or is_cloud_name(name):
         return name
-    if name.startswith("ibm_"):
-        raise UsageError(
-            f"backend {name!r} is an IBM Quantum cloud device, which this version does not run: "
-            f"use 'aer' or a calibration snapshot such as 'fake_{name[4:]}'"
-            if f"fake_{name[4:]}" in snapshot_names()
-            else f"backend {name!r} is an IBM Quantum cloud device, which this version does not "
-            "run: use 'aer' or a fake_* calibration snapshot ('quantumlimits backends')"
-        )
     raise UsageError(f"unknown backend {name!r}: {suggest(name)}")
 
 

@@ -64,6 +64,23 @@ def active_qubits(circuit: QuantumCircuit) -> list[int]:
     return sorted(used)
 
 
+def embed(circuit: QuantumCircuit, qubits: Sequence[int], num_qubits: int) -> QuantumCircuit:
+    """``circuit`` on local qubits placed on a ``num_qubits`` device: local ``i`` -> ``qubits[i]``.
+
+    The inverse of :func:`compact`, for circuits transpiled on a sub-target of the device.
+    """
+    if len(qubits) < circuit.num_qubits:
+        raise ValueError(f"{circuit.num_qubits} local qubits need as many physical qubits")
+    out = QuantumCircuit(num_qubits, name=circuit.name)
+    for register in circuit.cregs:
+        out.add_register(register)
+    out.metadata = dict(circuit.metadata or {})
+    for inst in circuit.data:
+        new_qubits = [out.qubits[qubits[circuit.find_bit(q).index]] for q in inst.qubits]
+        out.append(inst.operation, new_qubits, list(inst.clbits), copy=False)
+    return out
+
+
 def compact(circuit: QuantumCircuit, qubits: Sequence[int]) -> QuantumCircuit:
     """``circuit`` restricted to the physical ``qubits`` (renumbered 0..k-1 in that order).
 

@@ -23,7 +23,12 @@ from quantumlimits import provenance
 from quantumlimits.circuits import MIN_WIDTH, measured, qv_circuits
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import backends as backends_mod
-from quantumlimits.execution.aer import PRECISIONS, ideal_memory_bytes, resolve_device
+from quantumlimits.execution.aer import (
+    PRECISIONS,
+    ideal_memory_bytes,
+    resolve_device,
+    sub_target,
+)
 from quantumlimits.execution.layout import Layout, best_layout, check_layout
 from quantumlimits.execution.transpile import circuit_depth, two_qubit_count
 from quantumlimits.qv import stats, tasks
@@ -108,11 +113,17 @@ class _Device:
     max_width: int
 
 
-def _device(name: str, precision: str = "double") -> _Device:
+def _device(name: str, precision: str = "double", executor: Executor | None = None) -> _Device:
     backends_mod.check_backend_name(name)
     if name == backends_mod.NOISELESS:
         return _Device(name, None, None, None, max_width=_memory_max_width(precision))
-    backend = backends_mod.load_snapshot(name)
+    remote = executor.device() if executor is not None else None
+    if remote is None and backends_mod.is_cloud_name(name):
+        raise UsageError(
+            f"{name} is an IBM Quantum cloud device: run it with an IBMExecutor "
+            "(quantumlimits.execution.ibm), as 'quantumlimits qv --backend' does"
+        )
+    backend = remote if remote is not None else backends_mod.load_snapshot(name)
     return _Device(
         name, backend, backend.target, backends_mod.calibration_date(backend), backend.num_qubits
     )
@@ -215,10 +226,12 @@ class Executor:
     :meth:`execute`.
     """
 
-    def __init__(self, backend: str, mapper: Mapper | None = None, *, device: str = "cpu") -> None:
+    def __init__(
+        self, backend: str, mapper: Mapper | None = None, *, aer_device: str = "cpu"
+    ) -> None:
         self.backend = backend
         self.mapper: Mapper = mapper or _local_map
-        self.device = device
+        self.aer_device = aer_device
 
     def execute(
         self,
@@ -243,7 +256,7 @@ class Executor:
             width=width,
             depth=depth,
             physical_qubits=physical_qubits,
-            device=self.device,
+            device=self.aer_device,
         )
         counts: list[dict[int, int]] = []
         qubits: set[int] = set()
@@ -254,6 +267,13 @@ class Executor:
             methods.add(run.method)
             advance(len(task.circuits))
         return counts, tuple(sorted(qubits)), "+".join(sorted(methods))
+
+    def device(self) -> Any | None:
+        """The Qiskit backend circuits run on when it is not a local snapshot (a cloud device)."""
+        return None
+
+    def attach(self, *, store: ResultsStore | None, run_id: str | None) -> None:
+        """Called once a run has its id, before any width runs (a cloud executor journals jobs)."""
 
 
 def run_width(
@@ -316,6 +336,11 @@ def run_width(
             circuits=tuple(measured_circuits[start : start + count]),
             backend=device.name if device.target is not None else None,
             physical_qubits=layout.qubits if layout else tuple(range(width)),
+            target=(
+                sub_target(device.target, layout.qubits)
+                if layout and backends_mod.is_cloud_name(device.name)
+                else None
+            ),
             optimization_level=optimization_level,
             # one seed for the width: a circuit's transpilation does not depend on its chunk
             seed=derive_seed(seed, STREAM_TRANSPILE, width, depth),
@@ -332,7 +357,7 @@ def run_width(
     else:
         progress.stage(width, "execute")
         t = time.perf_counter()
-        executor = executor or Executor(device.name, mapper, device=aer_device)
+        executor = executor or Executor(device.name, mapper, aer_device=aer_device)
         counts, simulated, method = executor.execute(
             isa,
             width=width,
@@ -414,12 +439,14 @@ def run_qv(
     executor: Executor | None = None,
     precision: str = "double",
     device: str = "cpu",
+    resume_run_id: str | None = None,
 ) -> QVResult:
     """Measure the quantum volume of ``backend``.
 
     ``widths`` is ``"auto"`` (scan up from 2, stop after the first width that fails under
     ``method``), a range string like ``"2-6"``, or a list of widths. With a ``store`` the run and
-    every width's counts are recorded as they complete.
+    every width's counts are recorded as they complete. ``resume_run_id`` continues a stopped
+    run in ``store`` under its own id (same settings; its executor reuses recorded jobs).
     """
     if trials < 1:
         raise UsageError(f"--trials must be at least 1, got {trials}")
@@ -446,7 +473,7 @@ def run_qv(
     aer_device, device_note = resolve_device(device)
     if device_note:
         warnings.warn(device_note, QVWarning, stacklevel=2)
-    target_device = _device(backend, precision)
+    target_device = _device(backend, precision, executor)
     limit = target_device.max_width
     if plan.auto:
         default_cap = (
@@ -487,11 +514,21 @@ def run_qv(
         "device": aer_device,
     }
     prov = provenance.provenance()
-    run_id = (
-        store.begin_run(kind="qv", backend=backend, seed=seed, created=str(prov["created"]))
-        if store
-        else None
-    )
+    if resume_run_id is not None:
+        if store is None:
+            raise UsageError("resuming a run needs its results store")
+        run_id: str | None = store.resolve(resume_run_id)
+        store.reopen_run(str(run_id))
+    else:
+        run_id = (
+            store.begin_run(kind="qv", backend=backend, seed=seed, created=str(prov["created"]))
+            if store
+            else None
+        )
+        if store and run_id:
+            store.record_inputs(run_id, {**settings, "backend": backend, "seed": seed})
+    if executor is not None:
+        executor.attach(store=store, run_id=run_id)
     progress = progress or Progress()
     results: list[WidthResult] = []
     started = time.perf_counter()

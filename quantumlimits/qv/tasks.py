@@ -91,6 +91,7 @@ class TranspileTask:
     physical_qubits: tuple[int, ...]  # the layout: local qubit i is physical_qubits[i]
     optimization_level: int
     seed: int
+    target: Any | None = None  # a ready sub-target, for devices no worker can load by name
 
 
 @functools.lru_cache(maxsize=16)
@@ -100,7 +101,12 @@ def _sub_target(backend: str, qubits: tuple[int, ...]) -> Any:
 
 def run_transpile_task(task: TranspileTask) -> list[QuantumCircuit]:
     """ISA circuits of a chunk for the layout's qubits alone (routing stays inside them)."""
-    target = None if task.backend is None else _sub_target(task.backend, task.physical_qubits)
+    if task.target is not None:
+        target = task.target
+    elif task.backend is not None:
+        target = _sub_target(task.backend, task.physical_qubits)
+    else:
+        target = None
     return transpile_circuits(
         task.circuits,
         target=target,

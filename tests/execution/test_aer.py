@@ -143,3 +143,25 @@ def test_fast_depth_and_two_qubit_count_match_qiskit() -> None:
     with_barrier.barrier()
     with_barrier.h(0)
     assert circuit_depth(with_barrier) == with_barrier.depth() == 2
+
+
+def test_embed_places_local_circuits_on_the_device_and_compact_undoes_it() -> None:
+    from quantumlimits.execution.transpile import embed
+
+    backend = load_snapshot("fake_torino")
+    qubits = [80, 81, 92]
+    (local,) = transpile_circuits(
+        [measured(qv_circuits(width=3, seed=5, count=1)[0])],
+        target=sub_target(backend.target, qubits),
+        initial_layout=range(3),
+        optimization_level=1,
+        seed=1,
+    )
+    placed = embed(local, qubits, backend.num_qubits)
+    assert placed.num_qubits == 133 and active_qubits(placed) == sorted(qubits)
+    back = compact(placed, qubits)
+
+    def layout_of(c):  # type: ignore[no-untyped-def]
+        return [(i.operation, tuple(c.find_bit(q).index for q in i.qubits)) for i in c.data]
+
+    assert layout_of(back) == layout_of(local)

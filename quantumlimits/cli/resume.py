@@ -1,0 +1,105 @@
+"""``quantumlimits resume RUN_ID``: continue a stopped run from its recorded jobs.
+
+Finished cloud jobs are read from the store (or fetched from IBM Quantum when they finished after
+the run stopped), failed ones are resubmitted, and a completed job is never run again. A local
+(aer / fake_*) run is recomputed from its recorded settings: seeds make that exact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+from quantumlimits.cli import _common, _ibm
+from quantumlimits.errors import UsageError
+from quantumlimits.qv import protocol
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``resume``."""
+    p = sub.add_parser(
+        "resume",
+        help="continue an interrupted or failed run (cloud jobs are never run twice)",
+        description="Continue a run that stopped (Ctrl-C, crash, a failed or unreachable job): "
+        "finished jobs are collected, failed ones resubmitted, completed ones never re-run. "
+        "The run keeps its id and settings.",
+        formatter_class=_common.HELP_FORMATTER,
+    )
+    p.add_argument("run_id", metavar="RUN_ID", help="run id or a unique prefix of it")
+    p.add_argument("--out", type=Path, default=None, help="write qv.json and qv.png here")
+    p.add_argument("--json", action="store_true", help="print the document on stdout")
+    _common.add_store_argument(p)
+    _ibm.add_arguments(p, mode=True)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handle ``quantumlimits resume``."""
+    from quantumlimits.cli.qv import report, write_outputs
+
+    out_console, err_console = _common.consoles(args.json)
+    out = _common.output_dir(args.out)
+    store = _common.open_store(args)
+    executor = None
+    try:
+        row = store.row(args.run_id)
+        if row.status == "complete":
+            err_console.print(f"run {row.run_id} is complete: nothing to resume")
+            _ibm.print_jobs(err_console, store, row.run_id, usd_per_second=args.usd_per_qpu_second)
+            return 0
+        if row.kind != "qv":
+            raise UsageError(f"run {row.run_id} is a {row.kind} run: only qv runs resume here")
+        inputs = store.inputs(row.run_id)
+        if inputs is None:
+            raise UsageError(
+                f"run {row.run_id} recorded no settings (it predates results schema 2): "
+                "it cannot be resumed; start a new run"
+            )
+        widths = inputs["widths"]
+        qubits = inputs.get("qubits")
+        executor = _ibm.qv_executor(
+            backend=inputs["backend"],
+            account=args.account,
+            mode=args.mode,
+            max_qpu_seconds=args.max_qpu_seconds,
+            usd_per_second=args.usd_per_qpu_second,
+            yes=args.yes,
+            widths=None if widths == "auto" else list(widths),
+            max_width=inputs.get("max_width"),
+            trials=int(inputs["trials"]),
+            shots=int(inputs["shots"]),
+            seed=int(inputs["seed"]),
+            optimization_level=int(inputs["optimization_level"]),
+            qubits=qubits,
+            console=err_console,
+            resume=(store, row.run_id),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", protocol.QVWarning)
+            result = protocol.run_qv(
+                backend=inputs["backend"],
+                widths="auto" if widths == "auto" else list(widths),
+                trials=int(inputs["trials"]),
+                shots=int(inputs["shots"]),
+                seed=int(inputs["seed"]),
+                optimization_level=int(inputs["optimization_level"]),
+                qubits=qubits,
+                method=inputs["method"],
+                max_width=inputs.get("max_width"),
+                bootstrap_resamples=int(inputs["bootstrap_resamples"]),
+                store=store,
+                executor=executor,
+                resume_run_id=row.run_id,
+            )
+        _ibm.print_jobs(err_console, store, row.run_id, usd_per_second=args.usd_per_qpu_second)
+    finally:
+        if executor is not None:
+            executor.close()
+        store.close()
+    if out is not None:
+        write_outputs(out, result)
+    report(out_console, result)
+    if args.json:
+        _common.print_json(result.to_json())
+    return 0
