@@ -86,7 +86,7 @@ class DevicePoint:
 
     width: int
     circuits: int
-    duration_s: float
+    duration_s: float | None
     two_qubit_gates: float
     single_qubit_gates: float
     two_qubit_error: float
@@ -95,7 +95,11 @@ class DevicePoint:
     physical_qubits: tuple[int, ...]
 
     def __post_init__(self) -> None:
-        if self.width < 2 or self.circuits < 1 or self.duration_s <= 0:
+        if (
+            self.width < 2
+            or self.circuits < 1
+            or (self.duration_s is not None and self.duration_s <= 0)
+        ):
             raise ValueError(f"bad device point {self}")
 
 
@@ -387,13 +391,13 @@ def device_points(
 ) -> list[DevicePoint]:
     """Transpile ``circuits`` model circuits per width to ``backend`` and read their calibration."""
     from quantumlimits.circuits import measured, qv_circuits
-    from quantumlimits.execution.backends import readout_errors, two_qubit_gate
+    from quantumlimits.execution.backends import edge_errors, readout_errors
     from quantumlimits.execution.layout import best_layout
     from quantumlimits.execution.transpile import transpile_circuits, two_qubit_count
     from quantumlimits.seeding import STREAM_TRANSPILE, derive_seed
 
     target = backend.target
-    gate2 = two_qubit_gate(target)
+    edges = edge_errors(target)
     gate1 = "sx" if "sx" in target.operation_names else None
     readout = readout_errors(target)
     out = []
@@ -407,9 +411,13 @@ def device_points(
             optimization_level=optimization_level,
             seed=derive_seed(seed, STREAM_TRANSPILE, width, width),
         )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            durations = [float(c.estimate_duration(target, unit="s")) for c in isa]
+        durations: list[float] | None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                durations = [float(c.estimate_duration(target, unit="s")) for c in isa]
+        except Exception:  # some snapshots carry no duration for some instructions
+            durations = None
         two_q = [two_qubit_count(c) for c in isa]
         one_q = [
             sum(
@@ -424,10 +432,12 @@ def device_points(
             DevicePoint(
                 width=width,
                 circuits=circuits,
-                duration_s=float(np.mean(durations)),
+                duration_s=float(np.mean(durations)) if durations else None,
                 two_qubit_gates=float(np.mean(two_q)),
                 single_qubit_gates=float(np.mean(one_q)),
-                two_qubit_error=_mean_error(target, gate2, used),
+                two_qubit_error=float(
+                    np.mean([e for (a, b), e in edges.items() if a in used and b in used] or [0.0])
+                ),
                 single_qubit_error=_mean_error(target, gate1, used),
                 readout_error=float(np.mean([readout[q] for q in chosen])),
                 physical_qubits=tuple(int(q) for q in layout.qubits),
@@ -514,7 +524,7 @@ def build_rows(
         d = dev.get(width)
         if d is not None:
             duration, two_q, one_q, source = (
-                d.duration_s,
+                d.duration_s or 0.0,
                 d.two_qubit_gates,
                 d.single_qubit_gates,
                 "calibration",
@@ -681,9 +691,15 @@ def run_limits(
     device = device_points(
         backend=device_backend, widths=device_widths, circuits=device_circuits, seed=seed
     )
+    missing = [p.width for p in device if p.duration_s is None]
+    if missing:
+        raise UsageError(
+            f"{backend} has no gate durations in its calibration (width {missing[0]}): "
+            "pass another --backend, e.g. fake_torino"
+        )
     fit_from = [p for p in device if p.width >= 4]
     duration_fit = fit_power_law(
-        widths=[p.width for p in fit_from], values=[p.duration_s for p in fit_from]
+        widths=[p.width for p in fit_from], values=[p.duration_s or 0.0 for p in fit_from]
     )
     gates_fit = fit_power_law(
         widths=[p.width for p in fit_from], values=[max(p.two_qubit_gates, 1.0) for p in fit_from]

@@ -184,6 +184,20 @@ def plot_timeline(ax: Any, result: Any) -> None:
             mfc="none",
             label=f"{vendor}, reported",
         )
+    for vendor, vfit in result.reported_fits.items():
+        if vfit is None:
+            continue
+        rs = sorted(_date(r.date) for r in result.reported if r.vendor == vendor)
+        xs = np.array([rs[0].timestamp(), rs[-1].timestamp()])
+        years = (xs - vfit.origin_epoch_s) / (365.25 * 86400)
+        ax.plot(
+            [_dt.datetime.fromtimestamp(x) for x in xs],
+            vfit.intercept + vfit.slope_per_year * years,
+            "--",
+            color="0.4",
+            lw=1,
+            label=f"{vendor} reported trend: doubling every {vfit.doubling_years_text}",
+        )
     ax.set_xlabel("calibration / announcement date")
     ax.set_ylabel("log2 quantum volume")
     ax.set_title("QV through the years", fontsize=9)
