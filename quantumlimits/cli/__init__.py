@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every subcommand."""
-    from quantumlimits.cli import backends, circuits, history, limits, qv, timeline
+    from quantumlimits.cli import backends, circuits, history, limits, qv, report, timeline
 
     parser = _Parser(
         prog=PROG,
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (qv, backends, circuits, history, limits, timeline):
+    for module in (qv, backends, circuits, history, limits, timeline, report):
         module.add_parser(sub)
     return parser
 

@@ -9,7 +9,7 @@ Both are pure functions of numbers, so swapping them is a one-line change in ``w
 ``timeline.py``.
 
 >>> round(predicted_hop(width=5, two_qubit_gates=48, two_qubit_error=0.003, readout_error=0.02), 3)
-0.778
+0.779
 >>> qpu_seconds_per_circuit(duration_s=1e-5, rep_delay_s=2.5e-4, shots=1000,
 ...                         job_overhead_s=2.0, circuits_per_job=100)
 0.28

@@ -697,7 +697,10 @@ def run_limits(
             f"{backend} has no gate durations in its calibration (width {missing[0]}): "
             "pass another --backend, e.g. fake_torino"
         )
+    # Widths 2-3 need no routing and sit off the power law; keep them out when there are others.
     fit_from = [p for p in device if p.width >= 4]
+    if len(fit_from) < 2:
+        fit_from = device[-2:]
     duration_fit = fit_power_law(
         widths=[p.width for p in fit_from], values=[p.duration_s or 0.0 for p in fit_from]
     )
