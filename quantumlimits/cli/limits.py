@@ -51,13 +51,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--max-width",
         type=_common.positive_int,
         default=None,
-        help="widest width to simulate (default: as far as --time-budget and memory allow)",
+        help="widest width to simulate (default: as far as --time-budget and memory allow); "
+        "given alone, the scan goes this far unless memory runs out",
     )
     p.add_argument(
         "--time-budget",
         type=_positive_float,
-        default=20.0,
-        help="seconds the classical scan may take; raise it to measure wider widths",
+        default=None,
+        help=f"seconds the classical scan may take (default {wall.DEFAULT_TIME_BUDGET_S:g} s, or "
+        "no limit when --max-width is given); raise it to measure wider widths",
     )
     p.add_argument("--repeats", type=_common.positive_int, default=3, help="circuits per width")
     p.add_argument("--shots", type=_common.positive_int, default=1000, help="shots per circuit")

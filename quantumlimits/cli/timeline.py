@@ -46,10 +46,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="circuits per width (default: 100 predicted, 20 measured)",
     )
     p.add_argument(
-        "--shots", type=_common.positive_int, default=200, help="shots per circuit (measured)"
+        "--shots", type=_common.positive_int, default=100, help="shots per circuit (measured)"
     )
     p.add_argument(
-        "--max-width", type=_common.positive_int, default=12, help="widest width scanned"
+        "--max-width",
+        type=_common.positive_int,
+        default=None,
+        help="widest width scanned (default: 12 predicted, 5 measured)",
     )
     p.add_argument("--seed", type=_common.non_negative_int, default=0, help="master seed")
     p.add_argument(

@@ -19,6 +19,7 @@ where each memory budget runs out, and the width where the device's HOP falls be
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import time
@@ -57,6 +58,8 @@ NAMED_BUDGETS: tuple[tuple[str, float], ...] = (
 )
 #: Share of physical memory the classical probe may plan to use.
 PROBE_MEMORY_FRACTION = 0.5
+#: Seconds the classical scan may take when neither a budget nor a maximum width is given.
+DEFAULT_TIME_BUDGET_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -630,7 +633,7 @@ def run_limits(
     *,
     backend: str = "fake_torino",
     max_width: int | None = None,
-    time_budget_s: float = 20.0,
+    time_budget_s: float | None = None,
     memory_budget_bytes: float | None = None,
     repeats: int = 3,
     shots: int = 1000,
@@ -648,7 +651,9 @@ def run_limits(
     """Measure the classical wall and project the device against it (see the module docstring).
 
     ``max_width`` caps the classical scan (default: as far as the time budget allows, up to the
-    memory budget); ``time_budget_s`` bounds the scan's wall time. With a ``store``, measured HOPs
+    memory budget); ``time_budget_s`` bounds the scan's wall time (default
+    :data:`DEFAULT_TIME_BUDGET_S` without ``max_width``, unbounded with it, so an explicit
+    ``max_width`` is reached unless memory runs out). With a ``store``, measured HOPs
     of QV runs on ``backend`` replace predictions, and the result is recorded as ``kind="limits"``.
     """
     from quantumlimits.execution import backends as backends_mod
@@ -658,7 +663,7 @@ def run_limits(
         raise UsageError("limits compares against a device: pass a fake_* snapshot, not 'aer'")
     backends_mod.check_backend_name(backend)
     checks = (
-        ("--time-budget", time_budget_s > 0),
+        ("--time-budget", time_budget_s is None or time_budget_s > 0),
         ("--repeats", repeats >= 1),
         ("--shots", shots >= 1),
         ("--threads", threads >= 1),
@@ -675,6 +680,8 @@ def run_limits(
         raise UsageError(f"--device-max-width {device_max_width} is too small: pass 4 or more")
     if extrapolate_to < 2:
         raise UsageError(f"--extrapolate-to must be at least 2, got {extrapolate_to}")
+    if time_budget_s is None:
+        time_budget_s = DEFAULT_TIME_BUDGET_S if max_width is None else math.inf
     machine_bytes = physical_memory_bytes()
     memory_budget = memory_budget_bytes or PROBE_MEMORY_FRACTION * machine_bytes
     cap = max_width if max_width is not None else memory_wall_width(budget_bytes=memory_budget)
@@ -743,7 +750,7 @@ def run_limits(
     )
     settings = {
         "max_width": max_width,
-        "time_budget_s": time_budget_s,
+        "time_budget_s": time_budget_s if math.isfinite(time_budget_s) else None,
         "memory_budget_bytes": memory_budget,
         "repeats": repeats,
         "shots": shots,

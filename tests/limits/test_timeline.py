@@ -51,15 +51,28 @@ def test_timeline_predicted_command(
     assert "fake_armonk" in document["skipped"]
     torino = document["snapshots"][2]
     assert torino["calibration_date"].startswith("2025-02-26")
-    # the prediction passes each width up to its QV and fails the next one scanned
+    # QV is 2^(largest width whose prediction reaches the 100-circuit Cross threshold)
     hops = {int(k): v for k, v in torino["hops"].items()}
     log2 = torino["log2_qv"]
-    assert all(hops[w] >= 0.7529 for w in range(2, log2 + 1))
+    assert log2 >= 2 and hops[log2] >= 0.7529
+    assert all(h < 0.7529 for w, h in hops.items() if w > log2)
     assert document["fit"] is not None and document["differences"]
     assert all(r["status"] == "reported" for r in document["reported"])
     result = timeline.TimelineResult.from_dict(document)
     assert result.to_dict() == document
     assert (out / "timeline.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_timeline_measured_mode(store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["timeline", "--mode", "measured", "--backends", "fake_torino", "--max-width", "3"]
+    assert (
+        main([*argv, "--trials", "5", "--shots", "50", "--store", str(store_path), "--json"]) == 0
+    )
+    document = json.loads(capsys.readouterr().out)
+    (snap,) = document["snapshots"]
+    assert snap["mode"] == "measured" and sorted(snap["hops"]) == ["2", "3"]
+    assert snap["valid"] is False and snap["run_id"].startswith("qv-")
+    assert document["fit"] is None  # one snapshot: no line to fit
 
 
 def test_timeline_bad_backend(capsys: pytest.CaptureFixture[str]) -> None:
