@@ -109,6 +109,14 @@ class _Progress(wall.LimitsProgress):
         )
 
 
+def _short(source: str) -> str:
+    """A source tag short enough for an 80-column table."""
+    for word, short in (("measured", "meas."), ("extrapolated", "extrap."), ("predicted", "pred.")):
+        if source.startswith(word):
+            return short
+    return source
+
+
 def table(result: wall.LimitsResult) -> Table:
     """Selected widths: classical and device seconds per circuit, HOP, memory."""
     t = Table(
@@ -129,10 +137,10 @@ def table(result: wall.LimitsResult) -> Table:
             str(r.width),
             f"{c.value:.2g}",
             f"{c.low:.2g}-{c.high:.2g}",
-            c.source[:5],
+            _short(c.source),
             f"{r.device_seconds.value:.3g}",
             f"{r.device_hop.value:.3f}",
-            r.device_hop.source[:5],
+            _short(r.device_hop.source),
         )
     return t
 

@@ -145,3 +145,11 @@ def test_limits_bad_input_is_one_line(argv: list[str], capsys: pytest.CaptureFix
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "Traceback" not in err[0]
+
+
+@pytest.mark.parametrize("command", ["limits", "timeline", "report"])
+def test_new_commands_have_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    assert "usage:" in capsys.readouterr().out
