@@ -449,6 +449,19 @@ def device_points(
     return out
 
 
+def _without_durations(target: Any) -> str | None:
+    """The first instruction (measure or the two-qubit gate) with a qubit lacking a duration."""
+    from quantumlimits.execution.backends import two_qubit_gate
+
+    for name in ("measure", two_qubit_gate(target)):
+        if name is None or name not in target.operation_names:
+            continue
+        for qargs, props in target[name].items():
+            if qargs is not None and (props is None or props.duration is None):
+                return name
+    return None
+
+
 def _active(circuit: Any) -> list[int]:
     from quantumlimits.execution.transpile import active_qubits
 
@@ -688,9 +701,19 @@ def run_limits(
     prov = provenance.provenance()
     timings: dict[str, float] = {}
 
-    progress.stage("loading the calibration snapshot")
     t = time.perf_counter()
     device_backend = backends_mod.load_snapshot(backend)
+    if device_backend.num_qubits < 4:
+        raise UsageError(
+            f"{backend} has {device_backend.num_qubits} qubits, too few to project: pass a "
+            "snapshot with 4 or more, e.g. fake_torino"
+        )
+    lacking = _without_durations(device_backend.target)
+    if lacking:
+        raise UsageError(
+            f"{backend} has no {lacking} durations in its calibration, so its run time cannot be "
+            "projected: pass another --backend, e.g. fake_torino"
+        )
     calibration = backends_mod.calibration_date(device_backend)
     rep_delay = float(getattr(device_backend, "default_rep_delay", None) or 250e-6)
     device_widths = list(range(2, min(device_max_width, device_backend.num_qubits) + 1))

@@ -132,6 +132,8 @@ def test_limits_command_end_to_end(
     [
         ["limits", "--backend", "aer"],
         ["limits", "--backend", "fake_nowhere"],
+        ["limits", "--backend", "fake_armonk"],
+        ["limits", "--backend", "fake_johannesburg"],  # no gate durations in its calibration
         ["limits", "--max-width", "3"],
         ["limits", "--time-budget", "0"],
         ["limits", "--job-overhead", "-1"],
