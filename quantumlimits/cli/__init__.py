@@ -26,7 +26,18 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every subcommand."""
-    from quantumlimits.cli import backends, circuits, classify, history, plan, qv, resume
+    from quantumlimits.cli import (
+        backends,
+        circuits,
+        classify,
+        history,
+        limits,
+        plan,
+        qv,
+        report,
+        resume,
+        timeline,
+    )
 
     parser = _Parser(
         prog=PROG,
@@ -38,7 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (qv, backends, circuits, history, plan, classify, resume):
+    for module in (
+        qv,
+        backends,
+        circuits,
+        history,
+        plan,
+        classify,
+        resume,
+        limits,
+        timeline,
+        report,
+    ):
         module.add_parser(sub)
     return parser
 

@@ -1,0 +1,607 @@
+"""One self-contained HTML report from the results store: QV runs, classifier runs, the classical
+wall, QV through the years, with the provenance of every number.
+
+The page has no scripts and loads nothing: figures are PNGs embedded as base64 ``data:`` URIs and
+the style sheet is inline, so the file opens offline and can be mailed as it is. Each section
+has a fixed ``id`` (``qv``, ``classify``, ``diminishing``, ``limits``, ``timeline``,
+``provenance``) and says plainly when the store holds nothing for it.
+
+Classifier runs (``kind="classify"``) are rendered generically from their JSON document
+(:func:`classify_points` reads accuracy/compute pairs from any nesting); the contract the
+classifier branch's documents are expected to meet is in that function's docstring.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from quantumlimits import provenance
+from quantumlimits.errors import UsageError
+
+SECTIONS = ("qv", "classify", "diminishing", "limits", "timeline", "provenance")
+#: QV runs shown with a figure (the newest); older ones are listed in the table only.
+QV_FIGURES = 6
+
+_ACCURACY_KEYS = (
+    "accuracy",
+    "test_accuracy",
+    "held_out_accuracy",
+    "heldout_accuracy",
+    "final_accuracy",
+    "best_accuracy",
+)
+_WALL_KEYS = ("wall_seconds", "wall_time_s", "wall_time", "seconds", "elapsed_s", "time_s")
+_QPU_KEYS = ("qpu_seconds", "projected_qpu_seconds", "qpu_time_s", "qpu_s")
+_MODEL_KEYS = ("model", "estimator", "name", "classifier")
+_QUANTUM_HINTS = ("vqc", "quantum", "qnn", "qsvc", "qsvm", "pennylane", "qiskit", "kernel_q")
+
+
+@dataclass(frozen=True)
+class ClassifyPoint:
+    """One accuracy-against-compute point read from a classify document."""
+
+    run_id: str
+    model: str
+    family: str
+    accuracy: float
+    wall_seconds: float | None
+    qpu_seconds: float | None
+
+
+def _first(d: dict[str, Any], keys: Sequence[str]) -> Any:
+    for k in keys:
+        if k in d and d[k] is not None:
+            return d[k]
+    return None
+
+
+def _family(d: dict[str, Any], model: str, inherited: str | None) -> str:
+    explicit = d.get("family") or d.get("kind_of_model")
+    if isinstance(explicit, str) and explicit in ("quantum", "classical"):
+        return explicit
+    if isinstance(d.get("quantum"), bool):
+        return "quantum" if d["quantum"] else "classical"
+    if any(h in model.lower() for h in _QUANTUM_HINTS):
+        return "quantum"
+    return inherited or "classical"
+
+
+def _walk(node: Any, *, model: str, family: str | None) -> Iterator[tuple[str, str, Any, Any, Any]]:
+    if isinstance(node, list):
+        for item in node:
+            yield from _walk(item, model=model, family=family)
+        return
+    if not isinstance(node, dict):
+        return
+    name = _first(node, _MODEL_KEYS)
+    model_here = str(name) if isinstance(name, str) else model
+    fam = _family(node, model_here, family) if (name is not None or "family" in node) else family
+    acc, wall, qpu = _first(node, _ACCURACY_KEYS), _first(node, _WALL_KEYS), _first(node, _QPU_KEYS)
+    if isinstance(acc, list) and isinstance(wall, list) and len(acc) == len(wall):
+        qpus = qpu if isinstance(qpu, list) and len(qpu) == len(acc) else [None] * len(acc)
+        for a, w, q in zip(acc, wall, qpus, strict=True):
+            yield model_here, fam or "classical", a, w, q
+    elif isinstance(acc, (int, float)) and (wall is not None or qpu is not None):
+        yield model_here, fam or _family(node, model_here, None), acc, wall, qpu
+    for key, value in node.items():
+        if isinstance(value, (dict, list)):
+            yield from _walk(value, model=model_here if name is not None else key, family=fam)
+
+
+def classify_points(run_id: str, document: dict[str, Any]) -> list[ClassifyPoint]:
+    """Accuracy/compute points of a classify document, wherever they nest.
+
+    Contract (what the classifier branch's documents are read for): any JSON object carrying an
+    accuracy (``accuracy``, ``test_accuracy``, ``held_out_accuracy``, ...) and a compute measure
+    (``wall_seconds`` / ``wall_time_s`` / ``seconds`` and/or ``qpu_seconds`` /
+    ``projected_qpu_seconds``) is a point; equal-length lists under those keys are a curve. The
+    model name comes from ``model`` / ``estimator`` / ``name`` on that object or an enclosing one
+    (else the enclosing key); the family from ``family`` ('quantum' | 'classical'), a boolean
+    ``quantum``, or the model name (VQC, QNN, quantum kernels count as quantum).
+
+    >>> doc = {"models": [{"model": "VQC", "runs": [{"accuracy": 0.8, "wall_seconds": 40.0,
+    ...        "qpu_seconds": 300.0}]}, {"model": "SVC", "accuracy": [0.9, 1.0],
+    ...        "wall_seconds": [0.001, 0.002]}]}
+    >>> [(p.model, p.family, p.accuracy) for p in classify_points("r", doc)]
+    [('VQC', 'quantum', 0.8), ('SVC', 'classical', 0.9), ('SVC', 'classical', 1.0)]
+    """
+    out = []
+    for model, family, acc, wall, qpu in _walk(document, model="model", family=None):
+        try:
+            accuracy = float(acc)
+            wall_s = float(wall) if wall is not None else None
+            qpu_s = float(qpu) if qpu is not None else None
+        except (TypeError, ValueError):
+            continue
+        if not 0.0 <= accuracy <= 1.0:
+            continue
+        out.append(ClassifyPoint(run_id, model, family, accuracy, wall_s, qpu_s))
+    return out
+
+
+# -- HTML pieces -------------------------------------------------------------------------------
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:72rem;
+color:#222;line-height:1.45;padding:0 1rem}
+h1{font-size:1.6rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2.5rem}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.85rem}
+td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:right;vertical-align:top}
+th{background:#f3f3f3}td.l,th.l{text-align:left}
+img{max-width:100%;border:1px solid #eee;margin:.5rem 0}
+.empty{background:#fff7e0;border-left:4px solid #e0b000;padding:.5rem 1rem}
+.note{color:#555;font-size:.85rem}
+code,pre{background:#f6f6f6;font-size:.8rem}pre{padding:.5rem;overflow-x:auto;max-height:24rem}
+nav a{margin-right:1rem}
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _png(fig: Any, alt: str) -> str:
+    from quantumlimits.plots import pyplot
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    pyplot().close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, left: int = 1) -> str:
+    head = "".join(
+        f'<th class="{"l" if i < left else ""}">{_e(h)}</th>' for i, h in enumerate(headers)
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td class="{"l" if i < left else ""}">{_e(v)}</td>' for i, v in enumerate(r))
+        + "</tr>"
+        for r in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _empty(text: str) -> str:
+    return f'<p class="empty">{_e(text)}</p>'
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def _provenance_of(run_id: str, kind: str, doc: dict[str, Any]) -> list[Any]:
+    prov = doc.get("provenance") or {}
+    machine = prov.get("machine") or {}
+    versions = doc.get("versions") or {}
+    return [
+        run_id,
+        kind,
+        prov.get("created", "-"),
+        doc.get("backend") or "-",
+        (doc.get("calibration_date") or "-"),
+        ", ".join(f"{k} {v}" for k, v in sorted(versions.items())) or "-",
+        f"{machine.get('processor', '-')} × {machine.get('cpus', '-')} cpus, "
+        f"{_fmt((machine.get('memory_bytes') or 0) / 2**30)} GiB",
+        (prov.get("git_commit") or "-")[:12],
+    ]
+
+
+# -- sections ----------------------------------------------------------------------------------
+
+
+def _qv_section(runs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
+    parts = ['<section id="qv"><h2>Quantum volume runs</h2>']
+    if not runs:
+        parts.append(_empty("No QV runs in the store: 'quantumlimits qv' records one."))
+        return "".join(parts) + "</section>"
+    rows = []
+    for row, doc in runs:
+        widths = doc.get("widths", [])
+        rows.append(
+            [
+                row.run_id,
+                doc.get("backend"),
+                (doc.get("calibration_date") or "-")[:10],
+                doc.get("quantum_volume"),
+                doc.get("decided_by"),
+                ",".join(str(w["width"]) for w in widths),
+                "/".join(sorted({str(w["circuits"]) for w in widths})),
+                "yes" if doc.get("valid") else "no (fewer than 100 circuits)",
+                row.created,
+            ]
+        )
+    parts.append(
+        _table(
+            (
+                "run",
+                "backend",
+                "calibration",
+                "QV",
+                "decided by",
+                "widths",
+                "circuits",
+                "valid",
+                "created",
+            ),
+            rows,
+            left=3,
+        )
+    )
+    from quantumlimits.plots import pyplot
+    from quantumlimits.plots.qv import plot_summary
+    from quantumlimits.results import QVResult
+
+    plt = pyplot()
+    for row, doc in runs[:QV_FIGURES]:
+        try:
+            result = QVResult.from_dict(doc)
+        except (KeyError, ValueError) as exc:
+            parts.append(_empty(f"run {row.run_id}: document not readable ({exc})"))
+            continue
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        plot_summary(ax, result)
+        fig.tight_layout()
+        parts.append(f"<h3>{_e(row.run_id)}</h3>" + _png(fig, f"QV summary of {row.run_id}"))
+        table_rows = [
+            [
+                w.width,
+                w.circuits,
+                w.shots,
+                f"{w.mean_hop:.4f}",
+                f"{w.cross_lower:.4f}",
+                f"{w.bootstrap_lower:.4f}",
+                "yes" if w.passed_cross else "no",
+                "yes" if w.passed_bootstrap else "no",
+            ]
+            for w in result.widths
+        ]
+        parts.append(
+            _table(
+                ("width", "N", "shots", "mean HOP", "Cross LB", "boot LB", "pass C", "pass B"),
+                table_rows,
+                left=0,
+            )
+        )
+    if len(runs) > QV_FIGURES:
+        parts.append(f'<p class="note">Figures for the newest {QV_FIGURES} runs only.</p>')
+    return "".join(parts) + "</section>"
+
+
+def _classify_sections(runs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
+    parts = ['<section id="classify"><h2>Classifier runs</h2>']
+    points: list[ClassifyPoint] = []
+    if not runs:
+        parts.append(
+            _empty(
+                "No classify runs in the store: the classifier commands record them "
+                "(kind 'classify')."
+            )
+        )
+    for row, doc in runs:
+        found = classify_points(row.run_id, doc)
+        points.extend(found)
+        scalars = [
+            [k, _fmt(v, 4)]
+            for k, v in sorted(doc.items())
+            if isinstance(v, (str, int, float, bool)) or v is None
+        ]
+        parts.append(f"<h3>{_e(row.run_id)}</h3><p>{_e(row.summary)}</p>")
+        parts.append(_table(("field", "value"), scalars, left=2))
+        if found:
+            parts.append(
+                _table(
+                    ("model", "family", "accuracy", "wall s", "QPU s"),
+                    [
+                        [
+                            p.model,
+                            p.family,
+                            f"{p.accuracy:.4f}",
+                            _fmt(p.wall_seconds),
+                            _fmt(p.qpu_seconds),
+                        ]
+                        for p in found
+                    ],
+                    left=2,
+                )
+            )
+        text = json.dumps(doc, indent=1, sort_keys=True)
+        if len(text) > 20000:
+            text = text[:20000] + "\n… (truncated)"
+        parts.append(f"<details><summary>document</summary><pre>{_e(text)}</pre></details>")
+    parts.append("</section>")
+
+    parts.append('<section id="diminishing"><h2>Diminishing returns</h2>')
+    if not points:
+        parts.append(
+            _empty(
+                "No classify runs with accuracy and compute in the store, so there is no "
+                "accuracy-against-compute panel yet."
+            )
+        )
+    else:
+        from quantumlimits.plots import pyplot
+        from quantumlimits.plots.limits import plot_diminishing
+
+        plt = pyplot()
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        plot_diminishing(axes[0], points, compute="wall_seconds")
+        plot_diminishing(axes[1], points, compute="qpu_seconds")
+        fig.tight_layout()
+        parts.append(_png(fig, "accuracy against compute"))
+        parts.append(
+            '<p class="note">Held-out accuracy against compute on log axes, quantum and classical '
+            "models. A curve that flattens as compute grows tenfold is the diminishing return "
+            "deep learning's scaling debate is about; QPU seconds are projected from calibration."
+            "</p>"
+        )
+    return "".join(parts) + "</section>"
+
+
+def _limits_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
+    parts = ['<section id="limits"><h2>The classical wall</h2>']
+    if not docs:
+        parts.append(_empty("No limits run in the store: 'quantumlimits limits' records one."))
+        return "".join(parts) + "</section>"
+    from quantumlimits.limits.wall import LimitsResult
+    from quantumlimits.plots.limits import limits_figure
+
+    for row, doc in docs:
+        try:
+            result = LimitsResult.from_dict(doc)
+        except (KeyError, ValueError) as exc:
+            parts.append(_empty(f"run {row.run_id}: document not readable ({exc})"))
+            continue
+        c = result.crossings
+        fit = result.classical_fit
+        parts.append(f"<h3>{_e(result.backend)} — {_e(row.run_id)}</h3>")
+        parts.append(_png(limits_figure(result), "time, memory and HOP against width"))
+        lo, hi = c.device_faster_range
+        parts.append(
+            "<ul>"
+            f"<li><b>Device faster</b> than exact simulation from width "
+            f"<b>{_e(c.device_faster_width)}</b> (band {_e(lo)}–{_e(hi)}).</li>"
+            f"<li><b>Device HOP below 2/3</b> from width <b>{_e(c.hop_below_two_thirds_width)}</b>"
+            f" ({_e(c.hop_below_source)}).</li>"
+            "<li><b>Memory wall</b> (16·2<sup>n</sup> bytes): "
+            + ", ".join(f"{_e(k)} n ≤ {_e(v)}" for k, v in c.memory_wall.items())
+            + ".</li>"
+            f"<li>Classical time per circuit ∝ 2<sup>a·n</sup>, a = {fit.rate:.3f} ± "
+            f"{fit.rate_se:.3f} (fitted on widths {fit.fitted_widths[0]}–{fit.fitted_widths[-1]}, "
+            f"{_e(result.settings.get('threads'))} thread(s); scan stopped: "
+            f"{_e(result.stop_reason)}).</li></ul>"
+        )
+        shown = [
+            r
+            for r in result.rows
+            if r.width in (2, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60)
+            or r.width == result.classical[-1].width
+        ]
+        parts.append(
+            _table(
+                (
+                    "width",
+                    "classical s/circuit",
+                    "95% band",
+                    "source",
+                    "device s/circuit",
+                    "device source",
+                    "device HOP",
+                    "HOP source",
+                    "state vector bytes",
+                ),
+                [
+                    [
+                        r.width,
+                        _fmt(r.classical_seconds.value),
+                        f"{_fmt(r.classical_seconds.low)}–{_fmt(r.classical_seconds.high)}",
+                        r.classical_seconds.source,
+                        _fmt(r.device_seconds.value),
+                        r.device_seconds.source,
+                        f"{r.device_hop.value:.3f}",
+                        r.device_hop.source,
+                        _fmt(r.statevector_bytes),
+                    ]
+                    for r in shown
+                ],
+                left=0,
+            )
+        )
+        parts.append(
+            f'<p class="note">Measured on this machine: classical points up to width '
+            f"{result.classical[-1].width}. Extrapolated: everything wider (fit band is the 95% "
+            f"interval of the fitted line). Device: {_e(result.backend)}, calibration "
+            f"{_e(result.calibration_date)}, rep_delay "
+            f"{_e(result.device_info.get('default_rep_delay_s'))} s, "
+            f"{_e(result.settings.get('shots'))} shots, job overhead "
+            f"{_e(result.settings.get('job_overhead_s'))} s per "
+            f"{_e(result.settings.get('circuits_per_job'))} circuits; transpiled up to width "
+            f"{result.device[-1].width if result.device else '-'}, extrapolated beyond.</p>"
+        )
+    return "".join(parts) + "</section>"
+
+
+def _timeline_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
+    parts = ['<section id="timeline"><h2>QV through the years</h2>']
+    if not docs:
+        parts.append(_empty("No timeline run in the store: 'quantumlimits timeline' records one."))
+        from quantumlimits.limits.reported import REPORTED
+
+        parts.append("<h3>Reported values</h3>")
+        parts.append(
+            _table(
+                ("date", "vendor", "system", "QV", "status", "source"),
+                [
+                    [r.date[:10], r.vendor, r.system, r.quantum_volume, r.status, r.source]
+                    for r in REPORTED
+                ],
+                left=6,
+            )
+        )
+        return "".join(parts) + "</section>"
+    from quantumlimits.limits.timeline import TimelineResult
+    from quantumlimits.plots.limits import timeline_figure
+
+    for row, doc in docs:
+        try:
+            result = TimelineResult.from_dict(doc)
+        except (KeyError, ValueError) as exc:
+            parts.append(_empty(f"run {row.run_id}: document not readable ({exc})"))
+            continue
+        parts.append(f"<h3>{_e(row.run_id)} ({_e(result.mode)})</h3>")
+        parts.append(_png(timeline_figure(result), "log2 QV against date"))
+        fit = result.fit
+        parts.append(
+            "<p>Snapshots: "
+            + (
+                _e(f"QV doubles every {fit.doubling_years_text} ({fit.points} snapshots).")
+                if fit
+                else "too few dated snapshots to fit."
+            )
+            + "".join(
+                f" {_e(v)}, reported: doubling every {_e(f.doubling_years_text)}."
+                for v, f in result.reported_fits.items()
+                if f is not None
+            )
+            + "</p>"
+        )
+        parts.append(
+            "<h4>Where snapshot results and reported values differ, and why</h4><ul>"
+            + "".join(f"<li>{_e(d)}</li>" for d in result.differences)
+            + "</ul>"
+        )
+        parts.append("<h4>Reported values (vendor claims, with sources)</h4>")
+        parts.append(
+            _table(
+                ("date", "vendor", "system", "QV", "status", "source"),
+                [
+                    [
+                        f"{r.date[:10]} ({r.date_precision})",
+                        r.vendor,
+                        r.system,
+                        r.quantum_volume,
+                        r.status,
+                        r.source,
+                    ]
+                    for r in result.reported
+                ],
+                left=6,
+            )
+        )
+        parts.append("<h4>Snapshots</h4>")
+        parts.append(
+            _table(
+                ("snapshot", "calibration", "qubits", "QV", "mode", "HOP by width"),
+                [
+                    [
+                        s.name,
+                        (s.calibration_date or "-")[:10],
+                        s.num_qubits,
+                        s.quantum_volume,
+                        s.mode,
+                        " ".join(f"{k}:{v:.3f}" for k, v in s.hops.items()),
+                    ]
+                    for s in sorted(result.snapshots, key=lambda s: s.calibration_date or "")
+                ],
+                left=2,
+            )
+        )
+    return "".join(parts) + "</section>"
+
+
+def _provenance_section(included: Sequence[tuple[Any, dict[str, Any]]]) -> str:
+    me = provenance.provenance()
+    parts = ['<section id="provenance"><h2>Provenance</h2>']
+    parts.append(
+        f"<p>Report generated {_e(me['created'])} by quantumlimits "
+        f"{_e(me['versions'].get('quantumlimits', '?'))}, commit "  # type: ignore[attr-defined]
+        f"{_e(me.get('git_commit') or '-')}. Every number above comes from the run named "
+        "beside it; each run's versions, machine and commit are below.</p>"
+    )
+    if included:
+        parts.append(
+            _table(
+                (
+                    "run",
+                    "kind",
+                    "created",
+                    "backend",
+                    "calibration",
+                    "versions",
+                    "machine",
+                    "commit",
+                ),
+                [_provenance_of(row.run_id, row.kind, doc) for row, doc in included],
+                left=8,
+            )
+        )
+    else:
+        parts.append(_empty("No runs were included."))
+    return "".join(parts) + "</section>"
+
+
+def _select(store: Any, run_ids: Sequence[str]) -> dict[str, list[tuple[Any, dict[str, Any]]]]:
+    chosen: dict[str, list[tuple[Any, dict[str, Any]]]] = {
+        "qv": [],
+        "classify": [],
+        "limits": [],
+        "timeline": [],
+    }
+    if run_ids:
+        for rid in run_ids:
+            row = store.row(rid)
+            if row.kind not in chosen:
+                raise UsageError(
+                    f"run {row.run_id} is of kind {row.kind!r}, which the report does not show"
+                )
+            if row.status != "complete":
+                raise UsageError(f"run {row.run_id} is {row.status}, not complete: pick another")
+            chosen[row.kind].append((row, store.document(row.run_id)))
+        return chosen
+    for kind in chosen:
+        rows = [r for r in store.runs(kind=kind) if r.status == "complete"]
+        if kind in ("limits", "timeline"):
+            rows = rows[:1]
+        for r in rows:
+            chosen[kind].append((r, store.document(r.run_id)))
+    return chosen
+
+
+def render(*, store: Any, run_ids: Sequence[str] = ()) -> str:
+    """The report as one HTML string (runs chosen by id, else everything relevant in the store).
+
+    Without ``run_ids``: every complete QV and classify run, and the newest complete limits and
+    timeline runs.
+    """
+    chosen = _select(store, run_ids)
+    included = [item for kind in ("qv", "classify", "limits", "timeline") for item in chosen[kind]]
+    nav = "".join(f'<a href="#{s}">{s}</a>' for s in SECTIONS)
+    body = "".join(
+        [
+            _qv_section(chosen["qv"]),
+            _classify_sections(chosen["classify"]),
+            _limits_section(chosen["limits"]),
+            _timeline_section(chosen["timeline"]),
+            _provenance_section(included),
+        ]
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>quantumlimits report</title>"
+        f"<style>{_CSS}</style></head><body>"
+        "<h1>quantumlimits: where quantum stands against classical compute</h1>"
+        f'<p class="note">Store: {_e(store.path)}. {len(included)} runs.</p>'
+        f"<nav>{nav}</nav>{body}</body></html>\n"
+    )
