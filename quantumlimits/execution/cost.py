@@ -29,11 +29,23 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-#: IBM Quantum Pay-As-You-Go list price, USD per QPU second (USD 96/min, ibm.com/quantum/pricing).
-DEFAULT_PRICE_PER_SECOND = 1.60
-#: Overhead IBM documents per sub-job, seconds.
-DEFAULT_OVERHEAD_PER_SUBJOB = 2.0
-PRICE_SOURCE = "IBM Quantum Pay-As-You-Go, USD 96/min (https://www.ibm.com/quantum/pricing)"
+from quantumlimits.execution.qpu_time import JOB_OVERHEAD_S as DEFAULT_OVERHEAD_PER_SUBJOB
+from quantumlimits.execution.qpu_time import (
+    PRICE_SOURCE,
+    circuit_seconds,
+    rep_delay_seconds,
+    usage_seconds,
+)
+from quantumlimits.execution.qpu_time import USD_PER_QPU_SECOND as DEFAULT_PRICE_PER_SECOND
+
+__all__ = [
+    "DEFAULT_OVERHEAD_PER_SUBJOB",
+    "DEFAULT_PRICE_PER_SECOND",
+    "PRICE_SOURCE",
+    "QpuCostModel",
+    "cost_model_for",
+    "isa_circuit",
+]
 
 
 @dataclass(frozen=True)
@@ -60,10 +72,13 @@ class QpuCostModel:
 
     def seconds(self, *, circuits: int, shots: int, sub_jobs: int) -> float:
         """Projected QPU seconds of ``circuits`` x ``shots`` shots run in ``sub_jobs`` sub-jobs."""
-        if circuits < 0 or shots < 0 or sub_jobs < 0:
-            raise ValueError("circuits, shots and sub_jobs must be non-negative")
-        per_shot = self.circuit_seconds + self.rep_delay_seconds
-        return sub_jobs * self.overhead_per_subjob_seconds + circuits * shots * per_shot
+        return usage_seconds(
+            jobs=sub_jobs,
+            circuits=circuits,
+            shots=shots,
+            seconds_per_shot=self.circuit_seconds + self.rep_delay_seconds,
+            overhead=self.overhead_per_subjob_seconds,
+        )
 
     def cost(self, *, seconds: float) -> float:
         """Projected price of ``seconds`` of QPU time."""
@@ -115,12 +130,11 @@ def cost_model_for(
             "choose a larger --device-model"
         )
     isa = isa_circuit(circuit, backend=backend, seed=seed)
-    rep_delay = getattr(backend, "default_rep_delay", None)
     return QpuCostModel(
         device_model=device_model,
         calibration_date=calibration_date(backend),
-        circuit_seconds=float(isa.estimate_duration(backend.target, unit="s")),
-        rep_delay_seconds=float(rep_delay) if rep_delay is not None else 250e-6,
+        circuit_seconds=circuit_seconds(isa, backend.target),
+        rep_delay_seconds=rep_delay_seconds(backend),
         overhead_per_subjob_seconds=overhead_per_subjob_seconds,
         price_per_second=price_per_second,
     )

@@ -36,6 +36,50 @@ JOB_OVERHEAD_S = 2.0
 DEFAULT_REP_DELAY_S = 250e-6
 #: IBM Quantum Pay-As-You-Go list price (USD 96 per QPU minute); override with the real rate.
 USD_PER_QPU_SECOND = 1.6
+PRICE_SOURCE = "IBM Quantum Pay-As-You-Go, USD 96/min (https://www.ibm.com/quantum/pricing)"
+
+
+def usage_seconds(
+    *,
+    jobs: float,
+    circuits: float,
+    shots: int,
+    seconds_per_shot: float,
+    overhead: float = JOB_OVERHEAD_S,
+) -> float:
+    """IBM's usage model: ``jobs * overhead + circuits * shots * seconds_per_shot``, where
+    ``seconds_per_shot`` is a circuit's duration plus the repetition delay.
+
+    >>> usage_seconds(jobs=1, circuits=10, shots=1000, seconds_per_shot=252e-6)
+    4.52
+    """
+    if jobs < 0 or circuits < 0 or shots < 0 or seconds_per_shot < 0 or overhead < 0:
+        raise ValueError("jobs, circuits, shots, durations and overhead must be non-negative")
+    return jobs * overhead + circuits * shots * seconds_per_shot
+
+
+def seconds_per_circuit(
+    *,
+    duration_s: float,
+    rep_delay_s: float,
+    shots: int,
+    job_overhead_s: float = JOB_OVERHEAD_S,
+    circuits_per_job: int = 100,
+) -> float:
+    """One circuit's projected QPU seconds, its share of the job overhead included.
+
+    >>> round(seconds_per_circuit(duration_s=1e-5, rep_delay_s=2.5e-4, shots=1000), 6)
+    0.28
+    """
+    if shots < 1 or circuits_per_job < 1:
+        raise ValueError("shots and circuits_per_job must be at least 1")
+    return usage_seconds(
+        jobs=1 / circuits_per_job,
+        circuits=1,
+        shots=shots,
+        seconds_per_shot=duration_s + rep_delay_s,
+        overhead=job_overhead_s,
+    )
 
 
 @dataclass(frozen=True)
@@ -112,8 +156,12 @@ def project(
         jobs=jobs,
         circuits=len(circuits),
         shots=shots * len(circuits),
-        overhead_seconds=overhead * jobs,
-        shot_seconds=per_shot * shots,
+        overhead_seconds=usage_seconds(
+            jobs=jobs, circuits=0, shots=0, seconds_per_shot=0, overhead=overhead
+        ),
+        shot_seconds=usage_seconds(
+            jobs=0, circuits=1, shots=shots, seconds_per_shot=per_shot, overhead=overhead
+        ),
     )
 
 

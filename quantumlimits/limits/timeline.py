@@ -4,7 +4,7 @@ Two modes:
 
 * ``predicted`` (fast, the default): per snapshot, one model circuit per width is transpiled to
   the device's best connected qubits and the mean HOP is predicted from the calibration of the
-  qubits used (:func:`quantumlimits.limits.standins.predicted_hop`); a width passes when the
+  qubits used (:func:`quantumlimits.qv.predict.predicted_hop_from_rates`); a width passes when the
   prediction reaches the Cross threshold for ``trials`` circuits; widths are scanned up from 2
   until the first failure.
 * ``measured``: :func:`quantumlimits.qv.protocol.run_qv` on the noisy simulation of each chosen
@@ -29,8 +29,8 @@ from scipy import stats as _stats
 
 from quantumlimits import provenance
 from quantumlimits.errors import UsageError
-from quantumlimits.limits import standins
 from quantumlimits.limits.reported import REPORTED, ReportedQV
+from quantumlimits.qv.predict import predicted_hop_from_rates
 from quantumlimits.qv.stats import cross_threshold, quantum_volume
 
 SCHEMA = 1
@@ -227,7 +227,7 @@ def predicted_snapshot(name: str, *, trials: int, max_width: int, seed: int) -> 
     """Predicted QV of one snapshot: scan widths up from 2 until the prediction fails (from
     width :data:`STOP_AFTER_WIDTH` on); QV is 2^(largest passing width).
 
-    Stand-in for ``qv.predict`` (see :mod:`quantumlimits.limits.standins`).
+    Uses :func:`quantumlimits.qv.predict.predicted_hop_from_rates`.
     """
     from quantumlimits.execution.backends import calibration_date, load_snapshot
     from quantumlimits.limits.wall import device_points
@@ -238,7 +238,7 @@ def predicted_snapshot(name: str, *, trials: int, max_width: int, seed: int) -> 
     passing: list[int] = []
     for width in range(2, min(max_width, backend.num_qubits) + 1):
         (point,) = device_points(backend=backend, widths=[width], circuits=1, seed=seed)
-        hop = standins.predicted_hop(
+        hop = predicted_hop_from_rates(
             width=width,
             two_qubit_gates=point.two_qubit_gates,
             two_qubit_error=point.two_qubit_error,
@@ -446,7 +446,7 @@ def run_timeline(
         "pass_rule": "predicted mean HOP >= Cross threshold at `trials` circuits"
         if mode == "predicted"
         else "measured mean HOP >= Cross threshold at max(trials, 100) circuits (indicative)",
-        "hop_model": "standins.predicted_hop (replace with qv.predict)",
+        "hop_model": "qv.predict.predicted_hop_from_rates (global depolarizing)",
     }
     result = TimelineResult(
         mode=mode,

@@ -32,7 +32,7 @@ import numpy as np
 
 from quantumlimits import provenance
 from quantumlimits.errors import UsageError
-from quantumlimits.limits import standins
+from quantumlimits.execution import qpu_time
 from quantumlimits.limits.fit import (
     BAND_CONFIDENCE,
     BYTES_PER_AMPLITUDE,
@@ -43,6 +43,7 @@ from quantumlimits.limits.fit import (
     fit_power_law,
     memory_wall_width,
 )
+from quantumlimits.qv.predict import predicted_hop_from_rates
 from quantumlimits.qv.stats import HOP_THRESHOLD
 
 SCHEMA = 1
@@ -554,14 +555,14 @@ def build_rows(
             errors = widest
         else:
             raise ValueError("device rows need transpiled widths or duration and gate fits")
-        device_seconds = standins.qpu_seconds_per_circuit(
+        device_seconds = qpu_time.seconds_per_circuit(
             duration_s=duration,
             rep_delay_s=rep_delay_s,
             shots=shots,
             job_overhead_s=job_overhead_s,
             circuits_per_job=circuits_per_job,
         )
-        predicted = standins.predicted_hop(
+        predicted = predicted_hop_from_rates(
             width=width,
             two_qubit_gates=two_q,
             two_qubit_error=errors.two_qubit_error,
@@ -656,7 +657,7 @@ def run_limits(
     device_circuits: int = 2,
     extrapolate_to: int = EXTRAPOLATE_TO,
     circuits_per_job: int = 100,
-    job_overhead_s: float = standins.JOB_OVERHEAD_S,
+    job_overhead_s: float = qpu_time.JOB_OVERHEAD_S,
     fit_min_width: int | None = None,
     store: Any | None = None,
     progress: LimitsProgress | None = None,
@@ -789,9 +790,8 @@ def run_limits(
         "band_confidence": BAND_CONFIDENCE,
         "hop_threshold": HOP_THRESHOLD,
         "classical_method": "qiskit-aer statevector (save_probabilities) + multinomial sampling",
-        "hop_model": "standins.predicted_hop (global depolarizing; replace with qv.predict)",
-        "qpu_time_model": "standins.qpu_seconds_per_circuit (IBM usage model; replace with "
-        "execution.qpu_time)",
+        "hop_model": "qv.predict.predicted_hop_from_rates (global depolarizing)",
+        "qpu_time_model": "execution.qpu_time.seconds_per_circuit (IBM usage model)",
     }
     device_info = {
         "num_qubits": int(device_backend.num_qubits),

@@ -209,6 +209,42 @@ def hop_from_fidelity(*, fidelity: float, ideal_hop: float) -> float:
     return ideal_hop * fidelity + (1.0 - fidelity) / 2.0
 
 
+def predicted_hop_from_rates(
+    *,
+    width: int,
+    two_qubit_gates: float,
+    two_qubit_error: float,
+    readout_error: float,
+    single_qubit_gates: float = 0.0,
+    single_qubit_error: float = 0.0,
+) -> float:
+    """Expected mean HOP from gate counts and mean error rates alone (no circuit needed).
+
+    The same depolarizing composition as :func:`predicted_hop`, with
+    ``F = (1 - e2)^N2 (1 - e1)^N1 (1 - e_ro)^width``, for widths beyond what can be transpiled
+    (gate counts extrapolated). Idle errors are not counted.
+
+    >>> round(predicted_hop_from_rates(width=5, two_qubit_gates=48, two_qubit_error=0.003,
+    ...                                readout_error=0.02), 3)
+    0.779
+    """
+    for name, value in (
+        ("two_qubit_error", two_qubit_error),
+        ("readout_error", readout_error),
+        ("single_qubit_error", single_qubit_error),
+    ):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must lie in [0, 1], got {value}")
+    if two_qubit_gates < 0 or single_qubit_gates < 0:
+        raise ValueError("gate counts must be non-negative")
+    log_f = (
+        two_qubit_gates * math.log1p(-min(two_qubit_error, 1 - 1e-12))
+        + single_qubit_gates * math.log1p(-min(single_qubit_error, 1 - 1e-12))
+        + width * math.log1p(-min(readout_error, 1 - 1e-12))
+    )
+    return hop_from_fidelity(fidelity=math.exp(log_f), ideal_hop=ideal_hop_mean(width))
+
+
 def predicted_hop(
     *,
     isa_circuit: QuantumCircuit,

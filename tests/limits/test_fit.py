@@ -1,4 +1,4 @@
-"""Exact numbers for the pure fits and the stand-in models."""
+"""Exact numbers for the pure fits and the prediction and QPU-time models."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from quantumlimits.limits import standins
+from quantumlimits.execution.qpu_time import seconds_per_circuit
 from quantumlimits.limits.fit import (
     Estimate,
     LogLinearFit,
@@ -16,6 +16,7 @@ from quantumlimits.limits.fit import (
     fit_power_law,
     memory_wall_width,
 )
+from quantumlimits.qv.predict import predicted_hop_from_rates
 
 
 def test_exponential_fit_recovers_rate_and_standard_error() -> None:
@@ -72,22 +73,22 @@ def test_bad_inputs_raise() -> None:
 
 def test_predicted_hop_model() -> None:
     # no errors: the ideal HOP; full noise: 1/2
-    assert standins.predicted_hop(
+    assert predicted_hop_from_rates(
         width=4, two_qubit_gates=30, two_qubit_error=0.0, readout_error=0.0
     ) == pytest.approx(0.8398)
-    assert standins.predicted_hop(
+    assert predicted_hop_from_rates(
         width=4, two_qubit_gates=30, two_qubit_error=1.0, readout_error=0.0
     ) == pytest.approx(0.5)
     f = 0.99**10 * 0.98**3
-    assert standins.predicted_hop(
+    assert predicted_hop_from_rates(
         width=3, two_qubit_gates=10, two_qubit_error=0.01, readout_error=0.02
     ) == pytest.approx(0.5 + (0.8486 - 0.5) * f)
     with pytest.raises(ValueError):
-        standins.predicted_hop(width=3, two_qubit_gates=1, two_qubit_error=1.5, readout_error=0)
+        predicted_hop_from_rates(width=3, two_qubit_gates=1, two_qubit_error=1.5, readout_error=0)
 
 
 def test_qpu_seconds_per_circuit() -> None:
-    seconds = standins.qpu_seconds_per_circuit(
+    seconds = seconds_per_circuit(
         duration_s=50e-6, rep_delay_s=250e-6, shots=1000, job_overhead_s=2.0, circuits_per_job=100
     )
     assert seconds == pytest.approx(0.3 + 0.02)
