@@ -6,10 +6,11 @@ documented in docs/results.md. ``QVResult.from_json(r.to_json()) == r`` holds ex
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+from quantumlimits.documents import Document, check_schema
 
 SCHEMA = 1
 STAGES = ("build", "ideal", "transpile", "execute", "analyse")
@@ -102,7 +103,7 @@ class WidthResult:
 
 
 @dataclass(frozen=True)
-class QVResult:
+class QVResult(Document):
     """A quantum volume run: settings, per-width results, the verdict and its provenance."""
 
     quantum_volume: int
@@ -156,18 +157,11 @@ class QVResult:
             "widths": [w.to_dict() for w in self.widths],
         }
 
-    def to_json(self, *, indent: int | None = 2) -> str:
-        """The JSON document (strict JSON: no NaN or infinity)."""
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> QVResult:
         """Inverse of :meth:`to_dict`; rejects other schema versions with a clear message."""
-        schema = d.get("schema")
-        if schema != SCHEMA:
-            raise ValueError(
-                f"document has schema {schema!r}; this quantumlimits reads schema {SCHEMA}"
-            )
+        check_schema(d, expected=SCHEMA, kind="qv.json")
+        schema = d["schema"]
         return cls(
             quantum_volume=int(d["quantum_volume"]),
             decided_by=str(d["decided_by"]),
@@ -183,8 +177,3 @@ class QVResult:
             run_id=d.get("run_id"),
             schema=int(schema),
         )
-
-    @classmethod
-    def from_json(cls, text: str) -> QVResult:
-        """Parse a JSON document."""
-        return cls.from_dict(json.loads(text))

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from quantumlimits.documents import Document, check_schema
+
 SCHEMA = 1
 FAMILIES = ("quantum", "classical")
 #: The clocks a time-to-target can be read on.
@@ -233,7 +235,7 @@ class ModelResult:
 
 
 @dataclass(frozen=True)
-class ClassifyResult:
+class ClassifyResult(Document):
     """Everything one ``quantumlimits classify`` run measured, and where."""
 
     dataset: dict[str, Any]
@@ -290,17 +292,10 @@ class ClassifyResult:
             "timings": self.timings,
         }
 
-    def to_json(self) -> str:
-        """classify.json text (sorted keys, no NaN)."""
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True, allow_nan=False) + "\n"
-
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ClassifyResult:
         """Read a classify.json document; raises ValueError for another schema."""
-        if d.get("schema") != SCHEMA:
-            raise ValueError(
-                f"classify.json schema {d.get('schema')!r} is not {SCHEMA}: upgrade quantumlimits"
-            )
+        check_schema(d, expected=SCHEMA, kind="classify.json")
         return cls(
             schema=int(d["schema"]),
             dataset=dict(d["dataset"]),
@@ -316,8 +311,3 @@ class ClassifyResult:
             provenance=dict(d.get("provenance", {})),
             timings={k: float(v) for k, v in d.get("timings", {}).items()},
         )
-
-    @classmethod
-    def from_json(cls, text: str) -> ClassifyResult:
-        """Inverse of :meth:`to_json`."""
-        return cls.from_dict(json.loads(text))

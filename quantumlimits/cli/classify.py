@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from quantumlimits.cli import _common
+from quantumlimits.documents import dumps
 from quantumlimits.errors import UsageError
 
 DEFAULT_OUT = "results/classify"
@@ -211,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
                 **common,
             )
         document = {**result.to_dict(), "run_id": run_id}
-        text = json.dumps(document, indent=2, sort_keys=True, allow_nan=False) + "\n"
+        text = dumps(document) + "\n"
         from quantumlimits.plots.classify import write_png
 
         write_png(result, out_dir / "classify.png")

@@ -17,7 +17,6 @@ error. Beside it, the publicly reported vendor values of :mod:`quantumlimits.lim
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import time
 import warnings
 from collections.abc import Sequence
@@ -28,6 +27,7 @@ import numpy as np
 from scipy import stats as _stats
 
 from quantumlimits import provenance
+from quantumlimits.documents import Document, check_schema
 from quantumlimits.errors import UsageError
 from quantumlimits.limits.reported import REPORTED, ReportedQV
 from quantumlimits.qv.predict import predicted_hop_from_rates
@@ -140,7 +140,7 @@ def fit_doubling(*, dates: Sequence[str], log2_qv: Sequence[float]) -> DoublingF
 
 
 @dataclass(frozen=True)
-class TimelineResult:
+class TimelineResult(Document):
     """The timeline document (``timeline.json``, the store's ``kind="timeline"``)."""
 
     mode: str
@@ -182,17 +182,10 @@ class TimelineResult:
             "timings": self.timings,
         }
 
-    def to_json(self, *, indent: int | None = 2) -> str:
-        """The JSON document (strict JSON)."""
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TimelineResult:
         """Inverse of :meth:`to_dict`."""
-        if d.get("schema") != SCHEMA:
-            raise ValueError(
-                f"document has schema {d.get('schema')!r}; this quantumlimits reads {SCHEMA}"
-            )
+        check_schema(d, expected=SCHEMA, kind="timeline.json")
         snap_fields = {f.name for f in fields(SnapshotQV)}
         rep_fields = {f.name for f in fields(ReportedQV)}
         return cls(
@@ -216,11 +209,6 @@ class TimelineResult:
             timings={k: float(v) for k, v in d.get("timings", {}).items()},
             run_id=d.get("run_id"),
         )
-
-    @classmethod
-    def from_json(cls, text: str) -> TimelineResult:
-        """Parse a JSON document."""
-        return cls.from_dict(json.loads(text))
 
 
 def predicted_snapshot(name: str, *, trials: int, max_width: int, seed: int) -> SnapshotQV:

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from quantumlimits import provenance
+from quantumlimits.documents import Document, check_schema
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import qpu_time
 from quantumlimits.limits.fit import (
@@ -175,7 +176,7 @@ class Crossings:
 
 
 @dataclass(frozen=True)
-class LimitsResult:
+class LimitsResult(Document):
     """The classical wall document (``limits.json``, the store's ``kind="limits"``)."""
 
     backend: str
@@ -237,17 +238,10 @@ class LimitsResult:
             "timings": self.timings,
         }
 
-    def to_json(self, *, indent: int | None = 2) -> str:
-        """The JSON document (strict JSON)."""
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> LimitsResult:
         """Inverse of :meth:`to_dict`; rejects other schema versions."""
-        if d.get("schema") != SCHEMA:
-            raise ValueError(
-                f"document has schema {d.get('schema')!r}; this quantumlimits reads {SCHEMA}"
-            )
+        check_schema(d, expected=SCHEMA, kind="limits.json")
         c = d["crossings"]
         return cls(
             backend=d["backend"],
@@ -281,11 +275,6 @@ class LimitsResult:
             timings={k: float(v) for k, v in d.get("timings", {}).items()},
             run_id=d.get("run_id"),
         )
-
-    @classmethod
-    def from_json(cls, text: str) -> LimitsResult:
-        """Parse a JSON document."""
-        return cls.from_dict(json.loads(text))
 
 
 # -- classical measurement ---------------------------------------------------------------------
