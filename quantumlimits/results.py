@@ -14,6 +14,8 @@ from quantumlimits.documents import Document, check_schema
 
 SCHEMA = 1
 STAGES = ("build", "ideal", "transpile", "execute", "analyse")
+#: How a width's verdict may be decided: the two fixed-sample bounds, or the sequential test.
+DECIDERS = ("cross", "bootstrap", "sequential")
 
 
 def _tuple(values: Any, kind: type) -> tuple[Any, ...]:
@@ -44,6 +46,10 @@ class WidthResult:
     layout_score: float | None
     method: str
     timings: dict[str, float] = field(default_factory=dict)
+    #: Mean HOP predicted from the calibration for these circuits (qv.predict); None on 'aer'.
+    predicted_hop: float | None = None
+    #: The sequential verdict (qv.sequential.Verdict.to_dict()) of an --adaptive width.
+    sequential: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.width < 2 or self.depth < 1:
@@ -63,16 +69,25 @@ class WidthResult:
         if unknown:
             raise ValueError(f"unknown timing stages {sorted(unknown)}")
 
+    @property
+    def passed_sequential(self) -> bool:
+        """Whether the sequential test (of an --adaptive width) passed it."""
+        return bool(self.sequential and self.sequential.get("decision") == "pass")
+
     def passed(self, method: str) -> bool:
-        """The verdict under ``method`` ('cross' or 'bootstrap')."""
+        """The verdict under ``method`` ('cross', 'bootstrap' or 'sequential')."""
         if method == "cross":
             return self.passed_cross
         if method == "bootstrap":
             return self.passed_bootstrap
+        if method == "sequential":
+            return self.passed_sequential
         raise ValueError(f"unknown method {method!r}")
 
     def lower(self, method: str) -> float:
         """The lower bound under ``method``."""
+        if method == "sequential" and self.sequential is not None:
+            return float(self.sequential["lower"])
         return self.cross_lower if method == "cross" else self.bootstrap_lower
 
     def to_dict(self) -> dict[str, Any]:
@@ -87,7 +102,7 @@ class WidthResult:
     def from_dict(cls, d: dict[str, Any]) -> WidthResult:
         """Inverse of :meth:`to_dict`."""
         names = {f.name for f in fields(cls)}
-        missing = names - set(d) - {"timings"}
+        missing = names - set(d) - {"timings", "predicted_hop", "sequential"}
         if missing:
             raise ValueError(f"width result lacks {sorted(missing)}")
         kw = {k: d[k] for k in names if k in d}
@@ -123,8 +138,8 @@ class QVResult(Document):
     def __post_init__(self) -> None:
         if self.schema != SCHEMA:
             raise ValueError(f"schema {self.schema} is not the supported {SCHEMA}")
-        if self.decided_by not in ("cross", "bootstrap"):
-            raise ValueError(f"decided_by must be 'cross' or 'bootstrap', got {self.decided_by!r}")
+        if self.decided_by not in DECIDERS:
+            raise ValueError(f"decided_by must be one of {DECIDERS}, got {self.decided_by!r}")
         if self.quantum_volume < 1 or self.quantum_volume & (self.quantum_volume - 1):
             raise ValueError(f"quantum volume must be a power of two, got {self.quantum_volume}")
         passing = [w.width for w in self.widths if w.passed(self.decided_by) and w.width == w.depth]

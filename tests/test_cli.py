@@ -115,7 +115,8 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["qv", "--help"])
     help_text = capsys.readouterr().out
-    assert "(default: fake_torino)" in help_text and "(default: 100)" in help_text
+    assert "(default: fake_torino)" in help_text and "(default: 1000)" in help_text
+    assert "500 with --adaptive" in " ".join(help_text.split())
 
 
 def test_backends_lists_snapshots(capsys: pytest.CaptureFixture[str]) -> None:

@@ -64,8 +64,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--trials",
         type=_common.positive_int,
-        default=100,
-        help="model circuits per width (the protocol needs at least 100)",
+        default=argparse.SUPPRESS,
+        help="model circuits per width (the protocol needs at least 100); with --adaptive, the "
+        "cap (default: 100, or 500 with --adaptive)",
+    )
+    p.add_argument(
+        "--adaptive",
+        action="store_true",
+        help="add circuits in rounds of 25 until a sequential test (valid under repeated "
+        "looks, docs/qv-sequential.md) decides each width, from 100 circuits up to --trials",
     )
     p.add_argument("--shots", type=_common.positive_int, default=1000, help="shots per circuit")
     p.add_argument(
@@ -158,24 +165,35 @@ def results_table(result: QVResult) -> Table:
     table = Table(
         title=f"Quantum volume on {result.backend}, {shots} shots per circuit",
         title_justify="left",
-        caption="LB: lower bound; C/B: Cross / bootstrap; 2q: two-qubit gates per circuit",
+        caption="pred: HOP predicted from calibration; LB: lower bound; C/B: Cross / bootstrap; "
+        "seq: sequential verdict; 2q: two-qubit gates per circuit",
     )
-    headers = ("width", "N", "mean HOP", "ideal", "Cross LB", "boot LB", "pass C/B", "2q", "s")
+    sequential = any(w.sequential for w in result.widths)
+    volumetric = any(w.width != w.depth for w in result.widths)
+    headers = ["width", "N", "mean HOP", "pred", "ideal", "Cross LB", "boot LB", "pass C/B"]
+    if sequential:
+        headers += ["seq"]
+    headers += ["2q", "s"]
+    if volumetric:
+        headers[0] = "w x d"
     for column in headers:
         table.add_column(column, justify="right")
     for w in result.widths:
         two_q = sum(w.two_qubit_gates) / max(1, w.circuits)
-        table.add_row(
-            str(w.width),
+        row = [
+            f"{w.width}x{w.depth}" if volumetric else str(w.width),
             f"{w.circuits}" + ("" if w.valid else "*"),
             _common.fmt(w.mean_hop),
+            _common.fmt(w.predicted_hop, 3),
             _common.fmt(sum(w.ideal_hops) / max(1, len(w.ideal_hops))),
             _common.fmt(w.cross_lower),
             _common.fmt(w.bootstrap_lower),
             ("yes" if w.passed_cross else "no") + "/" + ("yes" if w.passed_bootstrap else "no"),
-            f"{two_q:.1f}",
-            f"{sum(w.timings.values()):.1f}",
-        )
+        ]
+        if sequential:
+            row.append(str(w.sequential["decision"]) if w.sequential else "-")
+        row += [f"{two_q:.1f}", f"{sum(w.timings.values()):.1f}"]
+        table.add_row(*row)
     return table
 
 
@@ -206,6 +224,8 @@ def write_outputs(out: Path, result: QVResult) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Handle ``quantumlimits qv``."""
+    if getattr(args, "trials", None) is None:
+        args.trials = 500 if args.adaptive else 100
     out_console, err_console = _common.consoles(args.json)
     out = _common.output_dir(args.out)
     plan = protocol.parse_widths(args.widths)
@@ -250,7 +270,8 @@ def run(args: argparse.Namespace) -> int:
                     max_width=args.max_width,
                     bootstrap_resamples=args.bootstrap_resamples,
                     store=store,
-                    progress=_RichProgress(bar, args.method),
+                    progress=_RichProgress(bar, "sequential" if args.adaptive else args.method),
+                    adaptive=args.adaptive,
                     precision=args.precision,
                     device=args.device,
                     executor=executor,

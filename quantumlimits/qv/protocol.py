@@ -33,6 +33,8 @@ from quantumlimits.execution.layout import Layout, best_layout, check_layout
 from quantumlimits.execution.transpile import circuit_depth, two_qubit_count
 from quantumlimits.qv import stats, tasks
 from quantumlimits.qv.heavy import counts_to_arrays, heavy_count_arrays, unpack_mask
+from quantumlimits.qv.predict import predict_isa
+from quantumlimits.qv.sequential import SequentialTest, Verdict, sequential_verdict
 from quantumlimits.results import STAGES, QVResult, WidthResult
 from quantumlimits.seeding import STREAM_TRANSPILE, derive_seed
 from quantumlimits.store import ResultsStore, StoredCircuit
@@ -243,10 +245,12 @@ class Executor:
         seed: int,
         physical_qubits: Sequence[int],
         advance: Callable[[int], None],
+        first_index: int = 0,
     ) -> tuple[list[dict[int, int]], tuple[int, ...], str]:
         """Counts per circuit (in order), the physical qubits simulated, the method used.
 
         ``circuits`` act on local qubits; local qubit ``i`` is ``physical_qubits[i]``.
+        ``first_index`` is the width's index of ``circuits[0]`` (a width may run in rounds).
         """
         task_list = tasks.noisy_tasks(
             backend=self.backend,
@@ -257,6 +261,7 @@ class Executor:
             depth=depth,
             physical_qubits=physical_qubits,
             device=self.aer_device,
+            first_index=first_index,
         )
         counts: list[dict[int, int]] = []
         qubits: set[int] = set()
@@ -276,6 +281,10 @@ class Executor:
         """Called once a run has its id, before any width runs (a cloud executor journals jobs)."""
 
 
+#: Circuits whose calibration-based prediction is printed beside each measured width.
+PREDICTION_SAMPLE = 20
+
+
 def run_width(
     *,
     device: _Device,
@@ -292,82 +301,116 @@ def run_width(
     mapper: Mapper | None = None,
     precision: str = "double",
     aer_device: str = "cpu",
+    adaptive: SequentialTest | None = None,
 ) -> tuple[WidthResult, list[StoredCircuit]]:
-    """Measure one width: every stage, timed."""
+    """Measure one width (and depth): every stage, timed.
+
+    Without ``adaptive`` all ``trials`` circuits run in one round. With it, circuits run in
+    rounds of ``tasks.CHUNK`` and the sequential test decides after each round whether to stop;
+    ``trials`` is then the cap. Circuit ``i`` gets the same seeds either way.
+    """
     timer = _Timer()
     mapper = mapper or _local_map
     noiseless = device.target is None
+    if adaptive is not None and executor is not None and type(executor) is not Executor:
+        raise UsageError("--adaptive runs on simulators only in this version: drop --adaptive")
     progress.width_started(width, trials)
-
-    progress.stage(width, "ideal")
-    t = time.perf_counter()
-    ideal_tasks = [
-        tasks.IdealTask(
-            seed,
-            width,
-            depth,
-            start,
-            count,
-            sample_shots=shots if noiseless else 0,
-            precision=precision,
-            device=aer_device,
-        )
-        for start, count in tasks.chunks(trials)
-    ]
+    rounds = [(0, trials)] if adaptive is None else tasks.chunks(trials)
+    transpile_seed = derive_seed(seed, STREAM_TRANSPILE, width, depth)
+    local_target = (
+        sub_target(device.target, layout.qubits) if layout and device.target is not None else None
+    )
     outcomes: list[tasks.IdealOutcome] = []
-    for chunk in mapper(tasks.run_ideal_task, ideal_tasks):
-        outcomes.extend(chunk)
-        if noiseless:
-            progress.advance(width, len(chunk))
-    timer.add("ideal", t)
-
-    progress.stage(width, "build")
-    t = time.perf_counter()
-    circuits = qv_circuits(width=width, depth=depth, seed=seed, count=trials)
-    timer.add("build", t)
-
-    progress.stage(width, "transpile")
-    t = time.perf_counter()
-    # Transpile for the chosen qubits alone: routing stays inside the connected layout (as QV
-    # runs on hardware do) and the small target makes routing several times faster.
-    measured_circuits = [measured(c) for c in circuits]
-    transpile_tasks = [
-        tasks.TranspileTask(
-            circuits=tuple(measured_circuits[start : start + count]),
-            backend=device.name if device.target is not None else None,
-            physical_qubits=layout.qubits if layout else tuple(range(width)),
-            target=(
-                sub_target(device.target, layout.qubits)
-                if layout and backends_mod.is_cloud_name(device.name)
-                else None
-            ),
-            optimization_level=optimization_level,
-            # one seed for the width: a circuit's transpilation does not depend on its chunk
-            seed=derive_seed(seed, STREAM_TRANSPILE, width, depth),
-        )
-        for start, count in tasks.chunks(trials)
-    ]
-    isa = [c for chunk in mapper(tasks.run_transpile_task, transpile_tasks) for c in chunk]
-    timer.add("transpile", t)
-
-    simulated: tuple[int, ...] | None = None
-    if noiseless:
-        counts = [o.counts or {} for o in outcomes]
-        method = "ideal_sampling"
-    else:
-        progress.stage(width, "execute")
+    isa: list[Any] = []
+    counts: list[dict[int, int]] = []
+    simulated: set[int] = set()
+    methods: set[str] = set()
+    verdict: Verdict | None = None
+    for first, count in rounds:
+        progress.stage(width, "ideal")
         t = time.perf_counter()
-        executor = executor or Executor(device.name, mapper, aer_device=aer_device)
-        counts, simulated, method = executor.execute(
-            isa,
-            width=width,
-            depth=depth,
-            shots=shots,
-            seed=seed,
-            physical_qubits=layout.qubits if layout else (),
-            advance=lambda n: progress.advance(width, n),
-        )
-        timer.add("execute", t)
+        ideal_tasks = [
+            tasks.IdealTask(
+                seed,
+                width,
+                depth,
+                first + start,
+                n,
+                sample_shots=shots if noiseless else 0,
+                precision=precision,
+                device=aer_device,
+            )
+            for start, n in tasks.chunks(count)
+        ]
+        round_outcomes: list[tasks.IdealOutcome] = []
+        for chunk in mapper(tasks.run_ideal_task, ideal_tasks):
+            round_outcomes.extend(chunk)
+            if noiseless:
+                progress.advance(width, len(chunk))
+        outcomes.extend(round_outcomes)
+        timer.add("ideal", t)
+
+        progress.stage(width, "build")
+        t = time.perf_counter()
+        circuits = qv_circuits(width=width, depth=depth, seed=seed, count=count, start=first)
+        timer.add("build", t)
+
+        progress.stage(width, "transpile")
+        t = time.perf_counter()
+        # Transpile for the chosen qubits alone: routing stays inside the connected layout (as
+        # QV runs on hardware do) and the small target makes routing several times faster.
+        measured_circuits = [measured(c) for c in circuits]
+        transpile_tasks = [
+            tasks.TranspileTask(
+                circuits=tuple(measured_circuits[start : start + n]),
+                backend=device.name if device.target is not None else None,
+                physical_qubits=layout.qubits if layout else tuple(range(width)),
+                target=local_target if backends_mod.is_cloud_name(device.name) else None,
+                optimization_level=optimization_level,
+                # one seed for the width: a circuit's transpilation does not depend on its chunk
+                seed=transpile_seed,
+            )
+            for start, n in tasks.chunks(count)
+        ]
+        round_isa = [
+            c for chunk in mapper(tasks.run_transpile_task, transpile_tasks) for c in chunk
+        ]
+        isa.extend(round_isa)
+        timer.add("transpile", t)
+
+        if noiseless:
+            counts.extend(o.counts or {} for o in round_outcomes)
+            methods.add("ideal_sampling")
+        else:
+            progress.stage(width, "execute")
+            t = time.perf_counter()
+            executor = executor or Executor(device.name, mapper, aer_device=aer_device)
+            round_counts, used, method = executor.execute(
+                round_isa,
+                width=width,
+                depth=depth,
+                shots=shots,
+                seed=seed,
+                physical_qubits=layout.qubits if layout else (),
+                advance=lambda n: progress.advance(width, n),
+                first_index=first,
+            )
+            counts.extend(round_counts)
+            simulated.update(used)
+            methods.add(method)
+            timer.add("execute", t)
+
+        if adaptive is not None:
+            t = time.perf_counter()
+            hops_so_far = [
+                heavy_count_arrays(*counts_to_arrays(c), unpack_mask(o.heavy_mask, width))
+                / max(1, sum(c.values()))
+                for o, c in zip(outcomes, counts, strict=True)
+            ]
+            verdict = sequential_verdict(hops_so_far=hops_so_far, test=adaptive)
+            timer.add("analyse", t)
+            if verdict.done:
+                break
 
     progress.stage(width, "analyse")
     t = time.perf_counter()
@@ -399,22 +442,34 @@ def run_width(
         seed=seed,
         bootstrap_resamples=bootstrap_resamples,
     )
+    prediction = None
+    if local_target is not None:
+        sample = min(PREDICTION_SAMPLE, len(isa))
+        prediction = predict_isa(
+            isa_circuits=isa[:sample],
+            target=local_target,
+            width=width,
+            ideal_hops=[o.ideal_hop for o in outcomes[:sample]],
+            idle=backends_mod.is_cloud_name(device.name),
+        ).predicted_hop
     timer.add("analyse", t)
 
     result = WidthResult(
         width=width,
         depth=depth,
-        circuits=trials,
+        circuits=len(outcomes),
         shots=shots,
         heavy_counts=tuple(heavy),
         ideal_hops=tuple(o.ideal_hop for o in outcomes),
         two_qubit_gates=tuple(two_qubit_count(c) for c in isa),
         depths=tuple(circuit_depth(c) for c in isa),
         physical_qubits=layout.qubits if layout else None,
-        simulated_qubits=simulated,
+        simulated_qubits=tuple(sorted(simulated)) if simulated else None,
         layout_score=layout.score if layout else None,
-        method=method,
+        method="+".join(sorted(methods)),
         timings={k: round(v, 6) for k, v in timer.totals.items()},
+        predicted_hop=prediction,
+        sequential=verdict.to_dict() if verdict is not None else None,
         **analysis,
     )
     progress.width_done(result)
@@ -440,6 +495,7 @@ def run_qv(
     precision: str = "double",
     device: str = "cpu",
     resume_run_id: str | None = None,
+    adaptive: bool = False,
 ) -> QVResult:
     """Measure the quantum volume of ``backend``.
 
@@ -458,6 +514,18 @@ def run_qv(
         raise UsageError(f"--optimization-level must be 0-3, got {optimization_level}")
     if method not in stats.METHODS:
         raise UsageError(f"--method must be one of {', '.join(stats.METHODS)}, got {method!r}")
+    sequential_test = None
+    if adaptive:
+        if trials < stats.MIN_CIRCUITS:
+            raise UsageError(
+                f"--adaptive needs a --trials cap of at least {stats.MIN_CIRCUITS}, got {trials}"
+            )
+        # Looks every CHUNK circuits keep per-circuit seeds identical to a fixed-size run; the
+        # first look at the protocol's 100 circuits keeps every verdict valid under its rule.
+        sequential_test = SequentialTest(
+            batch_size=tasks.CHUNK, min_circuits=stats.MIN_CIRCUITS, max_circuits=trials
+        )
+        method = "sequential"
     if precision not in PRECISIONS:
         raise UsageError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if bootstrap_resamples < 100:
@@ -512,6 +580,7 @@ def run_qv(
         "bootstrap_confidence": stats.CONFIDENCE_TWO_SIGMA,
         "precision": precision,
         "device": aer_device,
+        "adaptive": adaptive,
     }
     prov = provenance.provenance()
     if resume_run_id is not None:
@@ -552,6 +621,7 @@ def run_qv(
                 mapper=mapper,
                 precision=precision,
                 aer_device=aer_device,
+                adaptive=sequential_test,
             )
             results.append(result)
             if store and run_id:

@@ -157,14 +157,18 @@ def noisy_tasks(
     depth: int,
     physical_qubits: Sequence[int] | None = None,
     device: str = "cpu",
+    first_index: int = 0,
 ) -> list[NoisyTask]:
-    """Chunk ISA circuits into tasks, each seeded by its first circuit's index."""
+    """Chunk ISA circuits into tasks, each seeded by its first circuit's index.
+
+    ``first_index`` is the index of ``circuits[0]`` in the width (when a width runs in rounds).
+    """
     return [
         NoisyTask(
             backend=backend,
             circuits=tuple(circuits[start : start + count]),
             shots=shots,
-            seed=derive_seed(seed, STREAM_SIMULATE, width, depth, start),
+            seed=derive_seed(seed, STREAM_SIMULATE, width, depth, first_index + start),
             physical_qubits=tuple(physical_qubits) if physical_qubits is not None else None,
             device=device,
         )

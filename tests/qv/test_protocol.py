@@ -203,3 +203,30 @@ def test_gpu_falls_back_with_a_warning() -> None:
     with pytest.warns(QVWarning, match="running on the CPU"):
         result = run_qv(backend="aer", widths=[2], trials=5, shots=10, device="gpu")
     assert result.settings["device"] == "cpu"
+
+
+def test_adaptive_stops_at_the_first_decisive_look_with_the_same_circuits() -> None:
+    fixed = run_qv(backend="aer", widths=[3], trials=100, shots=200, seed=21)
+    adaptive = run_qv(backend="aer", widths=[3], trials=300, shots=200, seed=21, adaptive=True)
+    (w,) = adaptive.widths
+    assert w.sequential is not None and w.sequential["decision"] == "pass"
+    assert w.circuits == 100 < 300  # a noiseless device is decided at the first look
+    assert w.heavy_counts == fixed.widths[0].heavy_counts  # same seeds per circuit
+    assert adaptive.decided_by == "sequential" and adaptive.quantum_volume == 8
+    assert QVResult.from_json(adaptive.to_json()) == adaptive
+
+
+def test_adaptive_needs_a_cap_of_at_least_100() -> None:
+    with pytest.raises(UsageError, match="--trials cap"):
+        run_qv(backend="aer", widths=[3], trials=50, adaptive=True)
+
+
+@pytest.mark.filterwarnings("ignore::quantumlimits.qv.protocol.QVWarning")
+def test_calibration_prediction_is_reported_beside_the_measurement() -> None:
+    result = run_qv(backend="fake_torino", widths=[3], trials=40, shots=500, seed=2)
+    (w,) = result.widths
+    assert w.predicted_hop is not None
+    # the depolarizing model tracks Aer's device noise to about 0.02 at these widths
+    # (docs/predict.md); 0.06 leaves room for 40 circuits' sampling spread
+    assert abs(w.predicted_hop - w.mean_hop) < 0.06
+    assert run_qv(backend="aer", widths=[2], trials=5, shots=10).widths[0].predicted_hop is None

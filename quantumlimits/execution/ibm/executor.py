@@ -449,6 +449,7 @@ class IBMExecutor(Executor):
         seed: int,
         physical_qubits: Sequence[int] = (),
         advance: Callable[[int], None],
+        first_index: int = 0,
     ) -> tuple[list[dict[int, int]], tuple[int, ...], str]:
         """Counts per circuit from the journal's finished jobs, submitting what is missing.
 
