@@ -129,7 +129,10 @@ def test_backends_lists_snapshots(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["qv", "--widths", "1"], "below 2"),
+        (["qv", "--widths", "1"], "--widths [1] are below 2"),
+        (["qv", "--widths", "3", "--depths", "0"], "--depths [0] are below 1"),
+        (["qv", "--depths", "2-4"], "explicit --widths"),
+        (["qv", "--backend", "aer", "--predict-only"], "snapshot"),
         (["qv", "--backend", "fake_lima", "--widths", "6"], "wider than"),
         (["qv", "--trials", "0"], "at least 1"),
         (["qv", "--shots", "-5"], "at least 1"),
@@ -194,3 +197,29 @@ def test_foreign_sqlite_file(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         conn.execute("CREATE TABLE t (x)")
     assert _exit_code(["history", "--store", str(path)]) == 2
     assert "not a quantumlimits store" in _one_error_line(capsys)
+
+
+def test_volumetric_run_maps_rectangles_and_takes_qv_from_squares(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["qv", "--backend", "aer", "--widths", "2-3", "--depths", "1,3", *QUICK]
+    assert main([*argv, "--out", str(tmp_path), "--no-store", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    cells = {(w["width"], w["depth"]) for w in document["widths"]}
+    assert cells == {(2, 1), (2, 3), (3, 1), (3, 3)}
+    assert document["settings"]["depths"] == [1, 3]
+    # only the square 3x3 can set the QV (2x2 was not run)
+    assert document["quantum_volume"] in (1, 8)
+    assert (tmp_path / "qv.png").stat().st_size > 0
+
+
+def test_predict_only_simulates_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "s.sqlite"
+    argv = ["qv", "--predict-only", "--widths", "2-4", "--store", str(store), "--json"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["kind"] == "qv-prediction" and document["backend"] == "fake_torino"
+    assert [w["width"] for w in document["widths"]] == [2, 3, 4]
+    assert all(0.5 < w["predicted_hop"] < 0.9 for w in document["widths"])
+    assert json.loads((tmp_path / "prediction.json").read_text()) == document
+    assert not store.exists()

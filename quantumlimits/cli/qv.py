@@ -19,6 +19,8 @@ from rich.table import Table
 
 from quantumlimits._io import atomic_write_text
 from quantumlimits.cli import _common, _ibm
+from quantumlimits.documents import dumps
+from quantumlimits.errors import UsageError
 from quantumlimits.execution.aer import DEVICES, PRECISIONS
 from quantumlimits.execution.backends import DEFAULT_BACKEND
 from quantumlimits.qv import protocol
@@ -51,8 +53,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--widths",
         default="auto",
-        help="'auto' (scan up from 2, stop after the first failing width), "
+        help="'auto' (on a device snapshot: start one below the QV its calibration predicts, "
+        "scan up until a width fails, down if the first one fails; on aer: up from 2), "
         "a range like 2-6, or a list like 2,3,5",
+    )
+    p.add_argument(
+        "--depths",
+        default=None,
+        help="volumetric run: every width of --widths at each of these depths (a range like "
+        "1-8 or a list); rectangular cells are reported and mapped, QV comes from the squares",
+    )
+    p.add_argument(
+        "--predict-only",
+        action="store_true",
+        help="print the HOP and QV the device's calibration predicts, in seconds, without "
+        "simulating (docs/predict.md)",
     )
     p.add_argument(
         "--max-width",
@@ -202,15 +217,68 @@ def report(console: Console, result: QVResult) -> None:
     console.print(results_table(result))
     if not result.valid:
         console.print("* fewer than 100 circuits: the protocol does not accept this as a QV claim")
-    for w in result.widths:
-        if w.physical_qubits:
-            console.print(f"width {w.width} on physical qubits {list(w.physical_qubits)}")
+    layouts = {w.width: w.physical_qubits for w in result.widths if w.physical_qubits}
+    for width, qubits in layouts.items():
+        console.print(f"width {width} on physical qubits {list(qubits)}")
     date = result.calibration_date or "n/a"
     console.print(
         f"[bold]QV = {result.quantum_volume}[/bold] (log2 {result.log2_qv}) on {result.backend}, "
         f"calibration {date}, decided by the {result.decided_by} bound; seed {result.seed}"
         + (f"; run {result.run_id}" if result.run_id else "")
     )
+
+
+def run_predict_only(args: argparse.Namespace) -> int:
+    """Handle ``quantumlimits qv --predict-only``: calibration predictions, no simulation."""
+    out_console, err_console = _common.consoles(args.json)
+    out = _common.output_dir(args.out)
+    plan = protocol.parse_widths(args.widths)
+    with err_console.status(f"predicting from the calibration of {args.backend}"):
+        rows = protocol.predict_scan(
+            backend=args.backend,
+            widths=None if plan.auto else plan.widths,
+            trials=args.trials,
+            optimization_level=args.optimization_level,
+            qubits=args.qubits,
+            seed=args.seed,
+            max_width=args.max_width,
+        )
+    log2 = protocol.predicted_log2_qv(rows)
+    table = Table(
+        title=f"Predicted from the calibration of {args.backend} (no simulation)",
+        title_justify="left",
+        caption=f"pass: predicted HOP above the Cross threshold for {args.trials} circuits",
+    )
+    for column in ("width", "predicted HOP", "threshold", "fidelity", "2q", "pass", "qubits"):
+        table.add_column(column, justify="right")
+    for r in rows:
+        table.add_row(
+            str(r.width),
+            _common.fmt(r.predicted_hop),
+            _common.fmt(r.pass_threshold),
+            _common.fmt(r.fidelity, 3),
+            f"{r.two_qubit_gates:.1f}",
+            "yes" if r.predicted_pass else "no",
+            ",".join(map(str, r.qubits)),
+        )
+    out_console.print(table)
+    out_console.print(f"[bold]predicted QV = {2**log2}[/bold] on {args.backend}")
+    document = {
+        "schema": 1,
+        "kind": "qv-prediction",
+        "backend": args.backend,
+        "predicted_quantum_volume": 2**log2,
+        "trials": args.trials,
+        "seed": args.seed,
+        "optimization_level": args.optimization_level,
+        "widths": [r.to_dict() for r in rows],
+    }
+    if out is not None:
+        atomic_write_text(out / "prediction.json", dumps(document) + "\n")
+        out_console.print(f"wrote {out / 'prediction.json'}")
+    if args.json:
+        _common.print_json(dumps(document))
+    return 0
 
 
 def write_outputs(out: Path, result: QVResult) -> None:
@@ -226,6 +294,14 @@ def run(args: argparse.Namespace) -> int:
     """Handle ``quantumlimits qv``."""
     if getattr(args, "trials", None) is None:
         args.trials = 500 if args.adaptive else 100
+    if args.predict_only:
+        return run_predict_only(args)
+    depths = None
+    if args.depths is not None:
+        depth_plan = protocol.parse_widths(args.depths, minimum=1, flag="--depths")
+        if depth_plan.auto:
+            raise UsageError("--depths takes a range like 1-8 or a list like 2,4,8, not auto")
+        depths = list(depth_plan.widths)
     out_console, err_console = _common.consoles(args.json)
     out = _common.output_dir(args.out)
     plan = protocol.parse_widths(args.widths)
@@ -272,6 +348,7 @@ def run(args: argparse.Namespace) -> int:
                     store=store,
                     progress=_RichProgress(bar, "sequential" if args.adaptive else args.method),
                     adaptive=args.adaptive,
+                    depths=depths,
                     precision=args.precision,
                     device=args.device,
                     executor=executor,

@@ -79,9 +79,68 @@ def plot_summary(ax: Any, result: QVResult) -> None:
     ax.legend(fontsize=7, loc="lower left")
 
 
+def plot_volumetric(ax: Any, result: QVResult) -> None:
+    """Volumetric map (Blume-Kohout & Young): mean HOP and verdict per width x depth cell.
+
+    Colour is the mean HOP; a cell's label is its mean HOP and pass (+) or fail (-) under the
+    deciding bound; the square of the quantum volume is outlined.
+    """
+    from matplotlib.patches import Rectangle
+
+    widths = sorted({w.width for w in result.widths})
+    depths = sorted({w.depth for w in result.widths})
+    grid = np.full((len(depths), len(widths)), np.nan)
+    for w in result.widths:
+        grid[depths.index(w.depth), widths.index(w.width)] = w.mean_hop
+    image = ax.imshow(grid, origin="lower", cmap="RdYlGn", vmin=0.5, vmax=0.85, aspect="auto")
+    for w in result.widths:
+        mark = "+" if w.passed(result.decided_by) else "-"
+        ax.text(
+            widths.index(w.width),
+            depths.index(w.depth),
+            f"{w.mean_hop:.2f}{mark}",
+            ha="center",
+            va="center",
+            fontsize=7,
+        )
+    m = result.log2_qv
+    if m in widths and m in depths:
+        ax.add_patch(
+            Rectangle(
+                (widths.index(m) - 0.5, depths.index(m) - 0.5),
+                1,
+                1,
+                fill=False,
+                lw=2.5,
+                edgecolor="black",
+            )
+        )
+    ax.set_xticks(range(len(widths)), [str(w) for w in widths])
+    ax.set_yticks(range(len(depths)), [str(d) for d in depths])
+    ax.set_xlabel("width (qubits)")
+    ax.set_ylabel("depth (layers)")
+    ax.set_title(
+        f"{result.backend}: volumetric map, QV {result.quantum_volume} outlined", fontsize=10
+    )
+    ax.figure.colorbar(image, ax=ax, label="mean HOP")
+
+
 def figure(result: QVResult) -> Any:
-    """The qv.png figure: one panel per width and the summary panel."""
+    """The qv.png figure: one panel per width and the summary panel (a volumetric map instead
+    of per-width panels when the run has rectangular cells)."""
     plt = pyplot()
+    if any(w.width != w.depth for w in result.widths):
+        fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+        plot_volumetric(left, result)
+        squares = [w for w in result.widths if w.width == w.depth]
+        if squares:
+            from dataclasses import replace
+
+            plot_summary(right, replace(result, widths=tuple(squares)))
+        else:
+            right.axis("off")
+        fig.tight_layout()
+        return fig
     panels = len(result.widths) + 1
     cols = min(3, panels)
     rows = math.ceil(panels / cols)

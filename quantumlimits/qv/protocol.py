@@ -33,7 +33,7 @@ from quantumlimits.execution.layout import Layout, best_layout, check_layout
 from quantumlimits.execution.transpile import circuit_depth, two_qubit_count
 from quantumlimits.qv import stats, tasks
 from quantumlimits.qv.heavy import counts_to_arrays, heavy_count_arrays, unpack_mask
-from quantumlimits.qv.predict import predict_isa
+from quantumlimits.qv.predict import WidthPrediction, predict_isa
 from quantumlimits.qv.sequential import SequentialTest, Verdict, sequential_verdict
 from quantumlimits.results import STAGES, QVResult, WidthResult
 from quantumlimits.seeding import STREAM_TRANSPILE, derive_seed
@@ -59,13 +59,17 @@ class WidthPlan:
     def __post_init__(self) -> None:
         if not self.auto and not self.widths:
             raise UsageError("no widths given: pass --widths auto, A-B or a comma list")
-        bad = [w for w in self.widths if w < MIN_WIDTH]
+
+    def check(self, *, minimum: int = MIN_WIDTH, flag: str = "--widths") -> WidthPlan:
+        """Refuse values below ``minimum`` (QV widths start at 2, depths at 1)."""
+        bad = [w for w in self.widths if w < minimum]
         if bad:
-            raise UsageError(f"widths {bad} are below {MIN_WIDTH}: QV needs width >= 2")
+            raise UsageError(f"{flag} {bad} are below {minimum}: pass values >= {minimum}")
+        return self
 
 
-def parse_widths(text: str) -> WidthPlan:
-    """Parse ``auto``, ``A-B`` or ``a,b,c``.
+def parse_widths(text: str, *, minimum: int = MIN_WIDTH, flag: str = "--widths") -> WidthPlan:
+    """Parse ``auto``, ``A-B`` or ``a,b,c`` (``minimum`` and ``flag`` shape the checks).
 
     >>> parse_widths("2-4").widths, parse_widths("5,3").widths, parse_widths("auto").auto
     ((2, 3, 4), (3, 5), True)
@@ -77,16 +81,17 @@ def parse_widths(text: str) -> WidthPlan:
         if "-" in text:
             lo, hi = (int(p) for p in text.split("-", 1))
             if hi < lo:
-                raise UsageError(f"--widths {text}: the range is empty, write it low-high")
-            return WidthPlan(auto=False, widths=tuple(range(lo, hi + 1)))
-        return WidthPlan(auto=False, widths=tuple(sorted({int(p) for p in text.split(",")})))
+                raise UsageError(f"{flag} {text}: the range is empty, write it low-high")
+            plan = WidthPlan(auto=False, widths=tuple(range(lo, hi + 1)))
+        else:
+            plan = WidthPlan(auto=False, widths=tuple(sorted({int(p) for p in text.split(",")})))
     except ValueError as exc:
         if isinstance(exc, UsageError):
             raise
         raise UsageError(
-            f"--widths {text!r} is not understood: "
-            "write auto, a range like 2-6, or a list like 2,3,5"
+            f"{flag} {text!r} is not understood: write auto, a range like 2-6, or a list like 2,3,5"
         ) from None
+    return plan.check(minimum=minimum, flag=flag)
 
 
 @dataclass
@@ -476,6 +481,66 @@ def run_width(
     return result, stored
 
 
+def predict_scan(
+    *,
+    backend: str,
+    widths: Sequence[int] | None = None,
+    trials: int = stats.MIN_CIRCUITS,
+    optimization_level: int = 1,
+    qubits: Sequence[int] | None = None,
+    seed: int = 0,
+    samples: int = PREDICTION_SAMPLE,
+    max_width: int | None = None,
+) -> list[WidthPrediction]:
+    """Predicted mean HOP per width from calibration alone, in seconds, without simulation.
+
+    Each width takes the layout the measurement would use and transpiles ``samples`` of its model
+    circuits exactly as :func:`run_width` does. With ``widths`` None the scan goes up from 2 and
+    stops after the first width predicted to fail (the Cross threshold for ``trials`` circuits).
+    """
+    device = _device(backend)
+    if device.target is None:
+        raise UsageError("predictions need a device snapshot (fake_*): 'aer' has no noise")
+    if widths is not None:
+        WidthPlan(auto=False, widths=tuple(widths)).check()
+    top = min(device.max_width, max_width or device.max_width)
+    queue = list(widths) if widths is not None else list(range(MIN_WIDTH, top + 1))
+    rows: list[WidthPrediction] = []
+    for width in queue:
+        layout = _layout(device, width, qubits)
+        assert layout is not None
+        local = sub_target(device.target, layout.qubits)
+        circuits = [measured(c) for c in qv_circuits(width=width, seed=seed, count=samples)]
+        isa = tasks.run_transpile_task(
+            tasks.TranspileTask(
+                circuits=tuple(circuits),
+                backend=device.name,
+                physical_qubits=layout.qubits,
+                target=local,
+                optimization_level=optimization_level,
+                seed=derive_seed(seed, STREAM_TRANSPILE, width, width),
+            )
+        )
+        row = predict_isa(
+            isa_circuits=isa,
+            target=local,
+            width=width,
+            qubits=layout.qubits,
+            idle=backends_mod.is_cloud_name(backend),
+            circuits=trials,
+        )
+        rows.append(row)
+        if widths is None and not row.predicted_pass:
+            break
+    return rows
+
+
+def predicted_log2_qv(rows: Sequence[WidthPrediction]) -> int:
+    """log2 of the QV the predictions imply (0 when no width is predicted to pass)."""
+    passing = [r.width for r in rows if r.predicted_pass]
+    return max(passing) if passing else 0
+
+
 def run_qv(
     *,
     backend: str = backends_mod.DEFAULT_BACKEND,
@@ -496,6 +561,7 @@ def run_qv(
     device: str = "cpu",
     resume_run_id: str | None = None,
     adaptive: bool = False,
+    depths: Sequence[int] | None = None,
 ) -> QVResult:
     """Measure the quantum volume of ``backend``.
 
@@ -536,6 +602,7 @@ def run_qv(
         plan = widths
     else:
         plan = WidthPlan(auto=False, widths=tuple(sorted(set(widths))))
+    plan.check()
     if device not in ("cpu", "gpu"):
         raise UsageError(f"--device must be cpu or gpu, got {device!r}")
     aer_device, device_note = resolve_device(device)
@@ -552,6 +619,12 @@ def run_qv(
         raise UsageError("--qubits needs a device backend (fake_*); the noiseless 'aer' has none")
     if qubits is not None and plan.auto:
         limit = min(limit, len(qubits))
+    if depths is not None:
+        if plan.auto:
+            raise UsageError("--depths needs explicit --widths (a range or list), not auto")
+        if not depths or min(depths) < 1:
+            raise UsageError(f"--depths must be positive whole numbers, got {list(depths)}")
+        depths = sorted(set(depths))
     too_wide = [w for w in plan.widths if w > target_device.max_width]
     if too_wide and target_device.target is not None:
         raise UsageError(
@@ -581,6 +654,8 @@ def run_qv(
         "precision": precision,
         "device": aer_device,
         "adaptive": adaptive,
+        "depths": list(depths) if depths is not None else None,
+        "auto_start": None,
     }
     prov = provenance.provenance()
     if resume_run_id is not None:
@@ -602,14 +677,33 @@ def run_qv(
     results: list[WidthResult] = []
     started = time.perf_counter()
     try:
-        queue = list(plan.widths) if not plan.auto else list(range(MIN_WIDTH, limit + 1))
-        for width in queue:
+        start = MIN_WIDTH
+        if plan.auto and target_device.target is not None and resume_run_id is None:
+            # Begin next to the width the calibration predicts as the QV (docs/predict.md):
+            # widths far below it pass for certain and cost time.
+            rows = predict_scan(
+                backend=backend,
+                trials=trials,
+                optimization_level=optimization_level,
+                qubits=qubits,
+                seed=seed,
+                max_width=limit,
+            )
+            start = max(MIN_WIDTH, min(limit, predicted_log2_qv(rows) - 1))
+            settings["auto_start"] = start
+        queue = (
+            [(w, d) for w in plan.widths for d in (depths or [w])]
+            if not plan.auto
+            else [(w, w) for w in range(start, limit + 1)]
+        )
+        while queue:
+            width, depth = queue.pop(0)
             check_memory(width, precision=precision)
             layout = _layout(target_device, width, qubits)
             result, stored = run_width(
                 device=target_device,
                 width=width,
-                depth=width,
+                depth=depth,
                 trials=trials,
                 shots=shots,
                 seed=seed,
@@ -626,8 +720,14 @@ def run_qv(
             results.append(result)
             if store and run_id:
                 store.add_qv_circuits(run_id, stored)
-            if plan.auto and not result.passed(method):
-                break
+            if plan.auto:
+                below = width - 1
+                if not result.passed(method) and width == start and below >= MIN_WIDTH:
+                    # the first width of a scan that began above 2 failed: look downwards
+                    queue = [(below, below)]
+                    start = below
+                elif not result.passed(method):
+                    break
     except BaseException:
         if store and run_id:
             store.mark_failed(run_id, summary="interrupted or failed; completed widths are stored")
@@ -635,7 +735,7 @@ def run_qv(
 
     totals = {stage: round(sum(r.timings.get(stage, 0.0) for r in results), 6) for stage in STAGES}
     totals["total"] = round(time.perf_counter() - started, 6)
-    passing = [r.width for r in results if r.passed(method)]
+    passing = [r.width for r in results if r.passed(method) and r.width == r.depth]
     qv = QVResult(
         quantum_volume=stats.quantum_volume(passing),
         decided_by=method,
@@ -688,7 +788,7 @@ def reanalyse(
             bootstrap_resamples=resamples,
         )
         widths.append(WidthResult.from_dict({**w.to_dict(), **analysis}))
-    passing = [r.width for r in widths if r.passed(method)]
+    passing = [r.width for r in widths if r.passed(method) and r.width == r.depth]
     settings = {**original.settings, "method": method, "bootstrap_resamples": resamples}
     return QVResult(
         **{
