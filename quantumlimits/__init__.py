@@ -26,11 +26,13 @@ from quantumlimits.qv.stats import (
     hops,
     quantum_volume,
 )
+from quantumlimits.research import StoredQVRun, load_qv_run
 from quantumlimits.store import ResultsStore
 
 __all__ = [
     "ResultsStore",
     "SequentialTest",
+    "StoredQVRun",
     "UsageError",
     "Verdict",
     "__version__",
@@ -41,6 +43,7 @@ __all__ = [
     "heavy_mask",
     "hops",
     "ideal_hop",
+    "load_qv_run",
     "mask_digest",
     "measured",
     "plan_qv",
