@@ -180,12 +180,12 @@ def results_table(result: QVResult) -> Table:
     table = Table(
         title=f"Quantum volume on {result.backend}, {shots} shots per circuit",
         title_justify="left",
-        caption="pred: HOP predicted from calibration; LB: lower bound; C/B: Cross / bootstrap; "
-        "seq: sequential verdict; 2q: two-qubit gates per circuit",
+        caption="HOP: mean heavy-output probability; pred: predicted from calibration; "
+        "LB: lower bound; pass: Cross/bootstrap; 2q: two-qubit gates per circuit",
     )
     sequential = any(w.sequential for w in result.widths)
     volumetric = any(w.width != w.depth for w in result.widths)
-    headers = ["width", "N", "mean HOP", "pred", "ideal", "Cross LB", "boot LB", "pass C/B"]
+    headers = ["width", "N", "HOP", "pred", "ideal", "Cross LB", "boot LB", "pass"]
     if sequential:
         headers += ["seq"]
     headers += ["2q", "s"]
@@ -203,7 +203,7 @@ def results_table(result: QVResult) -> Table:
             _common.fmt(sum(w.ideal_hops) / max(1, len(w.ideal_hops))),
             _common.fmt(w.cross_lower),
             _common.fmt(w.bootstrap_lower),
-            ("yes" if w.passed_cross else "no") + "/" + ("yes" if w.passed_bootstrap else "no"),
+            ("y" if w.passed_cross else "n") + "/" + ("y" if w.passed_bootstrap else "n"),
         ]
         if sequential:
             row.append(str(w.sequential["decision"]) if w.sequential else "-")
