@@ -678,9 +678,15 @@ def run_qv(
     started = time.perf_counter()
     try:
         start = MIN_WIDTH
-        if plan.auto and target_device.target is not None and resume_run_id is None:
+        if (
+            plan.auto
+            and target_device.target is not None
+            and resume_run_id is None
+            and not backends_mod.is_cloud_name(backend)
+        ):
             # Begin next to the width the calibration predicts as the QV (docs/predict.md):
-            # widths far below it pass for certain and cost time.
+            # widths far below it pass for certain and cost time. Cloud scans start at 2, the
+            # widths their QPU-time projection and budget were approved for.
             rows = predict_scan(
                 backend=backend,
                 trials=trials,
