@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.console import Console
 
-from quantumlimits._io import writable_dir
+from quantumlimits._io import atomic_write_text, writable_dir
 from quantumlimits.errors import UsageError
 from quantumlimits.store import ResultsStore, default_store_path
 
@@ -49,6 +49,16 @@ def output_dir(path: Path | None) -> Path | None:
         raise UsageError(
             f"cannot write to --out {path}: {reason}; pass a writable folder"
         ) from None
+
+
+def write_document_and_figure(out: Path, *, name: str, document: str, figure: Any) -> None:
+    """``name.json`` and ``name.png`` in ``out``, each written atomically (figure closed)."""
+    from quantumlimits.plots import save_figure
+
+    atomic_write_text(
+        out / f"{name}.json", document if document.endswith("\n") else document + "\n"
+    )
+    save_figure(figure, out / f"{name}.png")
 
 
 def print_json(text: str) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from rich.table import Table
 
-from quantumlimits._io import atomic_write_text
 from quantumlimits.cli import _common
 from quantumlimits.execution.backends import DEFAULT_BACKEND
 from quantumlimits.limits import wall
@@ -147,11 +146,11 @@ def table(result: wall.LimitsResult) -> Table:
 
 def write_outputs(out: Path, result: wall.LimitsResult) -> None:
     """limits.json and limits.png, each written atomically."""
-    from quantumlimits.plots import save_figure
     from quantumlimits.plots.limits import limits_figure
 
-    atomic_write_text(out / "limits.json", result.to_json() + "\n")
-    save_figure(limits_figure(result), out / "limits.png")
+    _common.write_document_and_figure(
+        out, name="limits", document=result.to_json(), figure=limits_figure(result)
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -283,11 +283,11 @@ def run_predict_only(args: argparse.Namespace) -> int:
 
 def write_outputs(out: Path, result: QVResult) -> None:
     """qv.json and qv.png in ``out``, each written atomically."""
-    from quantumlimits.plots import save_figure
     from quantumlimits.plots.qv import figure
 
-    atomic_write_text(out / "qv.json", result.to_json() + "\n")
-    save_figure(figure(result), out / "qv.png")
+    _common.write_document_and_figure(
+        out, name="qv", document=result.to_json(), figure=figure(result)
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from rich.table import Table
 
-from quantumlimits._io import atomic_write_text
 from quantumlimits.cli import _common
 from quantumlimits.limits import timeline
 
@@ -84,11 +83,11 @@ def table(result: timeline.TimelineResult) -> Table:
 
 def write_outputs(out: Path, result: timeline.TimelineResult) -> None:
     """timeline.json and timeline.png, each written atomically."""
-    from quantumlimits.plots import save_figure
     from quantumlimits.plots.limits import timeline_figure
 
-    atomic_write_text(out / "timeline.json", result.to_json() + "\n")
-    save_figure(timeline_figure(result), out / "timeline.png")
+    _common.write_document_and_figure(
+        out, name="timeline", document=result.to_json(), figure=timeline_figure(result)
+    )
 
 
 def run(args: argparse.Namespace) -> int:
