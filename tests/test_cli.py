@@ -223,3 +223,16 @@ def test_predict_only_simulates_nothing(tmp_path: Path, capsys: pytest.CaptureFi
     assert all(0.5 < w["predicted_hop"] < 0.9 for w in document["widths"])
     assert json.loads((tmp_path / "prediction.json").read_text()) == document
     assert not store.exists()
+
+
+def test_written_files_get_ordinary_permissions(tmp_path: Path) -> None:
+    import os
+
+    from quantumlimits._io import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "a.json", "{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644

@@ -37,6 +37,5 @@ def run(args: argparse.Namespace) -> int:
     with _common.open_store(args) as store:
         text = report.render(store=store, run_ids=args.run_ids)
     atomic_write_text(out, text)
-    out.chmod(0o644)  # a report is meant to be shared; the atomic write creates it private
     print(f"wrote {out} ({len(text.encode()) / 1024:.0f} KiB)")
     return 0
