@@ -15,6 +15,7 @@ except _metadata.PackageNotFoundError:  # running from a source tree that is not
 
 from quantumlimits.circuits import measured, qv_circuit, qv_circuits
 from quantumlimits.errors import UsageError
+from quantumlimits.mirror import effective_polarization, mirror_circuit, mirror_circuits
 from quantumlimits.qv.heavy import heavy_count, heavy_mask, ideal_hop, mask_digest
 from quantumlimits.qv.plan import plan as plan_qv
 from quantumlimits.qv.predict import predict_qv, predicted_hop
@@ -39,6 +40,7 @@ __all__ = [
     "bootstrap_lower_bound",
     "cross_lower_bound",
     "cross_threshold",
+    "effective_polarization",
     "heavy_count",
     "heavy_mask",
     "hops",
@@ -46,6 +48,8 @@ __all__ = [
     "load_qv_run",
     "mask_digest",
     "measured",
+    "mirror_circuit",
+    "mirror_circuits",
     "plan_qv",
     "predict_qv",
     "predicted_hop",

@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         classify,
         history,
         limits,
+        mirror,
         plan,
         qv,
         report,
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         limits,
         timeline,
         report,
+        mirror,
     ):
         module.add_parser(sub)
     return parser
