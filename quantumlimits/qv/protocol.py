@@ -127,22 +127,38 @@ def statevector_bytes(width: int) -> int:
     return (16 + 8) * (1 << width)
 
 
-def _memory_max_width() -> int:
-    budget = MEMORY_FRACTION * _memory_bytes()
+@dataclass(frozen=True)
+class MemoryBudget:
+    """Memory one simulation task may use where tasks run (a Dask worker, say), and its name.
+
+    Without one, the budget is this machine's memory.
+    """
+
+    bytes: int
+    where: str = "available here"
+
+
+def _memory_max_width(budget_bytes: int | None = None) -> int:
+    budget = MEMORY_FRACTION * (budget_bytes if budget_bytes is not None else _memory_bytes())
     width = MIN_WIDTH
     while statevector_bytes(width + 1) <= budget:
         width += 1
     return width
 
 
-def check_memory(width: int) -> None:
-    """Refuse a width whose ideal simulation cannot fit in this machine's memory."""
+def _size(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
+def check_memory(width: int, *, memory: MemoryBudget | None = None) -> None:
+    """Refuse a width whose ideal simulation cannot fit in memory (this machine's by default)."""
     need = statevector_bytes(width)
-    budget = MEMORY_FRACTION * _memory_bytes()
+    memory = memory or MemoryBudget(_memory_bytes())
+    budget = MEMORY_FRACTION * memory.bytes
     if need > budget:
         raise UsageError(
-            f"width {width} needs about {need / 2**30:.1f} GiB for its ideal simulation, more than "
-            f"{budget / 2**30:.1f} GiB available here: pass smaller --widths"
+            f"width {width} needs about {_size(need)} for its ideal simulation, more than "
+            f"{_size(budget)} {memory.where}: pass smaller --widths"
         )
 
 
@@ -383,12 +399,18 @@ def run_qv(
     progress: Progress | None = None,
     mapper: Mapper | None = None,
     executor: Executor | None = None,
+    memory: MemoryBudget | None = None,
+    cluster: dict[str, Any] | None = None,
 ) -> QVResult:
     """Measure the quantum volume of ``backend``.
 
     ``widths`` is ``"auto"`` (scan up from 2, stop after the first width that fails under
     ``method``), a range string like ``"2-6"``, or a list of widths. With a ``store`` the run and
     every width's counts are recorded as they complete.
+
+    ``mapper`` spreads the work (a :class:`~quantumlimits.execution.dask.DaskSession`, say);
+    ``memory`` is then what one task may use there, so a width too large for it is refused before
+    anything is scheduled; ``cluster`` describes where it ran (recorded in the provenance).
     """
     if trials < 1:
         raise UsageError(f"--trials must be at least 1, got {trials}")
@@ -408,7 +430,11 @@ def run_qv(
         plan = widths
     else:
         plan = WidthPlan(auto=False, widths=tuple(sorted(set(widths))))
+    for w in plan.widths:
+        check_memory(w, memory=memory)  # first: its message names the memory that is short
     device = _device(backend)
+    if memory is not None and device.target is None:
+        device.max_width = _memory_max_width(memory.bytes)  # the workers' memory, not ours
     limit = device.max_width
     if plan.auto:
         default_cap = AUTO_MAX_WIDTH_NOISELESS if device.target is None else device.max_width
@@ -423,8 +449,6 @@ def run_qv(
             f"widths {too_wide} are wider than {backend} allows ({device.max_width} qubits): "
             "pass smaller --widths"
         )
-    for w in plan.widths:
-        check_memory(w)
     if trials < stats.MIN_CIRCUITS:
         warnings.warn(
             f"{trials} circuits per width is below the protocol's {stats.MIN_CIRCUITS}: "
@@ -445,6 +469,8 @@ def run_qv(
         "bootstrap_confidence": stats.CONFIDENCE_TWO_SIGMA,
     }
     prov = provenance.provenance()
+    if cluster is not None:
+        prov["cluster"] = cluster
     run_id = (
         store.begin_run(kind="qv", backend=backend, seed=seed, created=str(prov["created"]))
         if store
@@ -456,7 +482,7 @@ def run_qv(
     try:
         queue = list(plan.widths) if not plan.auto else list(range(MIN_WIDTH, limit + 1))
         for width in queue:
-            check_memory(width)
+            check_memory(width, memory=memory)
             layout = _layout(device, width, qubits)
             result, stored = run_width(
                 device=device,
