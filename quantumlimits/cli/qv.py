@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import (
@@ -23,6 +24,9 @@ from quantumlimits.execution.backends import DEFAULT_BACKEND
 from quantumlimits.qv import protocol
 from quantumlimits.qv.stats import METHODS
 from quantumlimits.results import QVResult, WidthResult
+
+if TYPE_CHECKING:
+    from quantumlimits.execution.dask import DaskSession
 
 DESCRIPTION = """\
 Measure the quantum volume (QV) of a backend: random SU(4) model circuits of width = depth m,
@@ -103,6 +107,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--out", type=Path, default=None, help="folder for qv.json and qv.png (created if missing)"
     )
     _common.add_store_argument(p)
+    _common.add_dask_argument(p)
     p.add_argument("--no-store", action="store_true", help="do not record the run in the store")
     p.add_argument(
         "--json",
@@ -187,12 +192,25 @@ def write_outputs(out: Path, result: QVResult) -> None:
     save_figure(figure(result), out / "qv.png")
 
 
+def _distributed(dask: DaskSession | None) -> dict[str, Any]:
+    """run_qv's mapper / memory / cluster keywords for a Dask session (none in-process)."""
+    if dask is None:
+        return {}
+    memory = dask.task_memory_bytes
+    return {
+        "mapper": dask,
+        "memory": protocol.MemoryBudget(memory, dask.memory_where) if memory else None,
+        "cluster": dask.describe(),
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     """Handle ``quantumlimits qv``."""
     out_console, err_console = _common.consoles(args.json)
     out = _common.output_dir(args.out)
     plan = protocol.parse_widths(args.widths)
     store = None if args.no_store else _common.open_store(args)
+    dask: DaskSession | None = None
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -200,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
         TimeElapsedColumn(),
     )
     try:
+        dask = _common.open_dask(args, err_console)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", protocol.QVWarning)
             with Progress(*columns, console=err_console, transient=False) as bar:
@@ -216,6 +235,7 @@ def run(args: argparse.Namespace) -> int:
                     bootstrap_resamples=args.bootstrap_resamples,
                     store=store,
                     progress=_RichProgress(bar, args.method),
+                    **_distributed(dask),
                 )
         for w in caught:
             if issubclass(w.category, protocol.QVWarning):
@@ -223,6 +243,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if store is not None:
             store.close()
+        if dask is not None:
+            dask.close()
     if out is not None:
         write_outputs(out, result)
     report(out_console, result)
