@@ -26,12 +26,12 @@ from quantumlimits.qv import tasks
 
 pytest.importorskip("distributed")
 
+from distributed import get_task_stream
+
 from quantumlimits.execution.dask import connect
 
 BACKEND = "fake_torino"
 SEED = 7
-#: Wall seconds per configuration, filled as the parametrized tests run (1 worker first).
-WALL: dict[str, float] = {}
 
 
 def _size(quick: bool) -> tuple[int, int, int]:
@@ -72,28 +72,57 @@ def _timed(benchmark: Any, run: Callable[[], list[Any]]) -> tuple[list[Any], flo
     return out["result"], out["wall"]
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_noisy_batch_on_local_workers(
-    benchmark: Any, batch: list[tasks.NoisyTask], workers: int
+def test_noisy_batch_two_workers_against_one(
+    benchmark: Any, batch: list[tasks.NoisyTask], request: pytest.FixtureRequest
 ) -> None:
+    """Both clusters stay up; rounds alternate 1 worker, 2 workers, so load from other jobs on
+    a shared machine drifts over both alike. The figure is the best round of each."""
     benchmark.group = "dask noisy batch"
-    with connect(f"local:{workers}") as session:
-        # Every worker process imports Aer, loads its snapshot and builds a noise model before
-        # the clock starts (client.run calls the function once on each worker).
-        session.client.run(tasks.run_noisy_task, _warm_up(batch[0]))
-        runs, wall = _timed(benchmark, lambda: list(session.map(tasks.run_noisy_task, batch)))
-        cluster = session.describe()
-    WALL[f"{workers} worker"] = wall
+    rounds = 1 if request.config.getoption("--quick") else 2
+    walls: dict[int, list[float]] = {1: [], 2: []}
+    counts: dict[int, list[Any]] = {}
+    with connect("local:1") as one, connect("local:2") as two:
+        sessions = {1: one, 2: two}
+        for session in sessions.values():
+            # Every worker process imports Aer, loads its snapshot and builds a noise model
+            # before the clock starts (client.run calls the function once on each worker).
+            session.client.run(tasks.run_noisy_task, _warm_up(batch[0]))
+
+        placement: list[dict[str, int]] = []
+
+        def alternate() -> None:
+            for workers, session in sessions.items():
+                # The task stream shows where chunks ran: a ratio near 1 with every chunk on
+                # one worker is a scheduling problem, not a lack of cores.
+                with get_task_stream(session.client) as stream:
+                    start = time.perf_counter()
+                    runs = list(session.map(tasks.run_noisy_task, batch))
+                    walls[workers].append(time.perf_counter() - start)
+                if workers == 2:
+                    per_worker: dict[str, int] = {}
+                    for record in stream.data:
+                        per_worker[record["worker"]] = per_worker.get(record["worker"], 0) + 1
+                    placement.append(per_worker)
+                counts[workers] = [c for run in runs for c in run.counts]
+
+        benchmark.pedantic(alternate, rounds=rounds, iterations=1)
+        cluster = two.describe()
+    assert counts[1] == counts[2], "2 workers must give the counts of 1"
+    best = {w: min(v) for w, v in walls.items()}
+    ratio = best[1] / best[2]
     benchmark.extra_info.update(
-        wall_s=round(wall, 3), circuits=sum(len(t.circuits) for t in batch), cluster=cluster
+        circuits=sum(len(t.circuits) for t in batch),
+        wall_1_worker_s=[round(v, 3) for v in walls[1]],
+        wall_2_workers_s=[round(v, 3) for v in walls[2]],
+        speedup_2_vs_1=round(ratio, 3),
+        chunks_per_worker_2=placement,
+        cluster=cluster,
     )
-    counts = [c for run in runs for c in run.counts]
-    WALL.setdefault("counts", hash(repr(counts)))  # type: ignore[arg-type]
-    assert WALL["counts"] == hash(repr(counts)), "2 workers must give the counts of 1"
-    if workers == 2 and "1 worker" in WALL:
-        ratio = WALL["1 worker"] / wall
-        benchmark.extra_info["speedup_vs_1_worker"] = round(ratio, 3)
-        print(f"\ndask: 1 worker {WALL['1 worker']:.1f} s, 2 workers {wall:.1f} s, x{ratio:.2f}")
+    print(
+        f"\ndask: 1 worker {walls[1]} s, 2 workers {walls[2]} s; best {best[1]:.1f} / "
+        f"{best[2]:.1f} s = x{ratio:.2f}; chunks per worker (2 workers): "
+        f"{[sorted(p.values()) for p in placement]}"
+    )
 
 
 def test_noisy_batch_in_process(benchmark: Any, batch: list[tasks.NoisyTask]) -> None:

@@ -125,6 +125,12 @@ def _distributed() -> ModuleType:
         raise MissingExtraError(feature="--dask", extra="dask", module="distributed") from None
 
 
+def _distributed_config(settings: dict[str, Any]) -> Any:
+    import dask
+
+    return dask.config.set(settings)
+
+
 def worker_report() -> dict[str, Any]:
     """What a worker process runs with (called on every worker by :func:`connect`)."""
     from quantumlimits.provenance import versions
@@ -164,13 +170,13 @@ class DaskSession:
         # Unique keys (not content hashes): hashing circuits is costly and identical tasks must
         # still each return a result; the name keeps the dashboard readable.
         prefix = f"{getattr(func, '__name__', 'task')}-{uuid.uuid4().hex[:12]}"
-        # One submit per item rather than one client.map graph: the first task starts while the
-        # rest are still being pickled (a width-10 noisy chunk is ~3.6 MB, ~2 s to pickle), and
-        # no single graph grows past Dask's large-graph warning.
-        futures = [
-            self.client.submit(func, item, key=f"{prefix}-{i}", pure=False)
-            for i, item in enumerate(items)
-        ]
+        # One graph for all items (client.map): the scheduler sees every task at once and spreads
+        # them over the workers. (Submitting one by one let long chunks pile up on one worker in
+        # a measurement.) Chunks carry circuits, so the graph may pass Dask's 10 MB warning.
+        with _distributed_config({"distributed.admin.large-graph-warning-threshold": "1GB"}):
+            futures = self.client.map(
+                func, items, key=[f"{prefix}-{i}" for i in range(len(items))], pure=False
+            )
         return self._ordered(futures)
 
     __call__ = map
