@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from quantumlimits._io import atomic_write_text, writable_dir
 from quantumlimits.errors import UsageError
 from quantumlimits.store import ResultsStore, default_store_path
+
+if TYPE_CHECKING:
+    from quantumlimits.execution.dask import DaskSession
 
 HELP_FORMATTER = argparse.ArgumentDefaultsHelpFormatter
 
@@ -104,3 +107,33 @@ def int_list(text: str) -> list[int]:
 def fmt(value: Any, digits: int = 4) -> str:
     """A float to ``digits`` decimals, or '-' for None."""
     return "-" if value is None else f"{value:.{digits}f}"
+
+
+def add_dask_argument(parser: argparse.ArgumentParser) -> None:
+    """``--dask SPEC``: where tasks run (default ``$QUANTUMLIMITS_DASK``, else in-process)."""
+    parser.add_argument(
+        "--dask",
+        metavar="SPEC",
+        default=None,
+        help="run the work on Dask: local[:N] (N worker processes on this machine), "
+        "tcp://HOST:PORT (a running dask scheduler) or none (in-process); "
+        "default $QUANTUMLIMITS_DASK, else in-process. Needs quantumlimits[dask]",
+    )
+
+
+def open_dask(args: argparse.Namespace, console: Console) -> DaskSession | None:
+    """The Dask session ``--dask`` asks for (None: in-process); one line says what it is."""
+    from quantumlimits.execution.dask import connect, resolve_spec
+
+    spec = resolve_spec(args.dask)
+    if spec is None:
+        return None
+    with console.status("starting Dask workers" if spec.local else f"connecting to {spec.address}"):
+        session = connect(spec)
+    c = session.describe()
+    memory = "/".join(f"{m / 2**30:.1f}" for m in c["memory_limit_bytes"])
+    console.print(
+        f"Dask {c['kind']} cluster {c['scheduler']}: {c['workers']} workers, "
+        f"{c['threads']} threads, {memory} GiB per worker"
+    )
+    return session

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import (
@@ -26,6 +27,9 @@ from quantumlimits.execution.backends import DEFAULT_BACKEND
 from quantumlimits.qv import protocol
 from quantumlimits.qv.stats import METHODS
 from quantumlimits.results import QVResult, WidthResult
+
+if TYPE_CHECKING:
+    from quantumlimits.execution.dask import DaskSession
 
 DESCRIPTION = """\
 Measure the quantum volume (QV) of a backend: random SU(4) model circuits of width = depth m,
@@ -141,6 +145,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--out", type=Path, default=None, help="folder for qv.json and qv.png (created if missing)"
     )
     _common.add_store_argument(p)
+    _common.add_dask_argument(p)
     p.add_argument("--no-store", action="store_true", help="do not record the run in the store")
     p.add_argument(
         "--json",
@@ -290,6 +295,18 @@ def write_outputs(out: Path, result: QVResult) -> None:
     )
 
 
+def _distributed(dask: DaskSession | None) -> dict[str, Any]:
+    """run_qv's mapper / memory / cluster keywords for a Dask session (none in-process)."""
+    if dask is None:
+        return {}
+    memory = dask.task_memory_bytes
+    return {
+        "mapper": dask,
+        "memory": protocol.MemoryBudget(memory, dask.memory_where) if memory else None,
+        "cluster": dask.describe(),
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     """Handle ``quantumlimits qv``."""
     if getattr(args, "trials", None) is None:
@@ -308,6 +325,7 @@ def run(args: argparse.Namespace) -> int:
     _ibm.check_flags(args)
     store = None if args.no_store else _common.open_store(args)
     executor = None
+    dask: DaskSession | None = None
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -331,6 +349,7 @@ def run(args: argparse.Namespace) -> int:
             qubits=args.qubits,
             console=err_console,
         )
+        dask = _common.open_dask(args, err_console)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", protocol.QVWarning)
             with Progress(*columns, console=err_console, transient=False) as bar:
@@ -352,6 +371,7 @@ def run(args: argparse.Namespace) -> int:
                     precision=args.precision,
                     device=args.device,
                     executor=executor,
+                    **_distributed(dask),
                 )
         for w in caught:
             if issubclass(w.category, protocol.QVWarning):
@@ -373,6 +393,8 @@ def run(args: argparse.Namespace) -> int:
             executor.close()
         if store is not None:
             store.close()
+        if dask is not None:
+            dask.close()
     if out is not None:
         write_outputs(out, result)
     report(out_console, result)

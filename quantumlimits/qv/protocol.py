@@ -146,23 +146,42 @@ def statevector_bytes(width: int, *, precision: str = "double") -> int:
     return ideal_memory_bytes(width, precision=precision)
 
 
-def _memory_max_width(precision: str = "double") -> int:
-    budget = MEMORY_FRACTION * _memory_bytes()
+@dataclass(frozen=True)
+class MemoryBudget:
+    """Memory one simulation task may use where tasks run (a Dask worker, say), and its name.
+
+    Without one, the budget is this machine's memory.
+    """
+
+    bytes: int
+    where: str = "available here"
+
+
+def _memory_max_width(precision: str = "double", budget_bytes: int | None = None) -> int:
+    budget = MEMORY_FRACTION * (budget_bytes if budget_bytes is not None else _memory_bytes())
     width = MIN_WIDTH
     while statevector_bytes(width + 1, precision=precision) <= budget:
         width += 1
     return width
 
 
-def check_memory(width: int, *, precision: str = "double", budget: float | None = None) -> None:
-    """Refuse, before any work, a width whose ideal simulation cannot fit in memory."""
+def _size(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
+def check_memory(
+    width: int, *, precision: str = "double", memory: MemoryBudget | None = None
+) -> None:
+    """Refuse, before any work, a width whose ideal simulation cannot fit in memory (this
+    machine's by default, or ``memory`` where the tasks run)."""
     need = statevector_bytes(width, precision=precision)
-    budget = MEMORY_FRACTION * _memory_bytes() if budget is None else budget
+    memory = memory or MemoryBudget(_memory_bytes())
+    budget = MEMORY_FRACTION * memory.bytes
     if need > budget:
         hint = " or --precision single" if precision == "double" else ""
         raise UsageError(
-            f"width {width} needs about {need / 2**30:.1f} GiB for its ideal simulation, more than "
-            f"the {budget / 2**30:.1f} GiB available: pass smaller --widths{hint}"
+            f"width {width} needs about {_size(need)} for its ideal simulation, more than "
+            f"the {_size(budget)} {memory.where}: pass smaller --widths{hint}"
         )
 
 
@@ -562,6 +581,8 @@ def run_qv(
     resume_run_id: str | None = None,
     adaptive: bool = False,
     depths: Sequence[int] | None = None,
+    memory: MemoryBudget | None = None,
+    cluster: dict[str, Any] | None = None,
 ) -> QVResult:
     """Measure the quantum volume of ``backend``.
 
@@ -569,6 +590,10 @@ def run_qv(
     ``method``), a range string like ``"2-6"``, or a list of widths. With a ``store`` the run and
     every width's counts are recorded as they complete. ``resume_run_id`` continues a stopped
     run in ``store`` under its own id (same settings; its executor reuses recorded jobs).
+
+    ``mapper`` spreads the work (a :class:`~quantumlimits.execution.dask.DaskSession`, say);
+    ``memory`` is then what one task may use there, so a width too large for it is refused before
+    anything is scheduled; ``cluster`` describes where it ran (recorded in the provenance).
     """
     if trials < 1:
         raise UsageError(f"--trials must be at least 1, got {trials}")
@@ -608,7 +633,13 @@ def run_qv(
     aer_device, device_note = resolve_device(device)
     if device_note:
         warnings.warn(device_note, QVWarning, stacklevel=2)
+    for w in plan.widths:
+        # first: its message names the memory that is short
+        check_memory(w, precision=precision, memory=memory)
     target_device = _device(backend, precision, executor)
+    if memory is not None and target_device.target is None:
+        # the workers' memory, not ours
+        target_device.max_width = _memory_max_width(precision, memory.bytes)
     limit = target_device.max_width
     if plan.auto:
         default_cap = (
@@ -631,8 +662,6 @@ def run_qv(
             f"widths {too_wide} are wider than {backend} allows "
             f"({target_device.max_width} qubits): pass smaller --widths"
         )
-    for w in plan.widths:
-        check_memory(w, precision=precision)
     if trials < stats.MIN_CIRCUITS:
         warnings.warn(
             f"{trials} circuits per width is below the protocol's {stats.MIN_CIRCUITS}: "
@@ -658,6 +687,8 @@ def run_qv(
         "auto_start": None,
     }
     prov = provenance.provenance()
+    if cluster is not None:
+        prov["cluster"] = cluster
     if resume_run_id is not None:
         if store is None:
             raise UsageError("resuming a run needs its results store")
@@ -704,7 +735,7 @@ def run_qv(
         )
         while queue:
             width, depth = queue.pop(0)
-            check_memory(width, precision=precision)
+            check_memory(width, precision=precision, memory=memory)
             layout = _layout(target_device, width, qubits)
             result, stored = run_width(
                 device=target_device,

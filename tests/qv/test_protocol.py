@@ -174,12 +174,13 @@ def test_results_do_not_depend_on_how_tasks_are_mapped() -> None:
 
 
 def test_memory_guard_refuses_before_any_work(store_path: Path) -> None:
-    from quantumlimits.qv.protocol import check_memory, statevector_bytes
+    from quantumlimits.qv.protocol import MemoryBudget, check_memory, statevector_bytes
 
     assert statevector_bytes(26, precision="single") < statevector_bytes(26)
-    check_memory(26, budget=24 * 2**30)  # the goal: width 26 fits 24 GB in double precision
+    machine = MemoryBudget(24 * 2**30, "on a 24 GB machine")
+    check_memory(26, memory=machine)  # the goal: width 26 fits 24 GB in double precision
     with pytest.raises(UsageError, match="--precision single"):
-        check_memory(31, budget=24 * 2**30)
+        check_memory(31, memory=machine)
     with ResultsStore(store_path) as store:
         with pytest.raises(UsageError, match="GiB"):
             run_qv(backend="aer", widths="40", trials=100, store=store)
