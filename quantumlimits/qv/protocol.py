@@ -89,7 +89,9 @@ def parse_widths(text: str, *, minimum: int = MIN_WIDTH, flag: str = "--widths")
         if isinstance(exc, UsageError):
             raise
         raise UsageError(
-            f"{flag} {text!r} is not understood: write auto, a range like 2-6, or a list like 2,3,5"
+            f"{flag} {text!r} is not understood: write "
+            + ("auto, " if flag == "--widths" else "")
+            + "a range like 2-6, or a list like 2,3,5"
         ) from None
     return plan.check(minimum=minimum, flag=flag)
 
