@@ -6,9 +6,8 @@ the style sheet is inline, so the file opens offline and can be mailed as it is.
 has a fixed ``id`` (``qv``, ``classify``, ``diminishing``, ``limits``, ``timeline``,
 ``provenance``) and says plainly when the store holds nothing for it.
 
-Classifier runs (``kind="classify"``) are rendered generically from their JSON document
-(:func:`classify_points` reads accuracy/compute pairs from any nesting); the contract the
-classifier branch's documents are expected to meet is in that function's docstring.
+Classifier runs (``kind="classify"``) are read with :class:`quantumlimits.classify.results.
+ClassifyResult`: every evaluated step of every seed is an accuracy-against-compute point.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import base64
 import html
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,76 +51,36 @@ class ClassifyPoint:
     accuracy: float
     wall_seconds: float | None
     qpu_seconds: float | None
-
-
-def _first(d: dict[str, Any], keys: Sequence[str]) -> Any:
-    for k in keys:
-        if k in d and d[k] is not None:
-            return d[k]
-    return None
-
-
-def _family(d: dict[str, Any], model: str, inherited: str | None) -> str:
-    explicit = d.get("family") or d.get("kind_of_model")
-    if isinstance(explicit, str) and explicit in ("quantum", "classical"):
-        return explicit
-    if isinstance(d.get("quantum"), bool):
-        return "quantum" if d["quantum"] else "classical"
-    if any(h in model.lower() for h in _QUANTUM_HINTS):
-        return "quantum"
-    return inherited or "classical"
-
-
-def _walk(node: Any, *, model: str, family: str | None) -> Iterator[tuple[str, str, Any, Any, Any]]:
-    if isinstance(node, list):
-        for item in node:
-            yield from _walk(item, model=model, family=family)
-        return
-    if not isinstance(node, dict):
-        return
-    name = _first(node, _MODEL_KEYS)
-    model_here = str(name) if isinstance(name, str) else model
-    fam = _family(node, model_here, family) if (name is not None or "family" in node) else family
-    acc, wall, qpu = _first(node, _ACCURACY_KEYS), _first(node, _WALL_KEYS), _first(node, _QPU_KEYS)
-    if isinstance(acc, list) and isinstance(wall, list) and len(acc) == len(wall):
-        qpus = qpu if isinstance(qpu, list) and len(qpu) == len(acc) else [None] * len(acc)
-        for a, w, q in zip(acc, wall, qpus, strict=True):
-            yield model_here, fam or "classical", a, w, q
-    elif isinstance(acc, (int, float)) and (wall is not None or qpu is not None):
-        yield model_here, fam or _family(node, model_here, None), acc, wall, qpu
-    for key, value in node.items():
-        if isinstance(value, (dict, list)):
-            yield from _walk(value, model=model_here if name is not None else key, family=fam)
+    last: bool = False  # the final point of its training curve
 
 
 def classify_points(run_id: str, document: dict[str, Any]) -> list[ClassifyPoint]:
-    """Accuracy/compute points of a classify document, wherever they nest.
+    """Accuracy-against-compute points of a ``classify.json`` document (every evaluated step of
+    every seed of every model): training wall seconds and projected QPU seconds (None for
+    classical models, which need no QPU)."""
+    from quantumlimits.classify.results import ClassifyResult
 
-    Contract (what the classifier branch's documents are read for): any JSON object carrying an
-    accuracy (``accuracy``, ``test_accuracy``, ``held_out_accuracy``, ...) and a compute measure
-    (``wall_seconds`` / ``wall_time_s`` / ``seconds`` and/or ``qpu_seconds`` /
-    ``projected_qpu_seconds``) is a point; equal-length lists under those keys are a curve. The
-    model name comes from ``model`` / ``estimator`` / ``name`` on that object or an enclosing one
-    (else the enclosing key); the family from ``family`` ('quantum' | 'classical'), a boolean
-    ``quantum``, or the model name (VQC, QNN, quantum kernels count as quantum).
-
-    >>> doc = {"models": [{"model": "VQC", "runs": [{"accuracy": 0.8, "wall_seconds": 40.0,
-    ...        "qpu_seconds": 300.0}]}, {"model": "SVC", "accuracy": [0.9, 1.0],
-    ...        "wall_seconds": [0.001, 0.002]}]}
-    >>> [(p.model, p.family, p.accuracy) for p in classify_points("r", doc)]
-    [('VQC', 'quantum', 0.8), ('SVC', 'classical', 0.9), ('SVC', 'classical', 1.0)]
-    """
+    result = ClassifyResult.from_dict(document)
     out = []
-    for model, family, acc, wall, qpu in _walk(document, model="model", family=None):
-        try:
-            accuracy = float(acc)
-            wall_s = float(wall) if wall is not None else None
-            qpu_s = float(qpu) if qpu is not None else None
-        except (TypeError, ValueError):
-            continue
-        if not 0.0 <= accuracy <= 1.0:
-            continue
-        out.append(ClassifyPoint(run_id, model, family, accuracy, wall_s, qpu_s))
+    for model in result.models:
+        quantum = model.family == "quantum"
+        for run in model.runs:
+            curve = run.curve
+            n = len(curve.accuracy)
+            for i, (acc, wall, qpu) in enumerate(
+                zip(curve.accuracy, curve.train_seconds, curve.qpu_seconds, strict=True)
+            ):
+                out.append(
+                    ClassifyPoint(
+                        run_id,
+                        model.name,
+                        model.family,
+                        float(acc),
+                        float(wall),
+                        float(qpu) if quantum else None,
+                        last=i == n - 1,
+                    )
+                )
     return out
 
 
@@ -302,7 +261,7 @@ def _classify_sections(runs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
         if found:
             parts.append(
                 _table(
-                    ("model", "family", "accuracy", "wall s", "QPU s"),
+                    ("model", "family", "final accuracy", "train wall s", "projected QPU s"),
                     [
                         [
                             p.model,
@@ -312,6 +271,7 @@ def _classify_sections(runs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
                             _fmt(p.qpu_seconds),
                         ]
                         for p in found
+                        if p.last
                     ],
                     left=2,
                 )

@@ -15,22 +15,6 @@ from quantumlimits.cli import main
 from quantumlimits.limits import report
 from quantumlimits.store import ResultsStore
 
-CLASSIFY_DOC = {
-    "schema": 1,
-    "dataset": "moons <b>",
-    "models": [
-        {
-            "model": "VQC",
-            "family": "quantum",
-            "runs": [
-                {"accuracy": 0.6, "wall_seconds": 5.0, "qpu_seconds": 30.0},
-                {"accuracy": 0.78, "wall_seconds": 80.0, "qpu_seconds": 480.0},
-            ],
-        },
-        {"model": "SVC", "accuracy": [0.9, 1.0], "wall_seconds": [0.001, 0.02]},
-    ],
-}
-
 
 @pytest.fixture(scope="module")
 def full_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -49,8 +33,13 @@ def full_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
             bootstrap_resamples=100,
             store=store,
         )
-        rid = store.begin_run(kind="classify", backend=None, seed=0, created="2026-01-01T00:00:00")
-        store.finish_run(rid, document=CLASSIFY_DOC, summary="synthetic <classify>")
+    argv = ["classify", "--dataset", "moons", "--models", "logreg,vqc-reupload", "--seeds", "1"]
+    assert main([*argv, "--target", "0.9", "--store", str(path), "--out", str(path.parent)]) == 0
+    with ResultsStore(path) as store:
+        (row,) = store.runs(kind="classify")
+        document = store.document(row.run_id)
+        # a summary with markup, to check the page escapes what it shows
+        store.finish_run(row.run_id, document=document, summary="synthetic <classify>")
     tiny = ["--max-width", "6", "--device-max-width", "4", "--repeats", "1"]
     assert main(["limits", *tiny, "--extrapolate-to", "30", "--store", str(path)]) == 0
     backends = "fake_johannesburg,fake_montreal,fake_torino"
@@ -70,7 +59,7 @@ def test_report_has_every_section_and_loads_nothing(
     assert text.count("data:image/png;base64,") == 4  # QV, diminishing, limits, timeline
     assert "<script" not in text and "<link" not in text
     assert not re.search(r'(src|href)="(https?:)?//', text)  # nothing fetched from the network
-    assert "moons &lt;b&gt;" in text and "synthetic &lt;classify&gt;" in text
+    assert "synthetic &lt;classify&gt;" in text and "vqc-reupload" in text
     assert "reported" in text and "research.ibm.com/blog/quantum-volume-256" in text
     assert "Device faster" in text and "Memory wall" in text
 
@@ -89,16 +78,15 @@ def test_empty_store_says_so_in_every_section(tmp_path: Path) -> None:
     assert "Quantinuum" in text  # the reported table shows even without a timeline run
 
 
-def test_classify_points_generic() -> None:
-    points = report.classify_points("r", CLASSIFY_DOC)
-    assert [(p.model, p.family) for p in points] == [
-        ("VQC", "quantum"),
-        ("VQC", "quantum"),
-        ("SVC", "classical"),
-        ("SVC", "classical"),
-    ]
-    assert points[1].qpu_seconds == 480.0 and points[2].qpu_seconds is None
-    assert report.classify_points("r", {"accuracy": 2.0, "seconds": 1.0}) == []
+def test_classify_points_read_the_classify_document(full_store: Path) -> None:
+    with ResultsStore(full_store) as store:
+        (row,) = store.runs(kind="classify")
+        points = report.classify_points(row.run_id, store.document(row.run_id))
+    families = {p.model: p.family for p in points}
+    assert families == {"logreg": "classical", "vqc-reupload": "quantum"}
+    assert all(0.0 <= p.accuracy <= 1.0 and p.wall_seconds is not None for p in points)
+    assert all((p.qpu_seconds is None) == (p.family == "classical") for p in points)
+    assert sum(p.last for p in points) == 2  # one curve end per model (one seed)
 
 
 @pytest.mark.parametrize(
