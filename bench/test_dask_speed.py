@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from quantumlimits.circuits import measured, qv_circuits
+from quantumlimits.execution.aer import sub_target
 from quantumlimits.execution.backends import load_snapshot
 from quantumlimits.execution.layout import best_layout
 from quantumlimits.execution.transpile import transpile_circuits
@@ -44,15 +45,23 @@ def batch(request: pytest.FixtureRequest) -> list[tasks.NoisyTask]:
     # bench/conftest.py's `quick` is function-scoped; this batch is built once per module.
     width, count, shots = _size(bool(request.config.getoption("--quick")))
     target = load_snapshot(BACKEND).target
+    qubits = best_layout(target, width).qubits
+    # as the protocol does: transpiled for the layout's qubits, so tasks carry width-qubit circuits
     isa = transpile_circuits(
         [measured(c) for c in qv_circuits(width=width, depth=width, seed=SEED, count=count)],
-        target=target,
-        initial_layout=best_layout(target, width).qubits,
+        target=sub_target(target, qubits),
+        initial_layout=range(width),
         optimization_level=1,
         seed=SEED,
     )
     return tasks.noisy_tasks(
-        backend=BACKEND, circuits=isa, shots=shots, seed=SEED, width=width, depth=width
+        backend=BACKEND,
+        circuits=isa,
+        shots=shots,
+        seed=SEED,
+        width=width,
+        depth=width,
+        physical_qubits=qubits,
     )
 
 
