@@ -225,16 +225,7 @@ def run_noisy(
     physical qubit ``physical_qubits[i]`` (circuits transpiled for :func:`sub_target`).
     Only those qubits are simulated.
     """
-    if physical_qubits is None:
-        used = sorted({q for c in circuits for q in active_qubits(c)})
-        local = [compact(c, used) for c in circuits]
-        physical = tuple(used)
-    else:
-        local = list(circuits)
-        physical = tuple(physical_qubits)
-        wider = [c.name for c in local if c.num_qubits > len(physical)]
-        if wider:
-            raise ValueError(f"circuits {wider[:3]} are wider than {len(physical)} qubits")
+    local, physical = localize(circuits, physical_qubits)
     noise = noise_model_for(target, physical)
     method = method or choose_method(len(physical), shots)
     sim = _simulator(
@@ -246,11 +237,36 @@ def run_noisy(
         fusion_threshold=1,
         device=device.upper(),
     )
-    result = sim.run(local, shots=shots, seed_simulator=seed).result()
-    if not result.success:
-        raise RuntimeError(f"noisy simulation failed: {result.status}")
-    counts = []
-    for i in range(len(local)):
-        raw = result.data(i)["counts"]
-        counts.append({int(k, 16): int(v) for k, v in raw.items()})
+    counts = run_counts(sim, local, shots=shots, seed=seed, what="noisy")
     return NoisyRun(counts=counts, physical_qubits=physical, method=method)
+
+
+def localize(
+    circuits: Sequence[QuantumCircuit], physical_qubits: Sequence[int] | None
+) -> tuple[list[QuantumCircuit], tuple[int, ...]]:
+    """Circuits on local qubits and the physical qubit each local one stands for.
+
+    Full-register circuits (``physical_qubits`` None) are compacted to the qubits they touch;
+    local circuits are checked to fit ``physical_qubits``.
+    """
+    if physical_qubits is None:
+        used = sorted({q for c in circuits for q in active_qubits(c)})
+        return [compact(c, used) for c in circuits], tuple(used)
+    physical = tuple(physical_qubits)
+    wider = [c.name for c in circuits if c.num_qubits > len(physical)]
+    if wider:
+        raise ValueError(f"circuits {wider[:3]} are wider than {len(physical)} qubits")
+    return list(circuits), physical
+
+
+def run_counts(
+    sim: Any, circuits: Sequence[QuantumCircuit], *, shots: int, seed: int, what: str
+) -> list[dict[int, int]]:
+    """Run ``circuits`` on an Aer simulator; counts per circuit keyed by integer outcome."""
+    result = sim.run(list(circuits), shots=shots, seed_simulator=seed).result()
+    if not result.success:
+        raise RuntimeError(f"{what} simulation failed: {result.status}")
+    return [
+        {int(k, 16): int(v) for k, v in result.data(i)["counts"].items()}
+        for i in range(len(circuits))
+    ]

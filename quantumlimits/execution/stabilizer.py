@@ -27,8 +27,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import Gate
 from qiskit.transpiler import Target
 
-from quantumlimits.execution.aer import NoisyRun, _simulator, sub_target
-from quantumlimits.execution.transpile import active_qubits, compact
+from quantumlimits.execution.aer import NoisyRun, _simulator, localize, run_counts, sub_target
 
 #: One-qubit Pauli labels; index = 2 * z + x would be symplectic, this order is Qiskit's names.
 PAULIS_1Q = "IXYZ"
@@ -246,23 +245,8 @@ def run_stabilizer(
         physical: tuple[int, ...] = ()
         noise = None
     else:
-        if physical_qubits is None:
-            used = sorted({q for c in circuits for q in active_qubits(c)})
-            local = [compact(c, used) for c in circuits]
-            physical = tuple(used)
-        else:
-            local = list(circuits)
-            physical = tuple(physical_qubits)
-            wider = [c.name for c in local if c.num_qubits > len(physical)]
-            if wider:
-                raise ValueError(f"circuits {wider[:3]} are wider than {len(physical)} qubits")
+        local, physical = localize(circuits, physical_qubits)
         noise = twirled_noise_model(target, physical)
     sim = _simulator(method="stabilizer", noise_model=noise, seed_simulator=seed)
-    result = sim.run(local, shots=shots, seed_simulator=seed).result()
-    if not result.success:
-        raise RuntimeError(f"stabilizer simulation failed: {result.status}")
-    counts = []
-    for i in range(len(local)):
-        raw = result.data(i)["counts"]
-        counts.append({int(k, 16): int(v) for k, v in raw.items()})
+    counts = run_counts(sim, local, shots=shots, seed=seed, what="stabilizer")
     return NoisyRun(counts=counts, physical_qubits=physical, method="stabilizer")
