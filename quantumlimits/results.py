@@ -50,6 +50,9 @@ class WidthResult:
     predicted_hop: float | None = None
     #: The sequential verdict (qv.sequential.Verdict.to_dict()) of an --adaptive width.
     sequential: dict[str, Any] | None = None
+    #: Statistics of the optimized arm (readout mitigation, dynamical decoupling; qv.optimize)
+    #: beside the raw ones above; None when the run applied no optimization.
+    optimized: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.width < 2 or self.depth < 1:
@@ -74,8 +77,13 @@ class WidthResult:
         """Whether the sequential test (of an --adaptive width) passed it."""
         return bool(self.sequential and self.sequential.get("decision") == "pass")
 
-    def passed(self, method: str) -> bool:
-        """The verdict under ``method`` ('cross', 'bootstrap' or 'sequential')."""
+    def passed(self, method: str, source: str = "raw") -> bool:
+        """The verdict under ``method`` ('cross', 'bootstrap' or 'sequential') of the raw or
+        the ``optimized`` statistics."""
+        if source == "optimized":
+            if self.optimized is None or method not in ("cross", "bootstrap"):
+                raise ValueError(f"width {self.width} has no optimized {method} verdict")
+            return bool(self.optimized[f"passed_{method}"])
         if method == "cross":
             return self.passed_cross
         if method == "bootstrap":
@@ -84,8 +92,10 @@ class WidthResult:
             return self.passed_sequential
         raise ValueError(f"unknown method {method!r}")
 
-    def lower(self, method: str) -> float:
-        """The lower bound under ``method``."""
+    def lower(self, method: str, source: str = "raw") -> float:
+        """The lower bound under ``method`` of the raw or the ``optimized`` statistics."""
+        if source == "optimized" and self.optimized is not None:
+            return float(self.optimized[f"{method}_lower"])
         if method == "sequential" and self.sequential is not None:
             return float(self.sequential["lower"])
         return self.cross_lower if method == "cross" else self.bootstrap_lower
@@ -102,7 +112,7 @@ class WidthResult:
     def from_dict(cls, d: dict[str, Any]) -> WidthResult:
         """Inverse of :meth:`to_dict`."""
         names = {f.name for f in fields(cls)}
-        missing = names - set(d) - {"timings", "predicted_hop", "sequential"}
+        missing = names - set(d) - {"timings", "predicted_hop", "sequential", "optimized"}
         if missing:
             raise ValueError(f"width result lacks {sorted(missing)}")
         kw = {k: d[k] for k in names if k in d}
@@ -134,6 +144,8 @@ class QVResult(Document):
     timings: dict[str, float]
     run_id: str | None = None
     schema: int = SCHEMA
+    #: Whose verdicts set the quantum volume: "raw", or "optimized" (qv.optimize).
+    verdict_from: str = "raw"
 
     def __post_init__(self) -> None:
         if self.schema != SCHEMA:
@@ -142,7 +154,13 @@ class QVResult(Document):
             raise ValueError(f"decided_by must be one of {DECIDERS}, got {self.decided_by!r}")
         if self.quantum_volume < 1 or self.quantum_volume & (self.quantum_volume - 1):
             raise ValueError(f"quantum volume must be a power of two, got {self.quantum_volume}")
-        passing = [w.width for w in self.widths if w.passed(self.decided_by) and w.width == w.depth]
+        if self.verdict_from not in ("raw", "optimized"):
+            raise ValueError(f"verdict_from must be raw or optimized, got {self.verdict_from!r}")
+        passing = [
+            w.width
+            for w in self.widths
+            if w.passed(self.decided_by, self.verdict_from) and w.width == w.depth
+        ]
         expected = 2 ** max(passing) if passing else 1
         if expected != self.quantum_volume:
             raise ValueError(
@@ -161,6 +179,7 @@ class QVResult(Document):
             "run_id": self.run_id,
             "quantum_volume": self.quantum_volume,
             "decided_by": self.decided_by,
+            "verdict_from": self.verdict_from,
             "valid": self.valid,
             "backend": self.backend,
             "calibration_date": self.calibration_date,
@@ -191,4 +210,5 @@ class QVResult(Document):
             timings={k: float(v) for k, v in d["timings"].items()},
             run_id=d.get("run_id"),
             schema=int(schema),
+            verdict_from=str(d.get("verdict_from", "raw")),
         )

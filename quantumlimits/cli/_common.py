@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,9 +22,19 @@ HELP_FORMATTER = argparse.ArgumentDefaultsHelpFormatter
 
 def consoles(json_mode: bool) -> tuple[Console, Console]:
     """(report console, progress console): with ``--json`` both go to stderr, stdout stays JSON."""
-    err = Console(stderr=True)
-    out = err if json_mode else Console()
+    err = _wide(Console(stderr=True))
+    out = err if json_mode else _wide(Console())
     return out, err
+
+
+#: Columns of tables written to a file or pipe (Rich assumes 80 there, too few for wide tables).
+PIPE_WIDTH = 140
+
+
+def _wide(console: Console) -> Console:
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = PIPE_WIDTH
+    return console
 
 
 def add_store_argument(parser: argparse.ArgumentParser) -> None:

@@ -23,8 +23,8 @@ from quantumlimits.cli import _common, _ibm
 from quantumlimits.documents import dumps
 from quantumlimits.errors import UsageError
 from quantumlimits.execution.aer import DEVICES, PRECISIONS
-from quantumlimits.execution.backends import DEFAULT_BACKEND
-from quantumlimits.qv import protocol
+from quantumlimits.execution.backends import DEFAULT_BACKEND, is_cloud_name
+from quantumlimits.qv import optimize, protocol
 from quantumlimits.qv.stats import METHODS
 from quantumlimits.results import QVResult, WidthResult
 
@@ -121,6 +121,33 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="which lower bound decides QV: 'cross' (Cross et al. 2σ, the standard) "
         "or 'bootstrap' (Baldwin et al.); both are always reported",
     )
+    opt = p.add_argument_group(
+        "reported optimizations (device snapshots; raw and optimized results are both reported)"
+    )
+    opt.add_argument(
+        "--mitigate-readout",
+        action="store_true",
+        help="tensored readout-error mitigation from all-0/all-1 calibration circuits run with "
+        "each width",
+    )
+    opt.add_argument(
+        "--readout-shots",
+        type=_common.positive_int,
+        default=optimize.READOUT_SHOTS,
+        help="shots per calibration state (calibration circuits repeat to reach them)",
+    )
+    opt.add_argument(
+        "--dynamical-decoupling",
+        action="store_true",
+        help="also run every circuit with X-X decoupling in its idle windows (the raw arm gets "
+        "the same schedule with plain delays)",
+    )
+    opt.add_argument(
+        "--verdict-from",
+        choices=optimize.VERDICT_SOURCES,
+        default="optimized",
+        help="whose verdicts set the QV when an optimization runs",
+    )
     p.add_argument(
         "--bootstrap-resamples",
         type=_common.positive_int,
@@ -157,9 +184,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 class _RichProgress(protocol.Progress):
-    def __init__(self, progress: Progress, method: str) -> None:
+    def __init__(self, progress: Progress, method: str, source: str = "raw") -> None:
         self._progress = progress
         self._method = method
+        self._source = source
         self._tasks: dict[int, TaskID] = {}
 
     def width_started(self, width: int, circuits: int) -> None:
@@ -172,10 +200,12 @@ class _RichProgress(protocol.Progress):
         self._progress.advance(self._tasks[width], circuits)
 
     def width_done(self, result: WidthResult) -> None:
-        verdict = "pass" if result.passed(self._method) else "fail"
+        verdict = "pass" if result.passed(self._method, self._source) else "fail"
+        hop = f"mean HOP {result.mean_hop:.3f}"
+        if result.optimized is not None:
+            hop += f", optimized {result.optimized['mean_hop']:.3f}"
         self._progress.update(
-            self._tasks[result.width],
-            description=f"width {result.width}: mean HOP {result.mean_hop:.3f} ({verdict})",
+            self._tasks[result.width], description=f"width {result.width}: {hop} ({verdict})"
         )
 
 
@@ -190,12 +220,19 @@ def results_table(result: QVResult) -> Table:
     )
     sequential = any(w.sequential for w in result.widths)
     volumetric = any(w.width != w.depth for w in result.widths)
+    optimized = any(w.optimized for w in result.widths)
     headers = ["width", "N", "HOP", "pred", "ideal", "Cross LB", "boot LB", "pass"]
     if sequential:
         headers += ["seq"]
+    if optimized:
+        headers += ["opt HOP", "opt Cross LB", "opt boot LB", "opt pass"]
     headers += ["2q", "s"]
     if volumetric:
         headers[0] = "w x d"
+    if optimized:
+        table.caption = str(table.caption) + (
+            "; opt: the optimized arm (readout mitigation and/or dynamical decoupling)"
+        )
     for column in headers:
         table.add_column(column, justify="right")
     for w in result.widths:
@@ -212,6 +249,20 @@ def results_table(result: QVResult) -> Table:
         ]
         if sequential:
             row.append(str(w.sequential["decision"]) if w.sequential else "-")
+        if optimized:
+            o = w.optimized or {}
+            row += (
+                [
+                    _common.fmt(o["mean_hop"]),
+                    _common.fmt(o["cross_lower"]),
+                    _common.fmt(o["bootstrap_lower"]),
+                    ("y" if o["passed_cross"] else "n")
+                    + "/"
+                    + ("y" if o["passed_bootstrap"] else "n"),
+                ]
+                if o
+                else ["-"] * 4
+            )
         row += [f"{two_q:.1f}", f"{sum(w.timings.values()):.1f}"]
         table.add_row(*row)
     return table
@@ -228,9 +279,21 @@ def report(console: Console, result: QVResult) -> None:
     date = result.calibration_date or "n/a"
     console.print(
         f"[bold]QV = {result.quantum_volume}[/bold] (log2 {result.log2_qv}) on {result.backend}, "
-        f"calibration {date}, decided by the {result.decided_by} bound; seed {result.seed}"
+        f"calibration {date}, decided by the {result.decided_by} bound"
+        + (f" of the {_optimized_label(result)}" if result.verdict_from == "optimized" else "")
+        + f"; seed {result.seed}"
         + (f"; run {result.run_id}" if result.run_id else "")
     )
+
+
+def _optimized_label(result: QVResult) -> str:
+    applied = result.settings.get("optimizations") or {}
+    parts = []
+    if applied.get("readout_mitigation"):
+        parts.append("readout-mitigated")
+    if applied.get("dynamical_decoupling"):
+        parts.append(f"{applied['dynamical_decoupling']}-decoupled")
+    return " and ".join(parts) + " arm" if parts else "optimized arm"
 
 
 def run_predict_only(args: argparse.Namespace) -> int:
@@ -307,6 +370,22 @@ def _distributed(dask: DaskSession | None) -> dict[str, Any]:
     }
 
 
+def optimizations_from_args(args: argparse.Namespace) -> optimize.Optimizations:
+    """The reported optimizations the flags ask for (checked against the backend)."""
+    opts = optimize.Optimizations(
+        readout=args.mitigate_readout,
+        readout_shots=args.readout_shots,
+        dynamical_decoupling=args.dynamical_decoupling,
+        verdict_from=args.verdict_from,
+    )
+    if opts.any and is_cloud_name(args.backend):
+        raise UsageError(
+            "--mitigate-readout and --dynamical-decoupling run on device snapshots (fake_*) in "
+            "this version: drop them for a cloud run"
+        )
+    return opts
+
+
 def run(args: argparse.Namespace) -> int:
     """Handle ``quantumlimits qv``."""
     if getattr(args, "trials", None) is None:
@@ -323,6 +402,7 @@ def run(args: argparse.Namespace) -> int:
     out = _common.output_dir(args.out)
     plan = protocol.parse_widths(args.widths)
     _ibm.check_flags(args)
+    optimizations = optimizations_from_args(args)
     store = None if args.no_store else _common.open_store(args)
     executor = None
     dask: DaskSession | None = None
@@ -365,12 +445,17 @@ def run(args: argparse.Namespace) -> int:
                     max_width=args.max_width,
                     bootstrap_resamples=args.bootstrap_resamples,
                     store=store,
-                    progress=_RichProgress(bar, "sequential" if args.adaptive else args.method),
+                    progress=_RichProgress(
+                        bar,
+                        "sequential" if args.adaptive else args.method,
+                        optimizations.verdict_from if optimizations.any else "raw",
+                    ),
                     adaptive=args.adaptive,
                     depths=depths,
                     precision=args.precision,
                     device=args.device,
                     executor=executor,
+                    optimizations=optimizations,
                     **_distributed(dask),
                 )
         for w in caught:

@@ -14,6 +14,7 @@ from pathlib import Path
 from quantumlimits.cli import _common, _ibm
 from quantumlimits.errors import UsageError
 from quantumlimits.qv import protocol
+from quantumlimits.qv.optimize import Optimizations
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -91,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
                 store=store,
                 executor=executor,
                 resume_run_id=row.run_id,
+                optimizations=Optimizations.from_dict(inputs.get("optimizations")),
             )
         _ibm.print_jobs(err_console, store, row.run_id, usd_per_second=args.usd_per_qpu_second)
     finally:

@@ -147,6 +147,11 @@ def sub_target(target: Target, qubits: Sequence[int]) -> Target:
         num_qubits=len(qubits),
         dt=target.dt,
         qubit_properties=[props_list[q] for q in qubits] if props_list else None,
+        # timing constraints, for scheduling passes (dynamical decoupling) on the sub-target
+        granularity=target.granularity,
+        min_length=target.min_length,
+        pulse_alignment=target.pulse_alignment,
+        acquire_alignment=target.acquire_alignment,
     )
     for name in target.operation_names:
         operation = target.operation_from_name(name)
@@ -163,12 +168,12 @@ def sub_target(target: Target, qubits: Sequence[int]) -> Target:
     return sub
 
 
-def noise_model_for(target: Target, qubits: Sequence[int]) -> Any:
+def noise_model_for(target: Target, qubits: Sequence[int], *, readout_error: bool = True) -> Any:
     """Aer's device noise model (``NoiseModel.from_backend``) restricted to ``qubits``.
 
-    Models are cached per (target, qubits): every chunk of a width shares one.
+    Models are cached per (target, qubits, readout_error): every chunk of a width shares one.
     """
-    key = (id(target), tuple(qubits))
+    key = (id(target), tuple(qubits), readout_error)
     cached = _NOISE_CACHE.get(key)
     if cached is not None and cached[0] is target:
         return cached[1]
@@ -183,14 +188,14 @@ def noise_model_for(target: Target, qubits: Sequence[int]) -> Any:
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = NoiseModel.from_backend(shim)
+        model = NoiseModel.from_backend(shim, readout_error=readout_error)
     if len(_NOISE_CACHE) >= _NOISE_CACHE_SIZE:
         _NOISE_CACHE.pop(next(iter(_NOISE_CACHE)))
     _NOISE_CACHE[key] = (target, model)
     return model
 
 
-_NOISE_CACHE: dict[tuple[int, tuple[int, ...]], tuple[Target, Any]] = {}
+_NOISE_CACHE: dict[tuple[int, tuple[int, ...], bool], tuple[Target, Any]] = {}
 _NOISE_CACHE_SIZE = 32
 
 

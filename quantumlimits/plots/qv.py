@@ -16,7 +16,13 @@ _BOOT = "#ff7f0e"
 
 
 def plot_width(
-    ax: Any, width: WidthResult, *, seed: int, method: str = "cross", bootstrap_points: int = 12
+    ax: Any,
+    width: WidthResult,
+    *,
+    seed: int,
+    method: str = "cross",
+    source: str = "raw",
+    bootstrap_points: int = 12,
 ) -> None:
     """Per-circuit HOPs, their cumulative mean, the Cross ±2σ band and the bootstrap bound.
 
@@ -46,8 +52,12 @@ def plot_width(
         points, lower, pooled, color=_BOOT, alpha=0.35, step=None, label="bootstrap bound"
     )
     ax.axhline(stats.HOP_THRESHOLD, color="red", ls="--", lw=1, label="2/3")
-    verdict = ("pass" if width.passed(method) else "fail") + f" by {method}"
-    ax.set_title(f"width {width.width}: mean {width.mean_hop:.3f} ({verdict})", fontsize=9)
+    verdict = ("pass" if width.passed(method, source) else "fail") + f" by {method}"
+    mean_text = f"mean {width.mean_hop:.3f}"
+    if width.optimized is not None:
+        mean_text += f", optimized {float(width.optimized['mean_hop']):.3f}"
+        verdict += f" of {source}"
+    ax.set_title(f"width {width.width}: {mean_text} ({verdict})", fontsize=9)
     ax.set_xlabel("circuits")
     ax.set_ylabel("heavy-output probability")
     ax.set_ylim(0.3, 1.0)
@@ -68,6 +78,27 @@ def plot_summary(ax: Any, result: QVResult) -> None:
         color="0.5",
         label="ideal HOP",
     )
+    optimized = [w for w in result.widths if w.optimized is not None]
+    if optimized:
+        ax.plot(
+            [w.width for w in optimized],
+            [float(w.optimized["mean_hop"]) for w in optimized if w.optimized is not None],
+            "s-",
+            color="tab:purple",
+            label="optimized mean HOP",
+        )
+        ax.plot(
+            [w.width for w in optimized],
+            [
+                float(w.optimized[f"{result.decided_by}_lower"])
+                for w in optimized
+                if w.optimized is not None
+            ],
+            "s--",
+            color="tab:purple",
+            alpha=0.6,
+            label=f"optimized {result.decided_by} bound",
+        )
     ax.axhline(stats.HOP_THRESHOLD, color="red", ls="--", lw=1)
     if result.quantum_volume > 1:
         ax.axvline(result.log2_qv, color="green", lw=1, alpha=0.6)
@@ -94,7 +125,7 @@ def plot_volumetric(ax: Any, result: QVResult) -> None:
         grid[depths.index(w.depth), widths.index(w.width)] = w.mean_hop
     image = ax.imshow(grid, origin="lower", cmap="RdYlGn", vmin=0.5, vmax=0.85, aspect="auto")
     for w in result.widths:
-        mark = "+" if w.passed(result.decided_by) else "-"
+        mark = "+" if w.passed(result.decided_by, result.verdict_from) else "-"
         ax.text(
             widths.index(w.width),
             depths.index(w.depth),
@@ -148,7 +179,9 @@ def figure(result: QVResult) -> Any:
     flat = axes.ravel()
     plot_summary(flat[0], result)
     for ax, width in zip(flat[1:], result.widths, strict=False):
-        plot_width(ax, width, seed=result.seed, method=result.decided_by)
+        plot_width(
+            ax, width, seed=result.seed, method=result.decided_by, source=result.verdict_from
+        )
     if len(result.widths):
         flat[1].legend(fontsize=6, loc="lower right")
     for ax in flat[panels:]:

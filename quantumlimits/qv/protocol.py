@@ -31,8 +31,10 @@ from quantumlimits.execution.aer import (
 )
 from quantumlimits.execution.layout import Layout, best_layout, check_layout
 from quantumlimits.execution.transpile import circuit_depth, two_qubit_count
+from quantumlimits.qv import optimize as optimize_mod
 from quantumlimits.qv import stats, tasks
 from quantumlimits.qv.heavy import counts_to_arrays, heavy_count_arrays, unpack_mask
+from quantumlimits.qv.optimize import Optimizations
 from quantumlimits.qv.predict import WidthPrediction, predict_isa
 from quantumlimits.qv.sequential import SequentialTest, Verdict, sequential_verdict
 from quantumlimits.results import STAGES, QVResult, WidthResult
@@ -328,20 +330,30 @@ def run_width(
     precision: str = "double",
     aer_device: str = "cpu",
     adaptive: SequentialTest | None = None,
+    optimizations: Optimizations | None = None,
 ) -> tuple[WidthResult, list[StoredCircuit]]:
     """Measure one width (and depth): every stage, timed.
 
     Without ``adaptive`` all ``trials`` circuits run in one round. With it, circuits run in
     rounds of ``tasks.CHUNK`` and the sequential test decides after each round whether to stop;
     ``trials`` is then the cap. Circuit ``i`` gets the same seeds either way.
+
+    With ``optimizations`` (one round only) the same execute call also runs the decoupled arm
+    and the readout calibration circuits; their statistics go to ``WidthResult.optimized``.
     """
     timer = _Timer()
     mapper = mapper or _local_map
     noiseless = device.target is None
     if adaptive is not None and executor is not None and type(executor) is not Executor:
         raise UsageError("--adaptive runs on simulators only in this version: drop --adaptive")
-    progress.width_started(width, trials)
+    opts = optimizations if optimizations is not None and optimizations.any else None
+    if opts is not None and (adaptive is not None or noiseless):
+        raise UsageError("readout mitigation and decoupling need a device snapshot, no --adaptive")
+    arms = 2 if opts is not None and opts.dynamical_decoupling else 1
+    calibration_count = 2 * opts.repeats(shots) if opts is not None and opts.readout else 0
+    progress.width_started(width, trials * arms + calibration_count)
     rounds = [(0, trials)] if adaptive is None else tasks.chunks(trials)
+    extra_counts: list[dict[int, int]] = []
     transpile_seed = derive_seed(seed, STREAM_TRANSPILE, width, depth)
     local_target = (
         sub_target(device.target, layout.qubits) if layout and device.target is not None else None
@@ -411,8 +423,17 @@ def run_width(
             progress.stage(width, "execute")
             t = time.perf_counter()
             executor = executor or Executor(device.name, mapper, aer_device=aer_device)
+            run_circuits = list(round_isa)
+            if opts is not None and opts.dynamical_decoupling:
+                assert local_target is not None
+                # both arms idle alike: plain delays against decoupling pairs
+                run_circuits = optimize_mod.schedule(
+                    round_isa, local_target, decouple=False
+                ) + optimize_mod.schedule(round_isa, local_target, decouple=True)
+            if calibration_count:
+                run_circuits += optimize_mod.calibration_circuits(width, calibration_count // 2)
             round_counts, used, method = executor.execute(
-                round_isa,
+                run_circuits,
                 width=width,
                 depth=depth,
                 shots=shots,
@@ -421,7 +442,8 @@ def run_width(
                 advance=lambda n: progress.advance(width, n),
                 first_index=first,
             )
-            counts.extend(round_counts)
+            extra_counts = round_counts[count:]
+            counts.extend(round_counts[:count])
             simulated.update(used)
             methods.add(method)
             timer.add("execute", t)
@@ -468,6 +490,19 @@ def run_width(
         seed=seed,
         bootstrap_resamples=bootstrap_resamples,
     )
+    optimized = None
+    if opts is not None:
+        optimized = _optimized_statistics(
+            opts,
+            width=width,
+            outcomes=outcomes,
+            raw_counts=counts,
+            extra_counts=extra_counts,
+            isa=isa,
+            physical_qubits=layout.qubits if layout else tuple(range(width)),
+            seed=derive_seed(seed, width, depth, 1),
+            bootstrap_resamples=bootstrap_resamples,
+        )
     prediction = None
     if local_target is not None:
         sample = min(PREDICTION_SAMPLE, len(isa))
@@ -496,10 +531,69 @@ def run_width(
         timings={k: round(v, 6) for k, v in timer.totals.items()},
         predicted_hop=prediction,
         sequential=verdict.to_dict() if verdict is not None else None,
+        optimized=optimized,
         **analysis,
     )
     progress.width_done(result)
     return result, stored
+
+
+def _optimized_statistics(
+    opts: Optimizations,
+    *,
+    width: int,
+    outcomes: Sequence[tasks.IdealOutcome],
+    raw_counts: Sequence[dict[int, int]],
+    extra_counts: Sequence[dict[int, int]],
+    isa: Sequence[Any],
+    physical_qubits: Sequence[int],
+    seed: int,
+    bootstrap_resamples: int,
+) -> dict[str, Any]:
+    """The optimized arm's statistics: decoupled counts (or the raw ones), mitigated or not."""
+    n = len(outcomes)
+    arm = list(extra_counts[:n]) if opts.dynamical_decoupling else list(raw_counts)
+    masks = [unpack_mask(o.heavy_mask, width) for o in outcomes]
+    heavy = [heavy_count_arrays(*counts_to_arrays(c), m) for c, m in zip(arm, masks, strict=True)]
+    shots = [sum(c.values()) for c in arm]
+    calibration = None
+    if opts.readout:
+        cal = list(extra_counts[n:] if opts.dynamical_decoupling else extra_counts)
+        half = len(cal) // 2
+        try:
+            calibration = optimize_mod.ReadoutCalibration.from_counts(
+                physical_qubits, cal[:half], cal[half:]
+            )
+        except ValueError as exc:
+            raise UsageError(
+                f"readout mitigation at width {width}: {exc}; drop --mitigate-readout"
+            ) from None
+        estimates = [
+            optimize_mod.mitigated_hop(
+                c,
+                optimize_mod.mitigation_weights(
+                    m, optimize_mod.measured_qubits(circuit), calibration
+                ),
+            )
+            for c, m, circuit in zip(arm, masks, isa, strict=True)
+        ]
+        statistics = optimize_mod.estimate_statistics(
+            values=[e[0] for e in estimates],
+            shot_sds=[e[1] for e in estimates],
+            shots=shots,
+            seed=seed,
+            resamples=bootstrap_resamples,
+        )
+    else:
+        statistics = optimize_mod.heavy_statistics(
+            heavy_counts=heavy, shots=shots, seed=seed, resamples=bootstrap_resamples
+        )
+    return {
+        **{k: v for k, v in opts.to_dict().items() if k != "verdict_from"},
+        "readout_calibration": calibration.to_dict() if calibration is not None else None,
+        "heavy_counts": heavy if opts.dynamical_decoupling else None,
+        **statistics,
+    }
 
 
 def predict_scan(
@@ -585,6 +679,7 @@ def run_qv(
     depths: Sequence[int] | None = None,
     memory: MemoryBudget | None = None,
     cluster: dict[str, Any] | None = None,
+    optimizations: Optimizations | None = None,
 ) -> QVResult:
     """Measure the quantum volume of ``backend``.
 
@@ -596,6 +691,9 @@ def run_qv(
     ``mapper`` spreads the work (a :class:`~quantumlimits.execution.dask.DaskSession`, say);
     ``memory`` is then what one task may use there, so a width too large for it is refused before
     anything is scheduled; ``cluster`` describes where it ran (recorded in the provenance).
+
+    ``optimizations`` (readout mitigation, dynamical decoupling) add an optimized arm to every
+    width; ``optimizations.verdict_from`` says whether it or the raw arm sets the QV.
     """
     if trials < 1:
         raise UsageError(f"--trials must be at least 1, got {trials}")
@@ -619,6 +717,13 @@ def run_qv(
             batch_size=tasks.CHUNK, min_circuits=stats.MIN_CIRCUITS, max_circuits=trials
         )
         method = "sequential"
+    opts = optimizations if optimizations is not None and optimizations.any else None
+    if opts is not None and adaptive:
+        raise UsageError(
+            "--adaptive decides from raw HOPs only: drop --mitigate-readout and "
+            "--dynamical-decoupling, or --adaptive"
+        )
+    verdict_from = opts.verdict_from if opts is not None else "raw"
     if precision not in PRECISIONS:
         raise UsageError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if bootstrap_resamples < 100:
@@ -639,6 +744,11 @@ def run_qv(
         # first: its message names the memory that is short
         check_memory(w, precision=precision, memory=memory)
     target_device = _device(backend, precision, executor)
+    if opts is not None and target_device.target is None:
+        raise UsageError(
+            "the noiseless 'aer' has no readout errors or idle noise to optimize: pass a "
+            "device snapshot (--backend fake_torino) or drop the optimization flags"
+        )
     if memory is not None and target_device.target is None:
         # the workers' memory, not ours
         target_device.max_width = _memory_max_width(precision, memory.bytes)
@@ -687,6 +797,7 @@ def run_qv(
         "adaptive": adaptive,
         "depths": list(depths) if depths is not None else None,
         "auto_start": None,
+        "optimizations": (opts or Optimizations()).to_dict(),
     }
     prov = provenance.provenance()
     if cluster is not None:
@@ -755,17 +866,19 @@ def run_qv(
                 precision=precision,
                 aer_device=aer_device,
                 adaptive=sequential_test,
+                optimizations=opts,
             )
             results.append(result)
             if store and run_id:
                 store.add_qv_circuits(run_id, stored)
             if plan.auto:
                 below = width - 1
-                if not result.passed(method) and width == start and below >= MIN_WIDTH:
+                passed = result.passed(method, verdict_from)
+                if not passed and width == start and below >= MIN_WIDTH:
                     # the first width of a scan that began above 2 failed: look downwards
                     queue = [(below, below)]
                     start = below
-                elif not result.passed(method):
+                elif not passed:
                     break
     except BaseException:
         if store and run_id:
@@ -774,7 +887,7 @@ def run_qv(
 
     totals = {stage: round(sum(r.timings.get(stage, 0.0) for r in results), 6) for stage in STAGES}
     totals["total"] = round(time.perf_counter() - started, 6)
-    passing = [r.width for r in results if r.passed(method) and r.width == r.depth]
+    passing = [r.width for r in results if r.passed(method, verdict_from) and r.width == r.depth]
     qv = QVResult(
         quantum_volume=stats.quantum_volume(passing),
         decided_by=method,
@@ -788,6 +901,7 @@ def run_qv(
         provenance=prov,
         timings=totals,
         run_id=run_id,
+        verdict_from=verdict_from,
     )
     if store and run_id:
         store.finish_run(run_id, document=qv.to_dict(), summary=summary_line(qv))
@@ -827,7 +941,9 @@ def reanalyse(
             bootstrap_resamples=resamples,
         )
         widths.append(WidthResult.from_dict({**w.to_dict(), **analysis}))
-    passing = [r.width for r in widths if r.passed(method) and r.width == r.depth]
+    passing = [
+        r.width for r in widths if r.passed(method, original.verdict_from) and r.width == r.depth
+    ]
     settings = {**original.settings, "method": method, "bootstrap_resamples": resamples}
     return QVResult(
         **{
