@@ -19,6 +19,7 @@ from quantumlimits.cli import _common
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import ibm, qpu_time
 from quantumlimits.execution.backends import is_cloud_name
+from quantumlimits.qv.optimize import Optimizations
 from quantumlimits.store import JobRecord, ResultsStore
 
 #: Seconds between job status checks on the cloud (local testing mode polls faster).
@@ -155,6 +156,7 @@ def prepare_qv(
     seed: int,
     optimization_level: int,
     qubits: Sequence[int] | None,
+    optimizations: Optimizations | None = None,
 ) -> tuple[qpu_time.Projection, dict[int, list[Any]]]:
     """Projected QPU time of what a QV run still has to send, and its ISA circuits by width."""
     from quantumlimits.qv import cloud
@@ -179,6 +181,8 @@ def prepare_qv(
             seed=seed,
             optimization_level=optimization_level,
             qubits=qubits,
+            optimizations=optimizations,
+            shots=shots,
         )
         total = total + ex.projection(circuits[width], width=width, shots=shots)
     return total, circuits
@@ -241,6 +245,7 @@ def qv_executor(
     qubits: Sequence[int] | None,
     console: Console,
     resume: tuple[ResultsStore, str] | None = None,
+    optimizations: Optimizations | None = None,
 ) -> ibm.IBMExecutor | None:
     """The approved executor for a QV run on a cloud device (None for local backends).
 
@@ -267,6 +272,7 @@ def qv_executor(
         seed=seed,
         optimization_level=optimization_level,
         qubits=qubits,
+        optimizations=optimizations,
     )
     approve(
         projection=projection,

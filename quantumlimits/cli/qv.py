@@ -23,7 +23,7 @@ from quantumlimits.cli import _common, _ibm
 from quantumlimits.documents import dumps
 from quantumlimits.errors import UsageError
 from quantumlimits.execution.aer import DEVICES, PRECISIONS
-from quantumlimits.execution.backends import DEFAULT_BACKEND, is_cloud_name
+from quantumlimits.execution.backends import DEFAULT_BACKEND
 from quantumlimits.qv import optimize, protocol
 from quantumlimits.qv.stats import METHODS
 from quantumlimits.results import QVResult, WidthResult
@@ -371,19 +371,13 @@ def _distributed(dask: DaskSession | None) -> dict[str, Any]:
 
 
 def optimizations_from_args(args: argparse.Namespace) -> optimize.Optimizations:
-    """The reported optimizations the flags ask for (checked against the backend)."""
-    opts = optimize.Optimizations(
+    """The reported optimizations the flags ask for."""
+    return optimize.Optimizations(
         readout=args.mitigate_readout,
         readout_shots=args.readout_shots,
         dynamical_decoupling=args.dynamical_decoupling,
         verdict_from=args.verdict_from,
     )
-    if opts.any and is_cloud_name(args.backend):
-        raise UsageError(
-            "--mitigate-readout and --dynamical-decoupling run on device snapshots (fake_*) in "
-            "this version: drop them for a cloud run"
-        )
-    return opts
 
 
 def run(args: argparse.Namespace) -> int:
@@ -428,6 +422,7 @@ def run(args: argparse.Namespace) -> int:
             optimization_level=args.optimization_level,
             qubits=args.qubits,
             console=err_console,
+            optimizations=optimizations,
         )
         dask = _common.open_dask(args, err_console)
         with warnings.catch_warnings(record=True) as caught:

@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
             )
         widths = inputs["widths"]
         qubits = inputs.get("qubits")
+        optimizations = Optimizations.from_dict(inputs.get("optimizations"))
         executor = _ibm.qv_executor(
             backend=inputs["backend"],
             account=args.account,
@@ -75,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
             qubits=qubits,
             console=err_console,
             resume=(store, row.run_id),
+            optimizations=optimizations,
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", protocol.QVWarning)
@@ -92,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
                 store=store,
                 executor=executor,
                 resume_run_id=row.run_id,
-                optimizations=Optimizations.from_dict(inputs.get("optimizations")),
+                optimizations=optimizations,
             )
         _ibm.print_jobs(err_console, store, row.run_id, usd_per_second=args.usd_per_qpu_second)
     finally:

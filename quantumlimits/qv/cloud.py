@@ -14,8 +14,10 @@ from qiskit import QuantumCircuit
 
 from quantumlimits.circuits import measured, qv_circuits
 from quantumlimits.errors import UsageError
+from quantumlimits.execution.aer import sub_target
 from quantumlimits.execution.layout import best_layout, check_layout
-from quantumlimits.execution.transpile import transpile_circuits
+from quantumlimits.execution.transpile import embed, transpile_circuits
+from quantumlimits.qv.optimize import Optimizations, run_circuits
 from quantumlimits.seeding import STREAM_TRANSPILE, derive_seed
 
 
@@ -45,8 +47,12 @@ def isa_circuits(
     seed: int,
     optimization_level: int,
     qubits: Sequence[int] | None,
+    optimizations: Optimizations | None = None,
+    shots: int = 1000,
 ) -> list[QuantumCircuit]:
-    """One width's measured model circuits transpiled for ``target``, as the protocol does."""
+    """One width's circuits as the protocol sends them to ``target``: the measured model
+    circuits transpiled for the layout, with ``optimizations``' arms and calibration circuits
+    (which depend on ``shots``)."""
     if qubits is not None:
         if len(qubits) < width:
             raise UsageError(
@@ -57,10 +63,15 @@ def isa_circuits(
     else:
         layout = best_layout(target, width)
     circuits = qv_circuits(width=width, depth=width, seed=seed, count=trials)
-    return transpile_circuits(
+    # as run_width: routed on the layout's sub-target, then placed on the device's register
+    local = sub_target(target, layout.qubits)
+    isa = transpile_circuits(
         [measured(c) for c in circuits],
-        target=target,
-        initial_layout=layout.qubits,
+        target=local,
+        initial_layout=range(width),
         optimization_level=optimization_level,
         seed=derive_seed(seed, STREAM_TRANSPILE, width, width),
     )
+    if optimizations is not None and optimizations.any:
+        isa = run_circuits(isa, target=local, optimizations=optimizations, width=width, shots=shots)
+    return [embed(c, layout.qubits, target.num_qubits) for c in isa]

@@ -248,6 +248,23 @@ def schedule(circuits: Sequence[Any], target: Any, *, decouple: bool) -> list[An
     return out if isinstance(out, list) else [out]
 
 
+def run_circuits(
+    isa: Sequence[Any], *, target: Any, optimizations: Optimizations, width: int, shots: int
+) -> list[Any]:
+    """What a width sends to the executor: the raw ISA circuits, or, with decoupling, the
+    scheduled raw arm then the decoupled arm; then the readout calibration circuits.
+
+    ``isa`` and ``target`` are on the layout's local qubits. The QV protocol and the cloud
+    projection (:mod:`quantumlimits.qv.cloud`) both build a width's circuits here.
+    """
+    out = list(isa)
+    if optimizations.dynamical_decoupling:
+        out = schedule(isa, target, decouple=False) + schedule(isa, target, decouple=True)
+    if optimizations.readout:
+        out += calibration_circuits(width, optimizations.repeats(shots))
+    return out
+
+
 # --- statistics of the optimized arm ------------------------------------------------------
 
 

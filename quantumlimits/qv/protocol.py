@@ -423,15 +423,13 @@ def run_width(
             progress.stage(width, "execute")
             t = time.perf_counter()
             executor = executor or Executor(device.name, mapper, aer_device=aer_device)
-            run_circuits = list(round_isa)
-            if opts is not None and opts.dynamical_decoupling:
-                assert local_target is not None
-                # both arms idle alike: plain delays against decoupling pairs
-                run_circuits = optimize_mod.schedule(
-                    round_isa, local_target, decouple=False
-                ) + optimize_mod.schedule(round_isa, local_target, decouple=True)
-            if calibration_count:
-                run_circuits += optimize_mod.calibration_circuits(width, calibration_count // 2)
+            run_circuits = (
+                optimize_mod.run_circuits(
+                    round_isa, target=local_target, optimizations=opts, width=width, shots=shots
+                )
+                if opts is not None
+                else round_isa
+            )
             round_counts, used, method = executor.execute(
                 run_circuits,
                 width=width,

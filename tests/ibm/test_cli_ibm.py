@@ -245,3 +245,34 @@ def test_auto_scan_on_a_cloud_device_is_projected_over_its_widths(
     assert "2 jobs, 8 circuits" in captured.err  # widths 2 and 3 were projected up front
     document = json.loads(captured.out)
     assert document["settings"]["widths"] == "auto" and document["settings"]["max_width"] == 3
+
+
+def test_optimized_qv_on_ibm_projects_sends_and_resumes_every_arm(
+    local_ibm: None,
+    store_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Decoupled arm and readout calibration go through the journal like the raw circuits: the
+    up-front plan matches what each width sends, and a resume finishes it without reruns."""
+    cloud = Cloud()
+    _faulty(monkeypatch, cloud, Faults(fail_job_numbers=(2,)))
+    optimized = ["--mitigate-readout", "--readout-shots", "128", "--dynamical-decoupling"]
+    argv = ["qv", "--backend", "ibm_manila", "--widths", "2,3", *QUICK, *optimized]
+    assert main([*argv, "--store", str(store_path), "--yes"]) == 3
+    run_id = capsys.readouterr().err.split("quantumlimits resume ")[-1].split()[0]
+    _faulty(monkeypatch, cloud, Faults())
+    assert main(["resume", run_id, "--store", str(store_path), "--yes", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["verdict_from"] == "optimized"
+    for width in document["widths"]:
+        o = width["optimized"]
+        assert o["dynamical_decoupling"] == "XX" and o["readout_calibration"]["shots"] == 128
+        assert len(o["hops"]) == len(width["hops"]) == 4
+    # 4 raw + 4 decoupled + 2x2 calibration circuits per width, each chunk run once
+    assert max(cloud.runs_per_chunk().values()) == 1
+    with sqlite3.connect(store_path) as conn:
+        rows = conn.execute(
+            "SELECT width, chunk, circuit_count FROM jobs WHERE status = 'done'"
+        ).fetchall()
+    assert {w: sum(n for w2, _, n in rows if w2 == w) for w, _, _ in rows} == {2: 12, 3: 12}

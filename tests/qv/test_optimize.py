@@ -251,7 +251,6 @@ def test_quantum_volume_follows_the_verdict_source() -> None:
     [
         (["--backend", "aer", "--mitigate-readout"], "noiseless 'aer'"),
         (["--adaptive", "--dynamical-decoupling"], "--adaptive decides from raw"),
-        (["--backend", "ibm_torino", "--mitigate-readout"], "device snapshots"),
         (["--readout-shots", "0", "--mitigate-readout"], "at least 1"),
         (["--verdict-from", "best"], "invalid choice"),
     ],
