@@ -268,26 +268,6 @@ def run_circuits(
 # --- statistics of the optimized arm ------------------------------------------------------
 
 
-def heavy_statistics(
-    *, heavy_counts: Sequence[int], shots: Sequence[int], seed: int, resamples: int
-) -> dict[str, Any]:
-    """Raw-style statistics of heavy counts (the decoupled arm without mitigation)."""
-    h = np.asarray(heavy_counts, dtype=np.int64)
-    s = np.asarray(shots, dtype=np.int64)
-    values = stats.hops(h, s)
-    cross = stats.cross_lower_bound(values)
-    boot = stats.bootstrap_lower_bound(heavy_counts=h, shots=s, seed=seed, resamples=resamples)
-    return {
-        "hops": [float(x) for x in values],
-        "mean_hop": float(values.mean()),
-        "cross_lower": cross,
-        "bootstrap_lower": boot,
-        "passed_cross": stats.passes(cross),
-        "passed_bootstrap": stats.passes(boot),
-        "bound": "binomial",
-    }
-
-
 def estimate_statistics(
     *,
     values: Sequence[float],
@@ -309,5 +289,4 @@ def estimate_statistics(
         "bootstrap_lower": boot,
         "passed_cross": stats.passes(cross),
         "passed_bootstrap": stats.passes(boot),
-        "bound": "binomial-or-empirical",
     }

@@ -582,14 +582,24 @@ def _optimized_statistics(
             seed=seed,
             resamples=bootstrap_resamples,
         )
-    else:
-        statistics = optimize_mod.heavy_statistics(
-            heavy_counts=heavy, shots=shots, seed=seed, resamples=bootstrap_resamples
+        bound = "binomial-or-empirical"
+    else:  # the decoupled arm's heavy counts: the raw arm's statistics
+        analysis = analyse_width(
+            width=width,
+            depth=width,
+            heavy_counts=heavy,
+            shots=shots,
+            seed=seed,
+            bootstrap_resamples=bootstrap_resamples,
         )
+        statistics = {k: v for k, v in analysis.items() if k != "valid"}
+        statistics["hops"] = list(statistics["hops"])
+        bound = "binomial"
     return {
         **{k: v for k, v in opts.to_dict().items() if k != "verdict_from"},
         "readout_calibration": calibration.to_dict() if calibration is not None else None,
         "heavy_counts": heavy if opts.dynamical_decoupling else None,
+        "bound": bound,
         **statistics,
     }
 
