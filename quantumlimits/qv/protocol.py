@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from quantumlimits.execution.aer import (
     resolve_device,
     sub_target,
 )
+from quantumlimits.execution.executor import Executor, Mapper, local_map
 from quantumlimits.execution.layout import Layout, best_layout, check_layout
 from quantumlimits.execution.transpile import circuit_depth, two_qubit_count
 from quantumlimits.qv import optimize as optimize_mod
@@ -241,74 +242,6 @@ class _Timer:
         self.totals[stage] += time.perf_counter() - start
 
 
-Mapper: TypeAlias = Callable[[Callable[[Any], Any], Sequence[Any]], Iterable[Any]]
-
-
-def _local_map(func: Callable[[Any], Any], items: Sequence[Any]) -> Iterable[Any]:
-    return map(func, items)
-
-
-class Executor:
-    """Runs a width's ISA circuits and returns their counts.
-
-    The default simulates a device snapshot with Aer, in chunks handed to ``mapper`` (the builtin
-    ``map`` in-process, or a Dask client's). Other executors (a cloud device) override
-    :meth:`execute`.
-    """
-
-    def __init__(
-        self, backend: str, mapper: Mapper | None = None, *, aer_device: str = "cpu"
-    ) -> None:
-        self.backend = backend
-        self.mapper: Mapper = mapper or _local_map
-        self.aer_device = aer_device
-
-    def execute(
-        self,
-        circuits: Sequence[Any],
-        *,
-        width: int,
-        depth: int,
-        shots: int,
-        seed: int,
-        physical_qubits: Sequence[int],
-        advance: Callable[[int], None],
-        first_index: int = 0,
-    ) -> tuple[list[dict[int, int]], tuple[int, ...], str]:
-        """Counts per circuit (in order), the physical qubits simulated, the method used.
-
-        ``circuits`` act on local qubits; local qubit ``i`` is ``physical_qubits[i]``.
-        ``first_index`` is the width's index of ``circuits[0]`` (a width may run in rounds).
-        """
-        task_list = tasks.noisy_tasks(
-            backend=self.backend,
-            circuits=circuits,
-            shots=shots,
-            seed=seed,
-            width=width,
-            depth=depth,
-            physical_qubits=physical_qubits,
-            device=self.aer_device,
-            first_index=first_index,
-        )
-        counts: list[dict[int, int]] = []
-        qubits: set[int] = set()
-        methods: set[str] = set()
-        for task, run in zip(task_list, self.mapper(tasks.run_noisy_task, task_list), strict=True):
-            counts.extend(run.counts)
-            qubits.update(run.physical_qubits)
-            methods.add(run.method)
-            advance(len(task.circuits))
-        return counts, tuple(sorted(qubits)), "+".join(sorted(methods))
-
-    def device(self) -> Any | None:
-        """The Qiskit backend circuits run on when it is not a local snapshot (a cloud device)."""
-        return None
-
-    def attach(self, *, store: ResultsStore | None, run_id: str | None) -> None:
-        """Called once a run has its id, before any width runs (a cloud executor journals jobs)."""
-
-
 #: Circuits whose calibration-based prediction is printed beside each measured width.
 PREDICTION_SAMPLE = 20
 
@@ -342,7 +275,7 @@ def run_width(
     and the readout calibration circuits; their statistics go to ``WidthResult.optimized``.
     """
     timer = _Timer()
-    mapper = mapper or _local_map
+    mapper = mapper or local_map
     noiseless = device.target is None
     if adaptive is not None and executor is not None and type(executor) is not Executor:
         raise UsageError("--adaptive runs on simulators only in this version: drop --adaptive")

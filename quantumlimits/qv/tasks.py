@@ -3,12 +3,13 @@
 Each task carries only seeds, names and circuits (all picklable) and returns only what the analysis
 needs: packed heavy masks, ideal HOPs and counts, never amplitudes. Chunk boundaries and seeds
 depend on the circuit indices alone, so results are identical however the chunks are spread.
+The noisy-execution task (:class:`NoisyTask`) lives with the executors in
+:mod:`quantumlimits.execution.executor` and is re-exported here.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,27 +17,21 @@ from qiskit import QuantumCircuit
 
 from quantumlimits.circuits import qv_circuits
 from quantumlimits.execution.aer import (
-    NoisyRun,
     ideal_probabilities,
-    run_noisy,
     sample_counts,
     sub_target,
 )
+from quantumlimits.execution.executor import (  # noqa: F401  (re-exported: qv.tasks.NoisyTask)
+    CHUNK,
+    NoisyTask,
+    chunks,
+    noisy_tasks,
+    run_noisy_task,
+)
+from quantumlimits.execution.executor import snapshot_target as _target
 from quantumlimits.execution.transpile import transpile_circuits
 from quantumlimits.qv.heavy import heavy_mask, ideal_hop, pack_mask
 from quantumlimits.seeding import STREAM_SIMULATE, derive_seed
-
-#: Circuits per task. Fixed (not derived from the number of workers) so seeds never depend on it.
-CHUNK = 25
-
-
-def chunks(count: int, size: int = CHUNK) -> list[tuple[int, int]]:
-    """``(start, count)`` pairs covering ``range(count)``.
-
-    >>> chunks(60)
-    [(0, 25), (25, 25), (50, 10)]
-    """
-    return [(s, min(size, count - s)) for s in range(0, count, size)]
 
 
 @dataclass(frozen=True)
@@ -114,63 +109,3 @@ def run_transpile_task(task: TranspileTask) -> list[QuantumCircuit]:
         optimization_level=task.optimization_level,
         seed=task.seed,
     )
-
-
-@dataclass(frozen=True)
-class NoisyTask:
-    """Run a chunk of ISA circuits on a device snapshot's noisy simulation."""
-
-    backend: str
-    circuits: tuple[QuantumCircuit, ...]
-    shots: int
-    seed: int
-    physical_qubits: tuple[int, ...] | None = None  # local qubit i is physical_qubits[i]
-    device: str = "cpu"
-
-
-@functools.lru_cache(maxsize=4)
-def _target(backend: str) -> Any:
-    from quantumlimits.execution.backends import load_snapshot
-
-    return load_snapshot(backend).target
-
-
-def run_noisy_task(task: NoisyTask) -> NoisyRun:
-    """Counts of one chunk, simulated with the device noise of the qubits it touches."""
-    return run_noisy(
-        task.circuits,
-        target=_target(task.backend),
-        shots=task.shots,
-        seed=task.seed,
-        physical_qubits=task.physical_qubits,
-        device=task.device,
-    )
-
-
-def noisy_tasks(
-    *,
-    backend: str,
-    circuits: Sequence[QuantumCircuit],
-    shots: int,
-    seed: int,
-    width: int,
-    depth: int,
-    physical_qubits: Sequence[int] | None = None,
-    device: str = "cpu",
-    first_index: int = 0,
-) -> list[NoisyTask]:
-    """Chunk ISA circuits into tasks, each seeded by its first circuit's index.
-
-    ``first_index`` is the index of ``circuits[0]`` in the width (when a width runs in rounds).
-    """
-    return [
-        NoisyTask(
-            backend=backend,
-            circuits=tuple(circuits[start : start + count]),
-            shots=shots,
-            seed=derive_seed(seed, STREAM_SIMULATE, width, depth, first_index + start),
-            physical_qubits=tuple(physical_qubits) if physical_qubits is not None else None,
-            device=device,
-        )
-        for start, count in chunks(len(circuits))
-    ]

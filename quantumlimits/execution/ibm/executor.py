@@ -23,6 +23,7 @@ from qiskit import QuantumCircuit
 
 from quantumlimits.errors import ResumableRunError, UsageError
 from quantumlimits.execution import qpu_time
+from quantumlimits.execution.executor import Executor
 from quantumlimits.execution.ibm.credentials import redact, redacted_logs
 from quantumlimits.execution.ibm.retry import (
     RetryPolicy,
@@ -33,7 +34,6 @@ from quantumlimits.execution.ibm.retry import (
 )
 from quantumlimits.execution.ibm.transport import DONE, FAILED, Transport
 from quantumlimits.execution.transpile import active_qubits, embed
-from quantumlimits.qv.protocol import Executor
 from quantumlimits.seeding import STREAM_SIMULATE, derive_seed
 from quantumlimits.store import JobRecord, ResultsStore
 

@@ -1,0 +1,163 @@
+"""Executors: where a batch of ISA circuits runs and comes back as counts.
+
+:class:`Executor` simulates a device snapshot with Aer, in chunks of :data:`CHUNK` circuits
+(:class:`NoisyTask`) handed to a mapper: the builtin ``map`` in-process, or a Dask session's. The
+cloud executor (:class:`quantumlimits.execution.ibm.IBMExecutor`) subclasses it. Each task carries
+only names, seeds and circuits (all picklable); its seed depends on the index of its first circuit
+alone, so counts are identical however the chunks are spread.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from qiskit import QuantumCircuit
+
+from quantumlimits.execution.aer import NoisyRun, run_noisy
+from quantumlimits.seeding import STREAM_SIMULATE, derive_seed
+
+if TYPE_CHECKING:
+    from quantumlimits.store import ResultsStore
+
+#: Circuits per task. Fixed (not derived from the number of workers) so seeds never depend on it.
+CHUNK = 25
+
+
+def chunks(count: int, size: int = CHUNK) -> list[tuple[int, int]]:
+    """``(start, count)`` pairs covering ``range(count)``.
+
+    >>> chunks(60)
+    [(0, 25), (25, 25), (50, 10)]
+    """
+    return [(s, min(size, count - s)) for s in range(0, count, size)]
+
+
+@dataclass(frozen=True)
+class NoisyTask:
+    """Run a chunk of ISA circuits on a device snapshot's noisy simulation."""
+
+    backend: str
+    circuits: tuple[QuantumCircuit, ...]
+    shots: int
+    seed: int
+    physical_qubits: tuple[int, ...] | None = None  # local qubit i is physical_qubits[i]
+    device: str = "cpu"
+
+
+@functools.lru_cache(maxsize=4)
+def snapshot_target(backend: str) -> Any:
+    from quantumlimits.execution.backends import load_snapshot
+
+    return load_snapshot(backend).target
+
+
+def run_noisy_task(task: NoisyTask) -> NoisyRun:
+    """Counts of one chunk, simulated with the device noise of the qubits it touches."""
+    return run_noisy(
+        task.circuits,
+        target=snapshot_target(task.backend),
+        shots=task.shots,
+        seed=task.seed,
+        physical_qubits=task.physical_qubits,
+        device=task.device,
+    )
+
+
+def noisy_tasks(
+    *,
+    backend: str,
+    circuits: Sequence[QuantumCircuit],
+    shots: int,
+    seed: int,
+    width: int,
+    depth: int,
+    physical_qubits: Sequence[int] | None = None,
+    device: str = "cpu",
+    first_index: int = 0,
+) -> list[NoisyTask]:
+    """Chunk ISA circuits into tasks, each seeded by its first circuit's index.
+
+    ``first_index`` is the index of ``circuits[0]`` in the width (when a width runs in rounds).
+    """
+    return [
+        NoisyTask(
+            backend=backend,
+            circuits=tuple(circuits[start : start + count]),
+            shots=shots,
+            seed=derive_seed(seed, STREAM_SIMULATE, width, depth, first_index + start),
+            physical_qubits=tuple(physical_qubits) if physical_qubits is not None else None,
+            device=device,
+        )
+        for start, count in chunks(len(circuits))
+    ]
+
+
+Mapper: TypeAlias = Callable[[Callable[[Any], Any], Sequence[Any]], Iterable[Any]]
+
+
+def local_map(func: Callable[[Any], Any], items: Sequence[Any]) -> Iterable[Any]:
+    return map(func, items)
+
+
+class Executor:
+    """Runs a width's ISA circuits and returns their counts.
+
+    The default simulates a device snapshot with Aer, in chunks handed to ``mapper`` (the builtin
+    ``map`` in-process, or a Dask client's). Other executors (a cloud device) override
+    :meth:`execute`.
+    """
+
+    def __init__(
+        self, backend: str, mapper: Mapper | None = None, *, aer_device: str = "cpu"
+    ) -> None:
+        self.backend = backend
+        self.mapper: Mapper = mapper or local_map
+        self.aer_device = aer_device
+
+    def execute(
+        self,
+        circuits: Sequence[Any],
+        *,
+        width: int,
+        depth: int,
+        shots: int,
+        seed: int,
+        physical_qubits: Sequence[int],
+        advance: Callable[[int], None],
+        first_index: int = 0,
+    ) -> tuple[list[dict[int, int]], tuple[int, ...], str]:
+        """Counts per circuit (in order), the physical qubits simulated, the method used.
+
+        ``circuits`` act on local qubits; local qubit ``i`` is ``physical_qubits[i]``.
+        ``first_index`` is the width's index of ``circuits[0]`` (a width may run in rounds).
+        """
+        task_list = noisy_tasks(
+            backend=self.backend,
+            circuits=circuits,
+            shots=shots,
+            seed=seed,
+            width=width,
+            depth=depth,
+            physical_qubits=physical_qubits,
+            device=self.aer_device,
+            first_index=first_index,
+        )
+        counts: list[dict[int, int]] = []
+        qubits: set[int] = set()
+        methods: set[str] = set()
+        for task, run in zip(task_list, self.mapper(run_noisy_task, task_list), strict=True):
+            counts.extend(run.counts)
+            qubits.update(run.physical_qubits)
+            methods.add(run.method)
+            advance(len(task.circuits))
+        return counts, tuple(sorted(qubits)), "+".join(sorted(methods))
+
+    def device(self) -> Any | None:
+        """The Qiskit backend circuits run on when it is not a local snapshot (a cloud device)."""
+        return None
+
+    def attach(self, *, store: ResultsStore | None, run_id: str | None) -> None:
+        """Called once a run has its id, before any width runs (a cloud executor journals jobs)."""
