@@ -18,6 +18,7 @@ replays it, every finished step's counts read from the journal (never sent again
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import time
 from collections.abc import Sequence
@@ -167,7 +168,7 @@ class HardwareRun:
     def describe(self, key: int) -> str:
         """A journal key as people read it: model, seed and evaluation or training step."""
         model, rep, step = split_key(key)
-        name = self.models[model].name if 0 <= model < len(self.models) else f"model {model}"
+        name = self.models[model].name if 0 <= model < len(self.models) else f"model {model + 1}"
         return f"{name} s{rep + 1} " + ("eval" if step == 0 else f"step {step}")
 
     def _settled(self, key: int, jobs: int) -> bool:
@@ -528,6 +529,29 @@ def prepare(
         ex.close()
         raise
     return hw
+
+
+def jobs_console() -> Console:
+    """stderr for job tables: the terminal's width, or wide enough for a job id and its key
+    column when stderr is a file or pipe (rich assumes 80 columns there)."""
+    console = Console(stderr=True)
+    return console if console.is_terminal else Console(stderr=True, width=160)
+
+
+def key_column(inputs: dict[str, Any] | None) -> _ibm.KeyColumn:
+    """How a recorded classify run's job table names its journal keys."""
+    from quantumlimits.classify.trainer import QUANTUM, parse_models
+
+    names: list[str] = []
+    with contextlib.suppress(KeyError, UsageError):  # an unreadable record: generic labels
+        names = [m for m in parse_models(str((inputs or {})["args"]["models"])) if m in QUANTUM]
+
+    def describe(key: int) -> str:
+        model, rep, step = split_key(key)
+        name = names[model] if 0 <= model < len(names) else f"model {model + 1}"
+        return f"{name} s{rep + 1} " + ("eval" if step == 0 else f"step {step}")
+
+    return ("model seed step", describe)
 
 
 def resume(args: argparse.Namespace, *, store: ResultsStore, run_id: str) -> int:

@@ -230,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
                 hardware.record_training(result)
         if hardware is not None:
             result = hardware.evaluate(result)
-            hardware.print_jobs(Console(stderr=True, width=170))
+            hardware.print_jobs(_classify_ibm.jobs_console())
         document = {**result.to_dict(), "run_id": run_id}
         text = dumps(document) + "\n"
         from quantumlimits.plots.classify import write_png

@@ -53,7 +53,13 @@ def run(args: argparse.Namespace) -> int:
         row = store.row(args.run_id)
         if row.status == "complete":
             err_console.print(f"run {row.run_id} is complete: nothing to resume")
-            _ibm.print_jobs(err_console, store, row.run_id, usd_per_second=args.usd_per_qpu_second)
+            key, console = _ibm.WIDTH_COLUMN, err_console
+            if row.kind == "classify":
+                key = _classify_ibm.key_column(store.inputs(row.run_id))
+                console = _classify_ibm.jobs_console()
+            _ibm.print_jobs(
+                console, store, row.run_id, usd_per_second=args.usd_per_qpu_second, key=key
+            )
             return 0
         if row.kind == "classify":
             return _classify_ibm.resume(args, store=store, run_id=row.run_id)

@@ -195,7 +195,8 @@ def test_an_interrupted_evaluation_resumes_and_never_runs_a_job_twice(
     assert [r["curve"] for r in model["runs"]] == [r["curve"] for r in partial["models"][0]["runs"]]
     assert json.loads((out / "classify.json").read_text()) == document
     assert run(["resume", run_id, "--store", str(store_path)]) == 0
-    assert "nothing to resume" in produced[-1]
+    assert "nothing to resume" in produced[-1] and "vqc-reupload s2 eval" in produced[-1]
+    assert "1001000000" not in produced[-1]  # keys are named, not printed raw
     assert run(["show", run_id, "--store", str(store_path), "--json"]) == 0
 
     fragments = (PLANTED, PLANTED[:16], PLANTED[-16:])
@@ -209,3 +210,27 @@ def test_an_interrupted_evaluation_resumes_and_never_runs_a_job_twice(
     with sqlite3.connect(store_path) as conn:  # the token did flow through the faults
         errors = [e for (e,) in conn.execute("SELECT error FROM jobs WHERE error IS NOT NULL")]
     assert any(ibm.REDACTED in e for e in errors)
+
+
+def test_ctrl_c_while_waiting_leaves_a_run_resume_collects(
+    local_ibm: None,
+    store_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cloud = Cloud()
+    _faulty(monkeypatch, cloud, Faults())
+    real_status = FaultyTransport.status
+
+    def interrupted(self: FaultyTransport, job_id: str) -> tuple[str, str | None]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(FaultyTransport, "status", interrupted)
+    argv = [*TINY, "--models", "vqc-angle", "--layers", "1", "--seeds", "1", "--shots", "64"]
+    assert main([*argv, "--store", str(store_path), "--yes"]) == 130
+    err = capsys.readouterr().err
+    assert "submitted jobs keep running" in err
+    run_id = _run_id(err)
+    monkeypatch.setattr(FaultyTransport, "status", real_status)
+    assert main(["resume", run_id, "--store", str(store_path)]) == 0  # nothing to send: no ask
+    assert "0 jobs" in capsys.readouterr().err and len(cloud.submitted) == 1
