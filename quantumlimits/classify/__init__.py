@@ -4,6 +4,8 @@
 * :mod:`~quantumlimits.classify.ansatz` — one definition of each quantum circuit.
 * :mod:`~quantumlimits.classify.statevector` — the fast NumPy execution with adjoint gradients.
 * :mod:`~quantumlimits.classify.executions` — the same circuit in PennyLane and Qiskit (Aer).
+* :mod:`~quantumlimits.classify.hardware` — the circuit on a device: ISA circuits, accuracy from
+  counts, parameter-shift training.
 * :mod:`~quantumlimits.classify.quantum` / :mod:`~quantumlimits.classify.classical` — estimators.
 * :mod:`~quantumlimits.classify.trainer` — the time-to-accuracy measurement.
 * :mod:`~quantumlimits.classify.results` — frozen results with the classify.json round trip.

@@ -58,17 +58,27 @@ def pennylane_expectation(
     return circuit
 
 
-def qiskit_circuit(ansatz: Ansatz, *, measure: bool = False) -> tuple[Any, Any, Any]:
+def qiskit_circuit(
+    ansatz: Ansatz, *, measure: bool = False, shifts: Any | None = None
+) -> tuple[Any, Any, Any]:
     """``(circuit, x, theta)``: the ansatz with ``ParameterVector`` inputs and weights.
 
     Wire ``w`` is Qiskit qubit ``w``; with ``measure=True`` qubit 0 is measured into clbit 0.
+    ``shifts`` (a ``ParameterVector`` of ``ansatz.n_trainable_gates``) adds ``shifts[j]`` to the
+    angle of the j-th trainable gate: bound to ±π/2 it gives the parameter-shift circuits.
     """
     from qiskit import QuantumCircuit
     from qiskit.circuit import ParameterVector
 
+    if shifts is not None and len(shifts) != ansatz.n_trainable_gates:
+        raise ValueError(
+            f"shifts has {len(shifts)} parameters, the ansatz {ansatz.n_trainable_gates} "
+            "trainable gates"
+        )
     x = ParameterVector("x", ansatz.n_features)
     theta = ParameterVector("theta", ansatz.n_params)
     qc = QuantumCircuit(ansatz.n_qubits, 1 if measure else 0, name=f"vqc_{ansatz.architecture}")
+    trainable = 0
     for gate in ansatz.gates:
         if gate.name == "h":
             qc.h(gate.wires[0])
@@ -85,6 +95,9 @@ def qiskit_circuit(ansatz: Ansatz, *, measure: bool = False) -> tuple[Any, Any, 
         angle: Any = data if gate.scale is None else theta[gate.scale] * data
         if gate.offset is not None:
             angle = theta[gate.offset] if isinstance(angle, int) else angle + theta[gate.offset]
+        if gate.trainable and shifts is not None:
+            angle = angle + shifts[trainable]
+        trainable += gate.trainable
         if gate.name == "zz":
             qc.rzz(angle, *gate.wires)
         else:

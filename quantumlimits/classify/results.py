@@ -83,12 +83,26 @@ class SeedRun:
 
     ``noisy_accuracy``: held-out accuracy of the final quantum model run as a Qiskit circuit on Aer
     with the device snapshot's noise and the run's shots (None when not measured).
+    ``hardware_accuracy``: the same, measured on an IBM Quantum device (``classify --backend``);
+    ``hardware``: that evaluation's device, jobs, projected and billed QPU seconds, per-sample
+    expectation values, and the training jobs when the model was trained on the device (None
+    when the run did not use a device).
     """
 
     seed: int
     curve: Curve
     eval_seconds: float
     noisy_accuracy: float | None = None
+    hardware_accuracy: float | None = None
+    hardware: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("noisy_accuracy", "hardware_accuracy"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must lie in [0, 1], got {value}")
+        if self.hardware is not None:
+            json.dumps(self.hardware, allow_nan=False)  # raises on non-JSON values
 
     @property
     def final_accuracy(self) -> float:
@@ -122,6 +136,8 @@ class SeedRun:
             "seed": self.seed,
             "eval_seconds": self.eval_seconds,
             "noisy_accuracy": self.noisy_accuracy,
+            "hardware_accuracy": self.hardware_accuracy,
+            "hardware": self.hardware,
             "curve": self.curve.to_dict(),
         }
 
@@ -133,6 +149,10 @@ class SeedRun:
             eval_seconds=float(d["eval_seconds"]),
             curve=Curve.from_dict(d["curve"]),
             noisy_accuracy=None if d.get("noisy_accuracy") is None else float(d["noisy_accuracy"]),
+            hardware_accuracy=(
+                None if d.get("hardware_accuracy") is None else float(d["hardware_accuracy"])
+            ),
+            hardware=None if d.get("hardware") is None else dict(d["hardware"]),
         )
 
 

@@ -19,7 +19,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -41,6 +41,19 @@ STREAM_NOISY = 41
 
 #: ``progress(model, repetition, step, total=total_steps)`` — called after each step or fit.
 Progress = Callable[..., None]
+
+
+class QuantumHooks(Protocol):
+    """How :func:`run_classify` makes each quantum estimator and reports it trained (a run on an
+    IBM Quantum device trains through the device and keeps the trained weights)."""
+
+    def estimator(self, *, model: str, rep: int, params: dict[str, Any]) -> QuantumClassifier:
+        """The estimator of ``model``'s repetition ``rep`` with ``QuantumClassifier`` ``params``."""
+        ...
+
+    def trained(self, *, model: str, rep: int, estimator: QuantumClassifier) -> None:
+        """Called once ``estimator`` finished training (before any noisy evaluation)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -282,6 +295,7 @@ def run_classify(
     test_size: float = 0.3,
     noisy_eval: bool = False,
     progress: Progress | None = None,
+    hooks: QuantumHooks | None = None,
 ) -> ClassifyResult:
     """Measure time-to-accuracy of ``models`` on ``dataset`` over ``n_seeds`` seeds.
 
@@ -289,7 +303,8 @@ def run_classify(
     model from ``derive_seed(seed, STREAM_REPEAT, k)``. Classical models run first so that a
     relative target (``rel:0.95``) can be resolved against the best of them. With
     ``noisy_eval`` each trained quantum model is also run on Aer with ``device_model``'s noise at
-    ``shots`` shots (off every clock) and its held-out accuracy recorded.
+    ``shots`` shots (off every clock) and its held-out accuracy recorded. ``hooks`` make and
+    receive the quantum estimators (default: plain :class:`QuantumClassifier`).
     """
     from quantumlimits import provenance as prov
 
@@ -384,7 +399,11 @@ def run_classify(
             timings[f"cost_model_{name}_seconds"] = time.perf_counter() - t_cost
         runs = []
         for k, s in enumerate(seeds):
-            est = QuantumClassifier(**{**template.get_params(), "random_state": s})
+            params = {**template.get_params(), "random_state": s}
+            if hooks is None:
+                est = QuantumClassifier(**params)
+            else:
+                est = hooks.estimator(model=name, rep=k, params=params)
             on_step = None
             if progress is not None:
                 on_step = functools.partial(progress, name, k, total=settings.max_steps)
@@ -398,6 +417,8 @@ def run_classify(
                     on_step=on_step,
                 )
             )
+            if hooks is not None:
+                hooks.trained(model=name, rep=k, estimator=est)
             if noisy_eval and device_model is not None:
                 import dataclasses
 

@@ -1,6 +1,6 @@
 """Command-line pieces for IBM Quantum cloud backends: flags, projection, approval, job tables.
 
-Shared by ``qv`` and ``resume`` (and meant for ``classify`` on hardware): build the executor,
+Shared by ``qv``, ``classify`` and ``resume``: build the executor,
 project the QPU seconds and cost of what will be sent, refuse a run over ``--max-qpu-seconds``,
 and ask before submitting unless ``--yes``.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -27,8 +27,11 @@ POLL_SECONDS = 5.0
 LOCAL_POLL_SECONDS = 0.1
 
 
-def add_arguments(parser: argparse.ArgumentParser, *, mode: bool = True) -> None:
-    """``--account``, ``--mode``, ``--max-qpu-seconds``, ``--usd-per-qpu-second``, ``--yes``."""
+def add_arguments(
+    parser: argparse.ArgumentParser, *, mode: bool = True, price: bool = True
+) -> None:
+    """``--account``, ``--mode``, ``--max-qpu-seconds``, ``--usd-per-qpu-second``, ``--yes``
+    (``price=False`` for a command with a price flag of its own)."""
     g = parser.add_argument_group("IBM Quantum cloud backends (ibm_<device>)")
     g.add_argument(
         "--account",
@@ -49,12 +52,13 @@ def add_arguments(parser: argparse.ArgumentParser, *, mode: bool = True) -> None
         default=None,
         help="refuse before sending anything if the projected QPU seconds exceed this",
     )
-    g.add_argument(
-        "--usd-per-qpu-second",
-        type=_positive_float,
-        default=qpu_time.USD_PER_QPU_SECOND,
-        help="price used for the projected cost (IBM Pay-As-You-Go list price by default)",
-    )
+    if price:
+        g.add_argument(
+            "--usd-per-qpu-second",
+            type=_positive_float,
+            default=qpu_time.USD_PER_QPU_SECOND,
+            help="price used for the projected cost (IBM Pay-As-You-Go list price by default)",
+        )
     g.add_argument(
         "--yes",
         action="store_true",
@@ -122,8 +126,10 @@ def approve(
     yes: bool,
     console: Console,
     local: bool,
+    hint: str = "pass fewer --widths, --trials or --shots",
 ) -> None:
-    """Show the projection; refuse over budget; ask unless ``yes`` (refuse off a terminal)."""
+    """Show the projection; refuse over budget (``hint`` says what to reduce); ask unless
+    ``yes`` (refuse off a terminal)."""
     line = qpu_time.describe(projection, usd_per_second=usd_per_second)
     where = f"{backend} (local testing mode: nothing is billed)" if local else backend
     console.print(f"projected on {where}: {line}", soft_wrap=True)
@@ -133,7 +139,7 @@ def approve(
         raise UsageError(
             f"the run would use about {projection.seconds:.1f} QPU seconds, over "
             f"--max-qpu-seconds {max_qpu_seconds:g}: nothing was sent; raise the budget or "
-            "pass fewer --widths, --trials or --shots"
+            f"{hint}"
         )
     if yes:
         return
@@ -188,10 +194,17 @@ def prepare_qv(
     return total, circuits
 
 
-def jobs_table(jobs: Sequence[JobRecord], *, usd_per_second: float) -> Table:
+#: A job table's first column: its header and how it names a journal key (a QV width).
+KeyColumn = tuple[str, Callable[[int], str]]
+WIDTH_COLUMN: KeyColumn = ("width", str)
+
+
+def jobs_table(
+    jobs: Sequence[JobRecord], *, usd_per_second: float, key: KeyColumn = WIDTH_COLUMN
+) -> Table:
     """Every job submission of a run: id, status, projected and billed QPU seconds."""
     table = Table(title="IBM Quantum jobs", title_justify="left")
-    for column in ("width", "job", "try", "job id", "status", "projected s", "usage s", "error"):
+    for column in (key[0], "job", "try", "job id", "status", "projected s", "usage s", "error"):
         table.add_column(
             column,
             justify="left" if column in ("job id", "error") else "right",
@@ -199,7 +212,7 @@ def jobs_table(jobs: Sequence[JobRecord], *, usd_per_second: float) -> Table:
         )
     for j in jobs:
         table.add_row(
-            str(j.width),
+            key[1](j.width),
             str(j.chunk),
             str(j.attempt),
             j.job_id or "-",
@@ -218,14 +231,19 @@ def jobs_table(jobs: Sequence[JobRecord], *, usd_per_second: float) -> Table:
 
 
 def print_jobs(
-    console: Console, store: ResultsStore, run_id: str | None, *, usd_per_second: float
+    console: Console,
+    store: ResultsStore,
+    run_id: str | None,
+    *,
+    usd_per_second: float,
+    key: KeyColumn = WIDTH_COLUMN,
 ) -> None:
     """The jobs table of a run, when it has jobs."""
     if run_id is None:
         return
     jobs = store.jobs(run_id)
     if jobs:
-        console.print(jobs_table(jobs, usd_per_second=usd_per_second))
+        console.print(jobs_table(jobs, usd_per_second=usd_per_second, key=key))
 
 
 def qv_executor(

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from quantumlimits.cli import _common
+from quantumlimits.cli import _classify_ibm, _common
 from quantumlimits.documents import dumps
 from quantumlimits.errors import UsageError
 
@@ -121,6 +121,7 @@ def add_parser(subparsers: Any) -> None:
     _common.add_store_argument(out)
     out.add_argument("--no-store", action="store_true", help="do not record the run in the store")
     out.add_argument("--json", action="store_true", help="print the result document on stdout")
+    _classify_ibm.add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -147,6 +148,8 @@ def _dataset(args: argparse.Namespace) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run the measurement, write classify.json and classify.png, record the run in the store."""
+    from rich.console import Console
+
     from quantumlimits import provenance
     from quantumlimits._io import atomic_write_text
     from quantumlimits.classify.datasets import SYNTHETIC
@@ -186,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
         "test_size": args.test_size,
         "seed": args.seed,
     }
-    check_request(n_seeds=args.seeds, quantum=settings, **common)
+    split = check_request(n_seeds=args.seeds, quantum=settings, **common)
     if device is not None:
         from quantumlimits.execution.backends import load_snapshot
 
@@ -194,33 +197,56 @@ def run(args: argparse.Namespace) -> int:
     out_dir = _common.output_dir(Path(args.out))
     assert out_dir is not None
     store = None if args.no_store else _common.open_store(args)
+    try:  # with --backend ibm_<device>: projection and approval before anything runs
+        hardware = _classify_ibm.prepare(
+            args, split=split, models=models, settings=settings, store=store
+        )
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
     run_id = None
-    if store is not None:
+    if store is not None and hardware is not None:
+        run_id = hardware.start(store, created=provenance.now_utc())
+    elif store is not None:
         run_id = store.begin_run(
             kind="classify", backend=device, seed=args.seed, created=provenance.now_utc()
         )
     try:
-        with _Progress() as progress:
-            result = run_classify(
-                n_seeds=args.seeds,
-                device_model=device,
-                quantum=settings,
-                grid=args.grid,
-                noisy_eval=args.noisy_eval,
-                progress=progress,
-                **common,
-            )
+        result = hardware.partial() if hardware is not None else None
+        if result is None:
+            with _Progress() as progress:
+                result = run_classify(
+                    n_seeds=args.seeds,
+                    device_model=device,
+                    quantum=settings,
+                    grid=args.grid,
+                    noisy_eval=args.noisy_eval,
+                    progress=progress,
+                    hooks=hardware,
+                    **common,
+                )
+            if hardware is not None:
+                hardware.record_training(result)
+        if hardware is not None:
+            result = hardware.evaluate(result)
+            hardware.print_jobs(_classify_ibm.jobs_console())
         document = {**result.to_dict(), "run_id": run_id}
         text = dumps(document) + "\n"
         from quantumlimits.plots.classify import write_png
 
         write_png(result, out_dir / "classify.png")
         atomic_write_text(out_dir / "classify.json", text)
-    except BaseException:
+    except BaseException as exc:
         if store is not None and run_id is not None:
             store.mark_failed(run_id, summary="classify run failed or was interrupted")
+            if hardware is not None and isinstance(exc, KeyboardInterrupt):
+                hardware.interrupted(Console(stderr=True))
             store.close()
         raise
+    finally:
+        if hardware is not None:
+            hardware.close()
     if store is not None and run_id is not None:
         store.finish_run(run_id, document=document, summary=_summary(result))
         store.close()
@@ -309,6 +335,7 @@ def _print_table(result: Any, *, file: Any) -> None:
         f"{result.shots} shots)"
     )
     noisy = any(r.noisy_accuracy is not None for m in result.models for r in m.runs)
+    hardware = any(r.hardware_accuracy is not None for m in result.models for r in m.runs)
     for column in (
         "model",
         "params",
@@ -319,6 +346,7 @@ def _print_table(result: Any, *, file: Any) -> None:
         "QPU time",
         "cost (USD)",
         *(("noisy acc",) if noisy else ()),
+        *(("hw acc",) if hardware else ()),
     ):
         table.add_column(escape(column), justify="left" if column == "model" else "right")
     for m in result.models:
@@ -347,12 +375,13 @@ def _print_table(result: Any, *, file: Any) -> None:
             qpu_text,
             cost_text,
             *((_noisy_text(m),) if noisy else ()),
+            *((_noisy_text(m, field="hardware_accuracy"),) if hardware else ()),
         )
     Console(file=file, width=170).print(table)
 
 
-def _noisy_text(model: Any) -> str:
+def _noisy_text(model: Any, *, field: str = "noisy_accuracy") -> str:
     import statistics
 
-    values = [r.noisy_accuracy for r in model.runs if r.noisy_accuracy is not None]
+    values = [getattr(r, field) for r in model.runs if getattr(r, field) is not None]
     return f"{statistics.median(values):.3f}" if values else "n/a"

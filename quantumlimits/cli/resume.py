@@ -2,7 +2,8 @@
 
 Finished cloud jobs are read from the store (or fetched from IBM Quantum when they finished after
 the run stopped), failed ones are resubmitted, and a completed job is never run again. A local
-(aer / fake_*) run is recomputed from its recorded settings: seeds make that exact.
+(aer / fake_*) run is recomputed from its recorded settings: seeds make that exact. A classify run
+on a device resumes through ``classify`` with its recorded arguments (cli/_classify_ibm.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 import warnings
 from pathlib import Path
 
-from quantumlimits.cli import _common, _ibm
+from quantumlimits.cli import _classify_ibm, _common, _ibm
 from quantumlimits.errors import UsageError
 from quantumlimits.qv import protocol
 from quantumlimits.qv.optimize import Optimizations
@@ -28,7 +29,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         formatter_class=_common.HELP_FORMATTER,
     )
     p.add_argument("run_id", metavar="RUN_ID", help="run id or a unique prefix of it")
-    p.add_argument("--out", type=Path, default=None, help="write qv.json and qv.png here")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="write qv.json and qv.png (classify: classify.json and .png) here; a classify run "
+        "defaults to its recorded --out",
+    )
     p.add_argument("--json", action="store_true", help="print the document on stdout")
     _common.add_store_argument(p)
     _ibm.add_arguments(p, mode=True)
@@ -47,10 +54,20 @@ def run(args: argparse.Namespace) -> int:
         row = store.row(args.run_id)
         if row.status == "complete":
             err_console.print(f"run {row.run_id} is complete: nothing to resume")
-            _ibm.print_jobs(err_console, store, row.run_id, usd_per_second=args.usd_per_qpu_second)
+            key, console = _ibm.WIDTH_COLUMN, err_console
+            if row.kind == "classify":
+                key = _classify_ibm.key_column(store.inputs(row.run_id))
+                console = _classify_ibm.jobs_console()
+            _ibm.print_jobs(
+                console, store, row.run_id, usd_per_second=args.usd_per_qpu_second, key=key
+            )
             return 0
+        if row.kind == "classify":
+            return _classify_ibm.resume(args, store=store, run_id=row.run_id)
         if row.kind != "qv":
-            raise UsageError(f"run {row.run_id} is a {row.kind} run: only qv runs resume here")
+            raise UsageError(
+                f"run {row.run_id} is a {row.kind} run: only qv and classify runs resume here"
+            )
         inputs = store.inputs(row.run_id)
         if inputs is None:
             raise UsageError(

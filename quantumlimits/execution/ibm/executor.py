@@ -159,6 +159,8 @@ class IBMExecutor(Executor):
         self.committed_seconds = 0.0
         self.store: ResultsStore | None = None
         self.run_id: str | None = None
+        #: How messages name a journal key (a QV width; callers of run_counts name their own).
+        self.describe_key: Callable[[int], str] = _width_label
         self._upfront: tuple[dict[int, Sequence[QuantumCircuit]], int, int] | None = None
         self._rep_delay = qpu_time.rep_delay_seconds(transport.backend)
 
@@ -297,7 +299,8 @@ class IBMExecutor(Executor):
                 chunk.digest,
             ):
                 raise UsageError(
-                    f"run {self.run_id} width {chunk.width} job {chunk.chunk} was recorded for "
+                    f"run {self.run_id} {self.describe_key(chunk.width)} job {chunk.chunk} was "
+                    "recorded for "
                     "other circuits (a different qiskit version or settings?): it cannot be "
                     "resumed; start a new run"
                 )
@@ -324,7 +327,8 @@ class IBMExecutor(Executor):
             and self.committed_seconds + chunk.projected > self.max_qpu_seconds + 1e-9
         ):
             raise UsageError(
-                f"submitting width {chunk.width} job {chunk.chunk} (about {chunk.projected:.1f} "
+                f"submitting {self.describe_key(chunk.width)} job {chunk.chunk} "
+                f"(about {chunk.projected:.1f} "
                 f"QPU s) would exceed --max-qpu-seconds {self.max_qpu_seconds:g} "
                 f"({self.committed_seconds:.1f} s already submitted): nothing more was sent"
             )
@@ -367,13 +371,17 @@ class IBMExecutor(Executor):
                 raise
 
         try:
-            job_id = self._with_retries(f"submitting width {chunk.width} job {chunk.chunk}", send)
+            job_id = self._with_retries(
+                f"submitting {self.describe_key(chunk.width)} job {chunk.chunk}", send
+            )
         except (UsageError, ResumableRunError):
             self._put(_replace(record, status="failed", finished=now(), error="not submitted"))
             raise
         self.committed_seconds += chunk.projected
         self._put(_replace(record, job_id=job_id, status="submitted", submitted=now()))
-        logger.info("width %d job %d submitted as %s", chunk.width, chunk.chunk, job_id)
+        logger.info(
+            "%s job %d submitted as %s", self.describe_key(chunk.width), chunk.chunk, job_id
+        )
 
     def submit_width(
         self, circuits: Sequence[QuantumCircuit], *, width: int, depth: int, shots: int, seed: int
@@ -466,7 +474,7 @@ class IBMExecutor(Executor):
         if failed:
             first = failed[0]
             raise JobFailedError(
-                f"{len(failed)} of {len(latest)} jobs of width {width} failed on "
+                f"{len(failed)} of {len(latest)} jobs of {self.describe_key(width)} failed on "
                 f"{first.backend} (job {first.job_id}: {first.error})",
                 run_id=self.run_id,
             )
@@ -504,6 +512,10 @@ class IBMExecutor(Executor):
 
 def _ignore(_: int) -> None:
     pass
+
+
+def _width_label(width: int) -> str:
+    return f"width {width}"
 
 
 def _replace(job: JobRecord, **changes: Any) -> JobRecord:
