@@ -72,6 +72,22 @@ def plot_accuracy_vs_qpu_time(ax: Any, result: ClassifyResult) -> None:
                 label=model.name if i == 0 else None,
                 drawstyle="steps-post",
             )
+            # the trained model's accuracy where its circuits ran with noise: on Aer with the
+            # device model (--noisy-eval) and on the device itself (--backend ibm_*)
+            for value, marker, name in (
+                (run.noisy_accuracy, "x", "noisy Aer"),
+                (run.hardware_accuracy, "*", "on the device"),
+            ):
+                if value is not None:
+                    ax.scatter(
+                        [q[-1]],
+                        [value],
+                        color=colours[model.name],
+                        marker=marker,
+                        s=40,
+                        zorder=4,
+                        label=f"{model.name} {name}" if i == 0 else None,
+                    )
             drawn = True
     if not drawn:
         ax.text(
@@ -91,7 +107,10 @@ def plot_accuracy_vs_qpu_time(ax: Any, result: ClassifyResult) -> None:
 def _finish(ax: Any, result: ClassifyResult, xlabel: str, *, log: bool = True) -> None:
     ax.axhline(result.target, color="0.3", ls="--", lw=1.0, label=f"target {result.target:.3g}")
     if log:
+        from matplotlib.ticker import NullFormatter
+
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels collide on short spans
     ax.set_xlabel(xlabel)
     ax.set_ylabel("held-out accuracy")
     ax.set_ylim(0.0, 1.02)
