@@ -174,7 +174,8 @@ def _qv_section(runs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
                 doc.get("backend"),
                 (doc.get("calibration_date") or "-")[:10],
                 doc.get("quantum_volume"),
-                doc.get("decided_by"),
+                str(doc.get("decided_by"))
+                + (" (optimized arm)" if doc.get("verdict_from") == "optimized" else ""),
                 ",".join(str(w["width"]) for w in widths),
                 "/".join(sorted({str(w["circuits"]) for w in widths})),
                 "yes" if doc.get("valid") else "no (fewer than 100 circuits)",
