@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -77,6 +78,30 @@ class StoredQVRun:
     def ideal_hops(self, width: int, *, depth: int | None = None) -> NDArray[np.float64]:
         """Ideal heavy-output probability per circuit."""
         return np.array([c.ideal_hop for c in self._cell(width, depth)])
+
+    def _optimized(self, width: int, depth: int | None) -> dict[str, Any]:
+        key = (width, width if depth is None else depth)
+        for w in self.result.widths:
+            if (w.width, w.depth) == key and w.optimized is not None:
+                return w.optimized
+        raise KeyError(
+            f"run {self.run_id} has no optimized arm at {key[0]}x{key[1]} "
+            "(run with --mitigate-readout or --dynamical-decoupling)"
+        )
+
+    def optimized_hops(self, width: int, *, depth: int | None = None) -> NDArray[np.float64]:
+        """Per-circuit HOP of the optimized arm (readout-mitigated and/or decoupled), by index."""
+        return np.asarray(self._optimized(width, depth)["hops"], dtype=float)
+
+    def readout_assignment(self, width: int, *, depth: int | None = None) -> NDArray[np.float64]:
+        """The measured assignment matrices ``A[q] = [[P(0|0), P(0|1)], [P(1|0), P(1|1)]]`` of
+        the layout's qubits (local order), shape (width, 2, 2)."""
+        calibration = self._optimized(width, depth)["readout_calibration"]
+        if calibration is None:
+            raise KeyError(f"run {self.run_id} did not mitigate readout at width {width}")
+        e01 = np.asarray(calibration["p1_given_0"])
+        e10 = np.asarray(calibration["p0_given_1"])
+        return np.stack([np.stack([1 - e01, e10], -1), np.stack([e01, 1 - e10], -1)], 1)
 
 
 @contextmanager
