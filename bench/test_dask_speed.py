@@ -66,7 +66,14 @@ def batch(request: pytest.FixtureRequest) -> list[tasks.NoisyTask]:
 
 
 def _warm_up(task: tasks.NoisyTask) -> tasks.NoisyTask:
-    return tasks.NoisyTask(backend=task.backend, circuits=task.circuits[:1], shots=1, seed=0)
+    # the chunk's layout, so the noise model the timed chunks need is the one built here
+    return tasks.NoisyTask(
+        backend=task.backend,
+        circuits=task.circuits[:1],
+        shots=1,
+        seed=0,
+        physical_qubits=task.physical_qubits,
+    )
 
 
 def _timed(benchmark: Any, run: Callable[[], list[Any]]) -> tuple[list[Any], float]:
