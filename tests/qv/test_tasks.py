@@ -36,3 +36,22 @@ def test_a_pickled_noisy_task_is_equal_and_gives_the_same_counts() -> None:
     back = pickle.loads(payload)
     assert back == task
     assert tasks.run_noisy_task(back).counts == tasks.run_noisy_task(task).counts
+
+
+def test_transpile_tasks_and_their_circuits_travel_as_qpy() -> None:
+    circuits = tuple(measured(c) for c in qv_circuits(width=3, depth=3, seed=4, count=3))
+    layout = best_layout(load_snapshot("fake_torino").target, 3).qubits
+    task = tasks.TranspileTask(
+        circuits=circuits,
+        backend="fake_torino",
+        physical_qubits=tuple(layout),
+        optimization_level=1,
+        seed=9,
+    )
+    sent = pickle.dumps(task)
+    assert tasks.qpy_bytes(circuits) in sent
+    assert pickle.loads(sent) == task
+    isa = tasks.run_transpile_task(pickle.loads(sent))
+    returned = pickle.dumps(isa)
+    assert tasks.qpy_bytes(isa) in returned
+    assert list(pickle.loads(returned)) == list(isa) == list(tasks.run_transpile_task(task))
