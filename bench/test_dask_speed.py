@@ -12,6 +12,7 @@ width. Goal (issue 7): 2 workers at least 1.7x faster than 1 on this 2-core mach
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -66,7 +67,14 @@ def batch(request: pytest.FixtureRequest) -> list[tasks.NoisyTask]:
 
 
 def _warm_up(task: tasks.NoisyTask) -> tasks.NoisyTask:
-    return tasks.NoisyTask(backend=task.backend, circuits=task.circuits[:1], shots=1, seed=0)
+    # the chunk's layout, so the noise model the timed chunks need is the one built here
+    return tasks.NoisyTask(
+        backend=task.backend,
+        circuits=task.circuits[:1],
+        shots=1,
+        seed=0,
+        physical_qubits=task.physical_qubits,
+    )
 
 
 def _timed(benchmark: Any, run: Callable[[], list[Any]]) -> tuple[list[Any], float]:
@@ -98,15 +106,34 @@ def test_noisy_batch_two_workers_against_one(
             session.client.run(tasks.run_noisy_task, _warm_up(batch[0]))
 
         placement: list[dict[str, int]] = []
+        # Per round and cluster: the share of worker time spent computing chunks, the delay
+        # from submission to the first chunk starting (client-side serialization), the load.
+        busy: dict[int, list[float]] = {1: [], 2: []}
+        first_start: dict[int, list[float]] = {1: [], 2: []}
+        load: list[float] = []
 
         def alternate() -> None:
             for workers, session in sessions.items():
                 # The task stream shows where chunks ran: a ratio near 1 with every chunk on
                 # one worker is a scheduling problem, not a lack of cores.
                 with get_task_stream(session.client) as stream:
+                    submitted = time.time()
                     start = time.perf_counter()
                     runs = list(session.map(tasks.run_noisy_task, batch))
-                    walls[workers].append(time.perf_counter() - start)
+                    wall = time.perf_counter() - start
+                walls[workers].append(wall)
+                load.append(os.getloadavg()[0])
+                computes = [
+                    ss
+                    for record in stream.data
+                    for ss in record["startstops"]
+                    if ss["action"] == "compute"
+                ]
+                compute_s = sum(ss["stop"] - ss["start"] for ss in computes)
+                busy[workers].append(round(compute_s / (workers * wall), 3))
+                first_start[workers].append(
+                    round(min(ss["start"] for ss in computes) - submitted, 3)
+                )
                 if workers == 2:
                     per_worker: dict[str, int] = {}
                     for record in stream.data:
@@ -125,12 +152,16 @@ def test_noisy_batch_two_workers_against_one(
         wall_2_workers_s=[round(v, 3) for v in walls[2]],
         speedup_2_vs_1=round(ratio, 3),
         chunks_per_worker_2=placement,
+        busy_share=busy,
+        first_chunk_start_s=first_start,
+        load_average_1min=load,
         cluster=cluster,
     )
     print(
         f"\ndask: 1 worker {walls[1]} s, 2 workers {walls[2]} s; best {best[1]:.1f} / "
         f"{best[2]:.1f} s = x{ratio:.2f}; chunks per worker (2 workers): "
-        f"{[sorted(p.values()) for p in placement]}"
+        f"{[sorted(p.values()) for p in placement]}; computing share of worker time {busy}; "
+        f"first chunk starts after {first_start} s; load average {load}"
     )
 
 

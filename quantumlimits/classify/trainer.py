@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import socket
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Protocol, TypeAlias
 
 import numpy as np
 
@@ -39,13 +41,16 @@ STREAM_REPEAT = 40
 #: Seeding stream for the noisy evaluation of trained quantum models.
 STREAM_NOISY = 41
 
-#: ``progress(model, repetition, step, total=total_steps)`` — called after each step or fit.
+#: ``progress(model, repetition, step, total=total_steps, dataset=name)`` — after each step or fit.
 Progress = Callable[..., None]
+#: ``mapper(func, items)`` -> the results in item order: ``map``, or a Dask session.
+Mapper: TypeAlias = Callable[[Callable[[Any], Any], Sequence[Any]], Iterable[Any]]
 
 
 class QuantumHooks(Protocol):
     """How :func:`run_classify` makes each quantum estimator and reports it trained (a run on an
-    IBM Quantum device trains through the device and keeps the trained weights)."""
+    IBM Quantum device trains through the device and keeps the trained weights). Hooks run
+    in-process only."""
 
     def estimator(self, *, model: str, rep: int, params: dict[str, Any]) -> QuantumClassifier:
         """The estimator of ``model``'s repetition ``rep`` with ``QuantumClassifier`` ``params``."""
@@ -278,6 +283,122 @@ def check_request(
     return split
 
 
+@dataclass(frozen=True)
+class ClassifyUnit:
+    """One model trained with one seed on one dataset's split: the unit of sharded work.
+
+    Everything the unit needs travels with it (the split, the settings, the driver's cost model),
+    and every random choice inside it is seeded from ``seed``, so its numbers do not depend on
+    the process or the machine that runs it.
+    """
+
+    dataset: str
+    model: str
+    repetition: int
+    seed: int
+    split: Split
+    grid: bool = False
+    quantum: QuantumSettings | None = None  # None: a classical model
+    n_qubits: int = 0
+    cost: QpuCostModel | None = None
+    shots: int = 1000
+    noisy_device: str | None = None  # a device snapshot name: also evaluate with its noise
+
+
+@dataclass(frozen=True)
+class UnitOutcome:
+    """What a unit sends back: its run, the fitted model's shape, its clocks and where it ran."""
+
+    run: SeedRun
+    n_params: int
+    hyperparameters: dict[str, Any] | None = None  # classical: the fitted estimator's parameters
+    trainable_gates: int | None = None  # quantum
+    ansatz_qubits: int | None = None  # quantum
+    seconds: float = 0.0  # wall time of the whole unit where it ran
+    noisy_seconds: float = 0.0
+    where: dict[str, str] = field(default_factory=dict)
+
+
+def _where() -> dict[str, str]:
+    """The host, and the Dask worker's address when the unit runs on one."""
+    where = {"host": socket.gethostname()}
+    try:
+        from distributed import get_worker
+
+        where["worker"] = str(get_worker().address)
+    except (ImportError, ValueError):  # ValueError: not inside a Dask task
+        where["worker"] = f"pid {os.getpid()}"
+    return where
+
+
+def run_unit(
+    unit: ClassifyUnit,
+    *,
+    on_step: Callable[[int], None] | None = None,
+    hooks: QuantumHooks | None = None,
+) -> UnitOutcome:
+    """Train ``unit.model`` once with ``unit.seed``: the same function in-process and on Dask.
+
+    ``on_step(step)`` and ``hooks`` (in-process only: callbacks do not cross to a worker) follow
+    training and make the quantum estimator.
+    """
+    t0 = time.perf_counter()
+    if unit.quantum is None:
+        est = make_classical(name=unit.model, seed=unit.seed, grid=unit.grid)
+        run = train_classical(estimator=est, split=unit.split, seed=unit.seed)
+        if on_step is not None:
+            on_step(1)
+        return UnitOutcome(
+            run=run,
+            n_params=_classical_param_count(est),
+            hyperparameters=_json_safe(est.get_params(deep=False)),
+            seconds=time.perf_counter() - t0,
+            where=_where(),
+        )
+    settings = unit.quantum
+    params = {**_quantum_params(unit.model, settings, unit.n_qubits), "random_state": unit.seed}
+    if hooks is None:
+        qest = QuantumClassifier(**params)
+    else:
+        qest = hooks.estimator(model=unit.model, rep=unit.repetition, params=params)
+    run = train_quantum(
+        estimator=qest,
+        split=unit.split,
+        cost=unit.cost,
+        shots=unit.shots,
+        eval_every=settings.eval_every,
+        on_step=on_step,
+    )
+    if hooks is not None:
+        hooks.trained(model=unit.model, rep=unit.repetition, estimator=qest)
+    noisy_seconds = 0.0
+    if unit.noisy_device is not None:
+        from quantumlimits.classify.executions import noisy_accuracy
+        from quantumlimits.execution.backends import load_snapshot
+
+        t_noisy = time.perf_counter()
+        noisy = noisy_accuracy(
+            qest,
+            unit.split.X_test,
+            unit.split.y_test,
+            backend=load_snapshot(unit.noisy_device),  # cached per process
+            shots=unit.shots,
+            seed=derive_seed(unit.seed, STREAM_NOISY),
+        )
+        run = replace(run, noisy_accuracy=noisy)
+        noisy_seconds = time.perf_counter() - t_noisy
+    ansatz = qest.ansatz_
+    return UnitOutcome(
+        run=run,
+        n_params=ansatz.n_params + 2,
+        trainable_gates=ansatz.n_trainable_gates,
+        ansatz_qubits=ansatz.n_qubits,
+        seconds=time.perf_counter() - t0,
+        noisy_seconds=noisy_seconds,
+        where=_where(),
+    )
+
+
 def run_classify(
     *,
     dataset: Dataset,
@@ -295,173 +416,330 @@ def run_classify(
     test_size: float = 0.3,
     noisy_eval: bool = False,
     progress: Progress | None = None,
+    mapper: Mapper | None = None,
     hooks: QuantumHooks | None = None,
+    cluster: dict[str, Any] | None = None,
 ) -> ClassifyResult:
     """Measure time-to-accuracy of ``models`` on ``dataset`` over ``n_seeds`` seeds.
 
     The data split (and PCA, scaling) is fixed by ``seed``; each repetition ``k`` trains every
-    model from ``derive_seed(seed, STREAM_REPEAT, k)``. Classical models run first so that a
-    relative target (``rel:0.95``) can be resolved against the best of them. With
-    ``noisy_eval`` each trained quantum model is also run on Aer with ``device_model``'s noise at
-    ``shots`` shots (off every clock) and its held-out accuracy recorded. ``hooks`` make and
-    receive the quantum estimators (default: plain :class:`QuantumClassifier`).
+    model from ``derive_seed(seed, STREAM_REPEAT, k)``. A relative target (``rel:0.95``) is
+    resolved against the best classical model once every run is in. With ``noisy_eval`` each
+    trained quantum model is also run on Aer with ``device_model``'s noise at ``shots`` shots
+    (off every clock) and its held-out accuracy recorded.
+
+    Every (model, seed) pair is one :class:`ClassifyUnit` run by :func:`run_unit`, handed to
+    ``mapper`` (the builtin ``map`` by default; a
+    :class:`~quantumlimits.execution.dask.DaskSession` spreads them over a cluster, and
+    ``cluster`` then records where). The numbers are the same either way; only the clocks differ.
+    ``hooks`` make and receive the quantum estimators (default: plain
+    :class:`QuantumClassifier`; in-process only).
+    """
+    (result,) = run_classify_many(
+        datasets=[dataset],
+        models=models,
+        target=target,
+        seed=seed,
+        n_seeds=n_seeds,
+        shots=shots,
+        device_model=device_model,
+        price_per_second=price_per_second,
+        quantum=quantum,
+        grid=grid,
+        qubits=qubits,
+        n_features=[n_features],
+        test_size=test_size,
+        noisy_eval=noisy_eval,
+        progress=progress,
+        mapper=mapper,
+        hooks=hooks,
+        cluster=cluster,
+    )
+    return result
+
+
+def run_classify_many(
+    *,
+    datasets: Sequence[Dataset],
+    models: Sequence[str],
+    target: str,
+    seed: int = 0,
+    n_seeds: int = 5,
+    shots: int = 1000,
+    device_model: str | None = "fake_torino",
+    price_per_second: float = DEFAULT_PRICE_PER_SECOND,
+    quantum: QuantumSettings | None = None,
+    grid: bool = False,
+    qubits: int = 8,
+    n_features: Sequence[int | None] | None = None,
+    test_size: float = 0.3,
+    noisy_eval: bool = False,
+    progress: Progress | None = None,
+    mapper: Mapper | None = None,
+    hooks: QuantumHooks | None = None,
+    cluster: dict[str, Any] | None = None,
+) -> list[ClassifyResult]:
+    """:func:`run_classify` on several datasets at once: one result per dataset, in order.
+
+    The units of every dataset go to ``mapper`` together, so a cluster works on all of them at
+    once. ``n_features`` gives each dataset's PCA components (None: all of them, or the
+    synthetic dimension). Each result is exactly what :func:`run_classify` on that dataset
+    alone returns, apart from the clocks; ``timings["total_seconds"]`` is the whole batch's.
+
+    ``progress(model, repetition, step, total=..., dataset=name)`` follows every optimiser step
+    in-process; with another mapper it is called once per unit, when the unit's result is in
+    (and every unit before it: results come back in submission order).
     """
     from quantumlimits import provenance as prov
 
     t_start = time.perf_counter()
     settings = quantum or QuantumSettings()
     kind, value = parse_target(target)
-    split = check_request(
-        dataset=dataset,
-        models=models,
-        target=target,
-        n_seeds=n_seeds,
-        shots=shots,
-        price_per_second=price_per_second,
-        quantum=settings,
-        qubits=qubits,
-        n_features=n_features,
-        test_size=test_size,
-        seed=seed,
-    )
+    names = [d.name for d in datasets]
+    if not datasets:
+        raise UsageError("no dataset to run: pass --dataset NAME[,NAME...] or --data FILE.csv")
+    if len(set(names)) != len(names):
+        raise UsageError(f"datasets repeat in {names}: name each dataset once")
+    pcas = list(n_features) if n_features is not None else [None] * len(datasets)
+    if len(pcas) != len(datasets):
+        raise ValueError(f"n_features has {len(pcas)} entries for {len(datasets)} datasets")
+    splits = [
+        check_request(
+            dataset=d,
+            models=models,
+            target=target,
+            n_seeds=n_seeds,
+            shots=shots,
+            price_per_second=price_per_second,
+            quantum=settings,
+            qubits=qubits,
+            n_features=pca,
+            test_size=test_size,
+            seed=seed,
+        )
+        for d, pca in zip(datasets, pcas, strict=True)
+    ]
     classical = [m for m in models if m in CLASSICAL]
     quantum_names = [m for m in models if m in QUANTUM]
-    n_qubits = settings.n_qubits or split.X_train.shape[1]
     seeds = tuple(derive_seed(seed, STREAM_REPEAT, k) for k in range(n_seeds))
-    timings: dict[str, float] = {}
-
-    results: list[ModelResult] = []
-    t0 = time.perf_counter()
-    for name in classical:
-        runs = []
-        fitted: list[Any] = []
-        for k, s in enumerate(seeds):
-            est = make_classical(name=name, seed=s, grid=grid)
-            runs.append(train_classical(estimator=est, split=split, seed=s))
-            fitted.append(est)
-            if progress is not None:
-                progress(name, k, 1, total=1)
-        n_params = _classical_param_count(fitted[0])
-        results.append(
-            ModelResult(
-                name=name + ("-grid" if grid and name != "dummy" else ""),
-                family="classical",
-                description=CLASSICAL[name],
-                hyperparameters=_json_safe(fitted[0].get_params(deep=False)),
-                n_params=n_params,
-                runs=tuple(runs),
-            )
-        )
-    timings["classical_seconds"] = time.perf_counter() - t0
-
-    if kind == "rel":
-        best = max(m.median_final_accuracy for m in results if m.name != "dummy")
-        absolute = value * best
-    else:
-        absolute = value
 
     calibration = None
     if device_model is not None:
         from quantumlimits.execution.backends import calibration_date, load_snapshot
 
         calibration = calibration_date(load_snapshot(device_model))
-    t0 = time.perf_counter()
-    for name in quantum_names:
-        template = QuantumClassifier(
-            architecture=QUANTUM[name],
-            n_qubits=n_qubits,
-            layers=settings.layers,
-            entangle=settings.entangle,
-            learning_rate=settings.learning_rate,
-            batch_size=settings.batch_size,
-            max_steps=settings.max_steps,
-            engine=settings.engine,
-        )
-        cost = None
-        ansatz = None
-        if device_model is not None:
-            from quantumlimits.classify.ansatz import build_ansatz
-            from quantumlimits.classify.executions import qiskit_circuit
-            from quantumlimits.execution.cost import cost_model_for
-
-            ansatz = build_ansatz(
-                architecture=QUANTUM[name],
+    timings: list[dict[str, float]] = [{} for _ in datasets]
+    units: list[ClassifyUnit] = []
+    costs: list[dict[str, QpuCostModel | None]] = []
+    for i, (d, split) in enumerate(zip(datasets, splits, strict=True)):
+        n_qubits = settings.n_qubits or split.X_train.shape[1]
+        cost_of: dict[str, QpuCostModel | None] = {}
+        for name in quantum_names:
+            t_cost = time.perf_counter()
+            cost_of[name] = _cost_model(
+                name=name,
                 n_qubits=n_qubits,
                 n_features=split.X_train.shape[1],
-                layers=settings.layers,
-                entangle=settings.entangle,
+                settings=settings,
+                device_model=device_model,
+                price_per_second=price_per_second,
+                seed=seed,
             )
-            circuit, _, _ = qiskit_circuit(ansatz, measure=True)
-            t_cost = time.perf_counter()
-            cost = cost_model_for(
-                circuit, device_model=device_model, price_per_second=price_per_second, seed=seed
-            )
-            timings[f"cost_model_{name}_seconds"] = time.perf_counter() - t_cost
-        runs = []
-        for k, s in enumerate(seeds):
-            params = {**template.get_params(), "random_state": s}
-            if hooks is None:
-                est = QuantumClassifier(**params)
-            else:
-                est = hooks.estimator(model=name, rep=k, params=params)
-            on_step = None
-            if progress is not None:
-                on_step = functools.partial(progress, name, k, total=settings.max_steps)
-            runs.append(
-                train_quantum(
-                    estimator=est,
-                    split=split,
-                    cost=cost,
+            if device_model is not None:
+                timings[i][f"cost_model_{name}_seconds"] = time.perf_counter() - t_cost
+        costs.append(cost_of)
+        for name in classical:
+            units += [
+                ClassifyUnit(d.name, name, k, s, split, grid=grid) for k, s in enumerate(seeds)
+            ]
+        for name in quantum_names:
+            units += [
+                ClassifyUnit(
+                    d.name,
+                    name,
+                    k,
+                    s,
+                    split,
+                    quantum=settings,
+                    n_qubits=n_qubits,
+                    cost=cost_of[name],
                     shots=shots,
-                    eval_every=settings.eval_every,
-                    on_step=on_step,
+                    noisy_device=device_model if noisy_eval else None,
+                )
+                for k, s in enumerate(seeds)
+            ]
+
+    outcomes: dict[tuple[str, str], list[UnitOutcome]] = {}
+    for unit, outcome in zip(units, _map_units(units, mapper, progress, hooks), strict=True):
+        outcomes.setdefault((unit.dataset, unit.model), []).append(outcome)
+    total_seconds = time.perf_counter() - t_start
+
+    results = []
+    for i, (d, split) in enumerate(zip(datasets, splits, strict=True)):
+        models_out: list[ModelResult] = []
+        for name in classical:
+            done = outcomes[(d.name, name)]
+            models_out.append(
+                ModelResult(
+                    name=name + ("-grid" if grid and name != "dummy" else ""),
+                    family="classical",
+                    description=CLASSICAL[name],
+                    hyperparameters=done[0].hyperparameters or {},
+                    n_params=done[0].n_params,
+                    runs=tuple(o.run for o in done),
                 )
             )
-            if hooks is not None:
-                hooks.trained(model=name, rep=k, estimator=est)
-            if noisy_eval and device_model is not None:
-                import dataclasses
-
-                from quantumlimits.classify.executions import noisy_accuracy
-                from quantumlimits.execution.backends import load_snapshot
-
-                t_noisy = time.perf_counter()
-                noisy = noisy_accuracy(
-                    est,
-                    split.X_test,
-                    split.y_test,
-                    backend=load_snapshot(device_model),
-                    shots=shots,
-                    seed=derive_seed(s, STREAM_NOISY),
+        for name in quantum_names:
+            done = outcomes[(d.name, name)]
+            cost = costs[i][name]
+            first = done[0]
+            params = _quantum_params(name, settings, settings.n_qubits or split.X_train.shape[1])
+            models_out.append(
+                ModelResult(
+                    name=name,
+                    family="quantum",
+                    description=_describe(QUANTUM[name], first.ansatz_qubits or 0, settings),
+                    hyperparameters=_json_safe({**params, "random_state": None}),
+                    n_params=first.n_params,
+                    runs=tuple(o.run for o in done),
+                    qpu=None
+                    if cost is None
+                    else {
+                        **cost.to_dict(),
+                        "trainable_gates": first.trainable_gates,
+                        "sub_jobs_per_step": 1,
+                    },
                 )
-                runs[-1] = dataclasses.replace(runs[-1], noisy_accuracy=noisy)
-                timings["noisy_eval_seconds"] = (
-                    timings.get("noisy_eval_seconds", 0.0) + time.perf_counter() - t_noisy
-                )
-            ansatz = est.ansatz_
-        assert ansatz is not None
+            )
+        if kind == "rel":
+            best = max(
+                m.median_final_accuracy
+                for m in models_out
+                if m.family == "classical" and m.name != "dummy"
+            )
+            absolute = value * best
+        else:
+            absolute = value
+        mine = [outcomes[(d.name, m)] for m in models]
+        t = timings[i]
+        t["classical_seconds"] = sum(o.seconds for m in classical for o in outcomes[(d.name, m)])
+        t["quantum_seconds"] = sum(o.seconds for m in quantum_names for o in outcomes[(d.name, m)])
+        if noisy_eval and device_model is not None and quantum_names:
+            t["noisy_eval_seconds"] = sum(o.noisy_seconds for runs in mine for o in runs)
+        t["total_seconds"] = total_seconds
+        provenance: dict[str, Any] = {
+            **prov.provenance(),
+            "noisy_eval": noisy_eval,
+            "quantum_settings": asdict(settings),
+            "grid": grid,
+            "qubit_budget": qubits,
+        }
+        if len(datasets) > 1:
+            provenance["batch_datasets"] = names
+        if cluster is not None:
+            provenance["cluster"] = cluster
+            provenance["placement"] = {
+                m.name: [o.where for o in outcomes[(d.name, raw)]]
+                for m, raw in zip(models_out, [*classical, *quantum_names], strict=True)
+            }
         results.append(
-            ModelResult(
-                name=name,
-                family="quantum",
-                description=_describe(QUANTUM[name], ansatz.n_qubits, settings),
-                hyperparameters=_json_safe({**template.get_params(), "random_state": None}),
-                n_params=ansatz.n_params + 2,
-                runs=tuple(runs),
-                qpu=None
-                if cost is None
-                else {
-                    **cost.to_dict(),
-                    "trainable_gates": ansatz.n_trainable_gates,
-                    "sub_jobs_per_step": 1,
-                },
+            ClassifyResult(
+                dataset=_dataset_info(d, split, test_size),
+                target=float(absolute),
+                target_spec=target,
+                seed=seed,
+                seeds=seeds,
+                shots=shots,
+                device_model=device_model,
+                calibration_date=calibration,
+                price_per_second=price_per_second,
+                models=tuple(models_out),
+                provenance=provenance,
+                timings=t,
             )
         )
-    timings["quantum_seconds"] = time.perf_counter() - t0
-    timings["total_seconds"] = time.perf_counter() - t_start
+    return results
 
+
+def _map_units(
+    units: list[ClassifyUnit],
+    mapper: Mapper | None,
+    progress: Progress | None,
+    hooks: QuantumHooks | None = None,
+) -> Iterator[UnitOutcome]:
+    """Run every unit through ``mapper`` (per-step progress in-process, per unit otherwise)."""
+
+    def total(unit: ClassifyUnit) -> int:
+        return 1 if unit.quantum is None else unit.quantum.max_steps
+
+    if mapper is None:
+        for unit in units:
+            on_step = None
+            if progress is not None:
+                on_step = functools.partial(
+                    progress, unit.model, unit.repetition, total=total(unit), dataset=unit.dataset
+                )
+            yield run_unit(unit, on_step=on_step, hooks=hooks)
+        return
+    if hooks is not None:
+        raise UsageError(
+            "training or evaluating on an IBM Quantum device runs in this process: drop --dask"
+        )
+    for unit, outcome in zip(units, mapper(run_unit, units), strict=True):
+        if progress is not None:
+            n = total(unit)
+            progress(unit.model, unit.repetition, n, total=n, dataset=unit.dataset)
+        yield outcome
+
+
+def _quantum_params(name: str, settings: QuantumSettings, n_qubits: int) -> dict[str, Any]:
+    template = QuantumClassifier(
+        architecture=QUANTUM[name],
+        n_qubits=n_qubits,
+        layers=settings.layers,
+        entangle=settings.entangle,
+        learning_rate=settings.learning_rate,
+        batch_size=settings.batch_size,
+        max_steps=settings.max_steps,
+        engine=settings.engine,
+    )
+    params: dict[str, Any] = template.get_params()
+    return params
+
+
+def _cost_model(
+    *,
+    name: str,
+    n_qubits: int,
+    n_features: int,
+    settings: QuantumSettings,
+    device_model: str | None,
+    price_per_second: float,
+    seed: int,
+) -> QpuCostModel | None:
+    """The QPU projection of model ``name``'s circuit on ``device_model`` (None without one)."""
+    if device_model is None:
+        return None
+    from quantumlimits.classify.ansatz import build_ansatz
+    from quantumlimits.classify.executions import qiskit_circuit
+    from quantumlimits.execution.cost import cost_model_for
+
+    ansatz = build_ansatz(
+        architecture=QUANTUM[name],
+        n_qubits=n_qubits,
+        n_features=n_features,
+        layers=settings.layers,
+        entangle=settings.entangle,
+    )
+    circuit, _, _ = qiskit_circuit(ansatz, measure=True)
+    return cost_model_for(
+        circuit, device_model=device_model, price_per_second=price_per_second, seed=seed
+    )
+
+
+def _dataset_info(dataset: Dataset, split: Split, test_size: float) -> dict[str, Any]:
     classes, counts = np.unique(split.y_train, return_counts=True)
-    dataset_info = {
+    return {
         "name": dataset.name,
         "description": dataset.description,
         "params": _json_safe(dict(dataset.params)),
@@ -473,26 +751,6 @@ def run_classify(
         "scaling": "min-max to [0, pi], fitted on the training split",
         "train_class_counts": {str(c): int(n) for c, n in zip(classes, counts, strict=True)},
     }
-    return ClassifyResult(
-        dataset=dataset_info,
-        target=float(absolute),
-        target_spec=target,
-        seed=seed,
-        seeds=seeds,
-        shots=shots,
-        device_model=device_model,
-        calibration_date=calibration,
-        price_per_second=price_per_second,
-        models=tuple(results),
-        provenance={
-            **prov.provenance(),
-            "noisy_eval": noisy_eval,
-            "quantum_settings": asdict(settings),
-            "grid": grid,
-            "qubit_budget": qubits,
-        },
-        timings=timings,
-    )
 
 
 def _describe(architecture: str, n_qubits: int, settings: QuantumSettings) -> str:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rich.console import Console
+
+from quantumlimits._io import atomic_write_text
 from quantumlimits.cli import _classify_ibm, _common
 from quantumlimits.documents import dumps
 from quantumlimits.errors import UsageError
+
+if TYPE_CHECKING:
+    from quantumlimits.execution.dask import DaskSession
 
 DEFAULT_OUT = "results/classify"
 
@@ -33,9 +40,9 @@ def add_parser(subparsers: Any) -> None:
     data = p.add_argument_group("data")
     data.add_argument(
         "--dataset",
-        choices=DATASETS,
-        metavar="NAME",
-        help=f"built-in task; None: moons (unless --data): {', '.join(DATASETS)}",
+        metavar="NAME[,NAME...]",
+        help="built-in task, or a comma-separated list run together (one result per dataset, "
+        f"in OUT/NAME/); None: moons (unless --data): {', '.join(DATASETS)}",
     )
     data.add_argument(
         "--data", metavar="FILE.csv", help="your own CSV (header row, numeric features)"
@@ -116,48 +123,102 @@ def add_parser(subparsers: Any) -> None:
         "--out",
         default=DEFAULT_OUT,
         metavar="DIR",
-        help="folder for classify.json and classify.png",
+        help="folder for classify.json and classify.png (several datasets: OUT/NAME/ each)",
     )
     _common.add_store_argument(out)
     out.add_argument("--no-store", action="store_true", help="do not record the run in the store")
-    out.add_argument("--json", action="store_true", help="print the result document on stdout")
+    out.add_argument(
+        "--json",
+        action="store_true",
+        help="print the result document on stdout (several datasets: a JSON array of them)",
+    )
+    run_on = p.add_argument_group(
+        "where it runs",
+        "every (dataset, model, seed) is one unit of work; on Dask the units run on the workers "
+        "and a progress bar fills when its unit is in (per-step progress is in-process only)",
+    )
+    _common.add_dask_argument(run_on)
     _classify_ibm.add_arguments(p)
     p.set_defaults(func=run)
 
 
-def _dataset(args: argparse.Namespace) -> Any:
+def parse_datasets(text: str | None) -> tuple[str, ...]:
+    """``--dataset``: one built-in name or a comma-separated list of distinct ones.
+
+    >>> parse_datasets("moons, circles")
+    ('moons', 'circles')
+    >>> parse_datasets(None)
+    ('moons',)
+    """
+    from quantumlimits.classify.datasets import DATASETS
+
+    if text is None:
+        return ("moons",)
+    names = [n.strip() for n in text.split(",")]
+    if not any(names):
+        raise UsageError(f"--dataset is empty: pass one or more of {', '.join(DATASETS)}")
+    if "" in names:
+        raise UsageError(
+            f"--dataset {text!r} has an empty name: separate names with single commas, "
+            "e.g. --dataset moons,circles"
+        )
+    for name in names:
+        if name not in DATASETS:
+            close = difflib.get_close_matches(name, DATASETS, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise UsageError(
+                f"unknown dataset {name!r} in --dataset: {hint}choose from {', '.join(DATASETS)}"
+            )
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise UsageError(
+            f"--dataset names {', '.join(repeated)} more than once: list each dataset once"
+        )
+    return tuple(names)
+
+
+def _datasets(args: argparse.Namespace) -> list[Any]:
     from quantumlimits.classify.datasets import load_csv, load_dataset
 
     if args.data is not None:
         if args.dataset is not None:
-            raise UsageError("pass either --dataset or --data, not both")
+            several = "," in args.dataset
+            raise UsageError(
+                "--data runs one CSV and cannot be combined with a --dataset list: "
+                "run the CSV on its own"
+                if several
+                else "pass either --dataset or --data, not both"
+            )
         if not args.label:
             raise UsageError(f"--data {args.data} needs --label COLUMN naming the label column")
-        return load_csv(path=args.data, label=args.label, positive_class=args.positive_class)
+        return [load_csv(path=args.data, label=args.label, positive_class=args.positive_class)]
     if args.label or args.positive_class:
         raise UsageError("--label and --positive-class go with --data FILE.csv")
-    name = args.dataset or "moons"
-    return load_dataset(
-        name=name,
-        n_samples=args.samples,
-        n_features=args.features if args.features is not None else 2,
-        noise=args.noise,
-        seed=args.seed,
-    )
+    return [
+        load_dataset(
+            name=name,
+            n_samples=args.samples,
+            n_features=args.features if args.features is not None else 2,
+            noise=args.noise,
+            seed=args.seed,
+        )
+        for name in parse_datasets(args.dataset)
+    ]
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the measurement, write classify.json and classify.png, record the run in the store."""
-    from rich.console import Console
+    """Run the measurement, write classify.json and classify.png, record the run in the store.
 
+    With several datasets every (dataset, model, seed) unit is submitted at once, and each
+    dataset gets its own folder ``OUT/NAME/``, document and store run.
+    """
     from quantumlimits import provenance
-    from quantumlimits._io import atomic_write_text
     from quantumlimits.classify.datasets import SYNTHETIC
     from quantumlimits.classify.trainer import (
         QuantumSettings,
         check_request,
         parse_models,
-        run_classify,
+        run_classify_many,
     )
 
     if args.seed < 0:
@@ -173,31 +234,140 @@ def run(args: argparse.Namespace) -> int:
         n_qubits=args.width,
         eval_every=args.eval_every,
     )
-    dataset = _dataset(args)
-    pca = None if (args.data is None and dataset.name in SYNTHETIC) else args.features
+    datasets = _datasets(args)
+    pcas = [
+        None if (args.data is None and d.name in SYNTHETIC) else args.features for d in datasets
+    ]
     device = None if args.device_model.lower() == "none" else args.device_model
     if args.noisy_eval and device is None:
         raise UsageError("--noisy-eval needs a --device-model snapshot, e.g. fake_torino")
     common: dict[str, Any] = {
-        "dataset": dataset,
         "models": models,
         "target": args.target,
         "shots": args.shots,
         "price_per_second": args.price_per_second,
         "qubits": args.qubits,
-        "n_features": pca,
         "test_size": args.test_size,
         "seed": args.seed,
     }
-    split = check_request(n_seeds=args.seeds, quantum=settings, **common)
+    for d, pca in zip(datasets, pcas, strict=True):
+        check_request(dataset=d, n_features=pca, n_seeds=args.seeds, quantum=settings, **common)
     if device is not None:
         from quantumlimits.execution.backends import load_snapshot
 
         load_snapshot(device)  # an unknown name fails here, before any work
+    if _classify_ibm.check_flags(args):  # an IBM Quantum device: one dataset, in this process
+        if len(datasets) > 1:
+            raise UsageError(
+                f"--backend {args.backend} runs one dataset at a time: pass one --dataset"
+            )
+        if args.dask is not None:
+            raise UsageError(
+                f"--backend {args.backend} runs in this process (its jobs wait on the device): "
+                "drop --dask"
+            )
+        return _run_on_device(
+            args,
+            dataset=datasets[0],
+            pca=pcas[0],
+            settings=settings,
+            device=device,
+            common=common,
+        )
+    from quantumlimits.execution.dask import resolve_spec
+
+    resolve_spec(args.dask)  # a bad --dask / $QUANTUMLIMITS_DASK fails before any folder is made
+    out_root = _common.output_dir(Path(args.out))
+    assert out_root is not None
+    single = len(datasets) == 1
+    out_dirs = [out_root] if single else [out_root / d.name for d in datasets]
+    if not single:
+        for path in out_dirs:
+            _common.output_dir(path)
+    # The cluster before the store: a bad --dask fails with nothing recorded.
+    dask: DaskSession | None = _common.open_dask(args, Console(stderr=True))
+    store = None
+    run_ids: list[str | None] = [None] * len(datasets)
+    try:
+        store = None if args.no_store else _common.open_store(args)
+        if store is not None:
+            run_ids = [
+                store.begin_run(
+                    kind="classify", backend=device, seed=args.seed, created=provenance.now_utc()
+                )
+                for _ in datasets
+            ]
+        with _Progress(several=not single) as progress:
+            results = run_classify_many(
+                datasets=datasets,
+                n_features=pcas,
+                n_seeds=args.seeds,
+                device_model=device,
+                quantum=settings,
+                grid=args.grid,
+                noisy_eval=args.noisy_eval,
+                progress=progress,
+                mapper=dask,
+                cluster=None if dask is None else dask.describe(),
+                **common,
+            )
+        documents = [
+            {**result.to_dict(), "run_id": run_id}
+            for result, run_id in zip(results, run_ids, strict=True)
+        ]
+        from quantumlimits.plots.classify import write_png
+
+        for result, document, path in zip(results, documents, out_dirs, strict=True):
+            write_png(result, path / "classify.png")
+            atomic_write_text(path / "classify.json", dumps(document) + "\n")
+    except BaseException:
+        if store is not None:
+            for run_id in run_ids:
+                if run_id is not None:
+                    store.mark_failed(run_id, summary="classify run failed or was interrupted")
+            store.close()
+        raise
+    finally:
+        if dask is not None:
+            dask.close()
+    if store is not None:
+        for result, document, run_id in zip(results, documents, run_ids, strict=True):
+            if run_id is not None:
+                store.finish_run(run_id, document=document, summary=_summary(result))
+        store.close()
+    table_to = sys.stderr if args.json else sys.stdout
+    for result in results:
+        _print_table(result, file=table_to)
+    for path, run_id in zip(out_dirs, run_ids, strict=True):
+        recorded = f"; run {run_id}" if run_id else " (not stored)"
+        print(f"wrote {path / 'classify.json'} and classify.png{recorded}", file=sys.stderr)
+    if args.json:
+        _common.print_json(dumps(documents[0] if single else documents) + "\n")
+    return 0
+
+
+def _run_on_device(
+    args: argparse.Namespace,
+    *,
+    dataset: Any,
+    pca: int | None,
+    settings: Any,
+    device: str | None,
+    common: dict[str, Any],
+) -> int:
+    """``classify --backend ibm_<device>``: projection and approval before anything runs, the
+    models trained (on the simulator, or through the device with ``--train-on-backend``), then
+    evaluated on the device; journaled so ``resume`` can finish it."""
+    from quantumlimits import provenance
+    from quantumlimits.classify.trainer import check_request, run_classify
+
+    models = common["models"]
+    common = {**common, "dataset": dataset, "n_features": pca}
+    split = check_request(n_seeds=args.seeds, quantum=settings, **common)
     out_dir = _common.output_dir(Path(args.out))
     assert out_dir is not None
     store = None if args.no_store else _common.open_store(args)
-    try:  # with --backend ibm_<device>: projection and approval before anything runs
+    try:  # projection and approval before anything runs
         hardware = _classify_ibm.prepare(
             args, split=split, models=models, settings=settings, store=store
         )
@@ -205,15 +375,10 @@ def run(args: argparse.Namespace) -> int:
         if store is not None:
             store.close()
         raise
-    run_id = None
-    if store is not None and hardware is not None:
-        run_id = hardware.start(store, created=provenance.now_utc())
-    elif store is not None:
-        run_id = store.begin_run(
-            kind="classify", backend=device, seed=args.seed, created=provenance.now_utc()
-        )
+    assert hardware is not None
+    run_id = None if store is None else hardware.start(store, created=provenance.now_utc())
     try:
-        result = hardware.partial() if hardware is not None else None
+        result = hardware.partial()
         if result is None:
             with _Progress() as progress:
                 result = run_classify(
@@ -226,11 +391,9 @@ def run(args: argparse.Namespace) -> int:
                     hooks=hardware,
                     **common,
                 )
-            if hardware is not None:
-                hardware.record_training(result)
-        if hardware is not None:
-            result = hardware.evaluate(result)
-            hardware.print_jobs(_classify_ibm.jobs_console())
+            hardware.record_training(result)
+        result = hardware.evaluate(result)
+        hardware.print_jobs(_classify_ibm.jobs_console())
         document = {**result.to_dict(), "run_id": run_id}
         text = dumps(document) + "\n"
         from quantumlimits.plots.classify import write_png
@@ -240,13 +403,12 @@ def run(args: argparse.Namespace) -> int:
     except BaseException as exc:
         if store is not None and run_id is not None:
             store.mark_failed(run_id, summary="classify run failed or was interrupted")
-            if hardware is not None and isinstance(exc, KeyboardInterrupt):
+            if isinstance(exc, KeyboardInterrupt):
                 hardware.interrupted(Console(stderr=True))
             store.close()
         raise
     finally:
-        if hardware is not None:
-            hardware.close()
+        hardware.close()
     if store is not None and run_id is not None:
         store.finish_run(run_id, document=document, summary=_summary(result))
         store.close()
@@ -260,10 +422,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 class _Progress:
-    """Rich progress bars on stderr, one per model and seed."""
+    """Rich progress bars on stderr, one per (dataset,) model and seed.
 
-    def __init__(self) -> None:
-        from rich.console import Console
+    In-process they follow optimiser steps; on Dask a bar fills when its unit's result is in.
+    """
+
+    def __init__(self, *, several: bool = False) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         self._bars = Progress(
@@ -273,7 +437,8 @@ class _Progress:
             console=Console(stderr=True),
             transient=False,
         )
-        self._tasks: dict[tuple[str, int], Any] = {}
+        self._several = several
+        self._tasks: dict[tuple[str, str, int], Any] = {}
 
     def __enter__(self) -> Any:
         self._bars.__enter__()
@@ -282,10 +447,11 @@ class _Progress:
     def __exit__(self, *exc: object) -> None:
         self._bars.__exit__(None, None, None)
 
-    def update(self, model: str, rep: int, step: int, *, total: int) -> None:
-        key = (model, rep)
+    def update(self, model: str, rep: int, step: int, *, total: int, dataset: str = "") -> None:
+        key = (dataset, model, rep)
         if key not in self._tasks:
-            self._tasks[key] = self._bars.add_task(f"{model} seed {rep + 1}", total=total)
+            label = f"{dataset} {model}" if self._several else model
+            self._tasks[key] = self._bars.add_task(f"{label} seed {rep + 1}", total=total)
         self._bars.update(self._tasks[key], completed=step)
 
 

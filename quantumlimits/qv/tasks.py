@@ -25,7 +25,9 @@ from quantumlimits.execution.executor import (  # noqa: F401  (re-exported: qv.t
     CHUNK,
     NoisyTask,
     chunks,
+    from_qpy,
     noisy_tasks,
+    qpy_bytes,
     run_noisy_task,
 )
 from quantumlimits.execution.executor import snapshot_target as _target
@@ -88,6 +90,35 @@ class TranspileTask:
     seed: int
     target: Any | None = None  # a ready sub-target, for devices no worker can load by name
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        fields = (self.backend, self.physical_qubits, self.optimization_level, self.seed)
+        return _transpile_task_from_qpy, (qpy_bytes(self.circuits), *fields, self.target)
+
+
+def _transpile_task_from_qpy(
+    payload: bytes,
+    backend: str | None,
+    physical_qubits: tuple[int, ...],
+    optimization_level: int,
+    seed: int,
+    target: Any | None,
+) -> TranspileTask:
+    return TranspileTask(
+        from_qpy(payload), backend, physical_qubits, optimization_level, seed, target
+    )
+
+
+class QpyCircuits(list[QuantumCircuit]):
+    """A list of circuits that pickles as one QPY payload (ten times faster than pickle for ISA
+    circuits; the circuits come back equal)."""
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return _qpy_circuits, (qpy_bytes(self),)
+
+
+def _qpy_circuits(payload: bytes) -> QpyCircuits:
+    return QpyCircuits(from_qpy(payload))
+
 
 @functools.lru_cache(maxsize=16)
 def _sub_target(backend: str, qubits: tuple[int, ...]) -> Any:
@@ -95,17 +126,22 @@ def _sub_target(backend: str, qubits: tuple[int, ...]) -> Any:
 
 
 def run_transpile_task(task: TranspileTask) -> list[QuantumCircuit]:
-    """ISA circuits of a chunk for the layout's qubits alone (routing stays inside them)."""
+    """ISA circuits of a chunk for the layout's qubits alone (routing stays inside them).
+
+    Returned as :class:`QpyCircuits`, so that from a Dask worker they travel as QPY.
+    """
     if task.target is not None:
         target = task.target
     elif task.backend is not None:
         target = _sub_target(task.backend, task.physical_qubits)
     else:
         target = None
-    return transpile_circuits(
-        task.circuits,
-        target=target,
-        initial_layout=range(len(task.physical_qubits)) if target is not None else None,
-        optimization_level=task.optimization_level,
-        seed=task.seed,
+    return QpyCircuits(
+        transpile_circuits(
+            task.circuits,
+            target=target,
+            initial_layout=range(len(task.physical_qubits)) if target is not None else None,
+            optimization_level=task.optimization_level,
+            seed=task.seed,
+        )
     )

@@ -128,9 +128,22 @@ CSV = {
         (["--dataset", "breast_cancer", "--qubits", "4"], "--features 4"),
         (["--device-model", "fake_nowhere"], "unknown backend"),
         (["--models", "svm"], "unknown model 'svm'"),
+        (["--dataset", "moons,circles", "--backend", "ibm_torino"], "one dataset at a time"),
+        (["--backend", "ibm_torino", "--dask", "local:1"], "drop --dask"),
         (["--dataset", "moons", "--data", "{csv_ok}", "--label", "y"], "not both"),
         (["--seeds", "0"], "--seeds must be positive"),
         (["--noisy-eval", "--device-model", "none"], "--noisy-eval needs a --device-model"),
+        (["--dataset", "moons,spirals"], "unknown dataset 'spirals' in --dataset"),
+        (["--dataset", "cirlces,moons"], "did you mean circles?"),
+        (["--dataset", "moons,circles,moons"], "names moons more than once"),
+        (["--dataset", "moons,,circles"], "has an empty name"),
+        (["--dataset", ","], "--dataset is empty"),
+        (
+            ["--dataset", "moons,circles", "--data", "{csv_ok}", "--label", "y"],
+            "cannot be combined with a --dataset list",
+        ),
+        (["--dataset", "moons,breast_cancer", "--qubits", "4"], "--features 4"),
+        (["--dataset", "moons,circles", "--dask", "local:none"], "not a number of workers"),
     ],
 )
 def test_bad_input_is_one_line_and_status_2(
@@ -150,7 +163,7 @@ def test_bad_input_is_one_line_and_status_2(
     assert status == 2
     assert message in err
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert not (out / "classify.json").exists()
+    assert not (out / "classify.json").exists() and not (out / "moons").exists()
     if store.exists():
         with ResultsStore(store) as s:
             assert s.runs() == []

@@ -80,6 +80,7 @@ def test_cluster_is_described(two_workers: DaskSession) -> None:
     assert c["kind"] == "local" and c["workers"] == 2 and c["threads"] == 2
     assert c["scheduler"].startswith("tcp://127.0.0.1:")
     assert c["omp_num_threads"] == ["1"], "Aer's OpenMP pool must be one thread per worker"
+    assert c["worker_saturation"] == 1.0, "one task per worker thread at a time"
     assert len(c["memory_limit_bytes"]) == 1 and c["memory_limit_bytes"][0] > 0
     assert two_workers.task_memory_bytes == c["memory_limit_bytes"][0]
 
