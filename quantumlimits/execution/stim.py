@@ -100,9 +100,9 @@ def stim_channel_arguments(channel: dict[str, float]) -> tuple[float, ...]:
         return tuple(float(channel.get(p, 0.0)) for p in "XYZ")
     if n != 2:
         raise ValueError(f"stim takes one- and two-qubit Pauli channels, got {n} qubits")
-    return tuple(float(channel.get(second + first, 0.0)) for first in "IXYZ" for second in "IXYZ")[
-        1:
-    ]
+    # stim's (first, second) is the Qiskit label second + first; [1:] drops the identity.
+    labels = [second + first for first in "IXYZ" for second in "IXYZ"][1:]
+    return tuple(float(channel.get(label, 0.0)) for label in labels)
 
 
 @functools.cache

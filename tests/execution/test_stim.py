@@ -294,3 +294,26 @@ def test_stim_circuit_carries_one_channel_per_noisy_gate(torino, width4) -> None
         len(inst.targets_copy()) // (2 if inst.name.endswith("2") else 1) for inst in noise
     )
     assert groups == expected > 0
+
+
+def test_ecr_snapshot_agrees_with_aer() -> None:
+    # ecr is not in stim's gate set: it runs as its tableau's decomposition, noise after the whole.
+    target = load_snapshot("fake_sherbrooke").target
+    qubits = best_layout(target, 3).qubits
+    built = mirror_circuits(width=3, depth=3, seed=8, count=2, variant="clifford")
+    isa = tasks.run_transpile_task(
+        tasks.TranspileTask(
+            circuits=tuple(measured(m.circuit) for m in built),
+            backend="fake_sherbrooke",
+            physical_qubits=qubits,
+            optimization_level=1,
+            seed=5,
+        )
+    )
+    assert all(c.count_ops().get("ecr", 0) > 0 for c in isa)
+    ours = run_stim(isa, target=target, shots=SHOTS, seed=9, physical_qubits=qubits)
+    aer = run_stabilizer(isa, target=target, shots=SHOTS, seed=9, physical_qubits=qubits)
+    assert all(c.get(m.target, 0) < SHOTS for m, c in zip(built, ours.counts, strict=True))
+    assert _agreement(ours.counts, aer.counts) > 1e-3
+    noiseless = run_stim(isa, target=None, shots=20, seed=9)
+    assert noiseless.counts == [{m.target: 20} for m in built]
