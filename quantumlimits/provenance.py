@@ -13,6 +13,7 @@ _PACKAGES = (
     "quantumlimits",
     "qiskit",
     "qiskit-aer",
+    "stim",
     "qiskit-ibm-runtime",
     "numpy",
     "scipy",

@@ -181,23 +181,50 @@ class _TargetKey:
         return isinstance(other, _TargetKey) and other.target is self.target
 
 
-@functools.lru_cache(maxsize=16)
-def _cached_model(key: _TargetKey, qubits: tuple[int, ...]) -> Any:
+def readout_errors(target: Target) -> dict[int, tuple[float, float]]:
+    """``{qubit: (p01, p10)}`` for every measured qubit of ``target`` with a readout error.
+
+    ``p01`` is the probability of reading 1 after preparing 0, ``p10`` of reading 0 after 1;
+    a snapshot with only a symmetric ``error`` gives both that value.
+    """
+    out: dict[int, tuple[float, float]] = {}
+    if "measure" not in target.operation_names:
+        return out
+    for qargs, props in target["measure"].items():
+        probabilities = _readout_probabilities(props)
+        if qargs is None or probabilities is None or probabilities == (0.0, 0.0):
+            continue
+        out[int(qargs[0])] = probabilities
+    return out
+
+
+def pauli_noise_model(
+    channels: dict[tuple[str, tuple[int, ...]], dict[str, float]],
+    readout: dict[int, tuple[float, float]],
+    *,
+    basis_gates: Sequence[str],
+) -> Any:
+    """An Aer ``NoiseModel`` with a ``pauli_error`` after each gate in ``channels`` and a
+    ``ReadoutError`` (a classical flip of the recorded bit) on each qubit in ``readout``."""
     from qiskit_aer.noise import NoiseModel, ReadoutError, pauli_error
 
-    restricted = sub_target(key.target, qubits)
-    model = NoiseModel(basis_gates=[n for n in restricted.operation_names if n != "measure"])
-    for (name, qargs), channel in twirled_channels(restricted).items():
+    model = NoiseModel(basis_gates=list(basis_gates))
+    for (name, qargs), channel in channels.items():
         terms = [(label, p) for label, p in channel.items() if p > 0.0]
         model.add_quantum_error(pauli_error(terms), name, list(qargs))
-    if "measure" in restricted.operation_names:
-        for qargs, props in restricted["measure"].items():
-            probabilities = _readout_probabilities(props)
-            if qargs is None or probabilities is None or probabilities == (0.0, 0.0):
-                continue
-            p01, p10 = probabilities
-            model.add_readout_error(ReadoutError([[1 - p01, p01], [p10, 1 - p10]]), list(qargs))
+    for qubit, (p01, p10) in readout.items():
+        model.add_readout_error(ReadoutError([[1 - p01, p01], [p10, 1 - p10]]), [qubit])
     return model
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_model(key: _TargetKey, qubits: tuple[int, ...]) -> Any:
+    restricted = sub_target(key.target, qubits)
+    return pauli_noise_model(
+        twirled_channels(restricted),
+        readout_errors(restricted),
+        basis_gates=[n for n in restricted.operation_names if n != "measure"],
+    )
 
 
 #: How far from a multiple of pi/2 an rz angle may be and still count as Clifford.

@@ -15,8 +15,8 @@ Variants:
 * ``su4`` — the forward half is exactly the QV model circuit of the same ``(seed, width, depth,
   index)`` (Haar-random SU(4) blocks, :func:`quantumlimits.circuits.qv_circuit`).
 * ``clifford`` — the same pairings with uniformly random two-qubit Cliffords
-  (``qiskit.quantum_info.random_clifford(2)``): the whole circuit is Clifford, so Aer's stabilizer
-  method simulates it at any width in polynomial time.
+  (``qiskit.quantum_info.random_clifford(2)``): the whole circuit is Clifford, so stabilizer
+  simulators (stim, Aer's stabilizer method) run it at any width in polynomial time.
 
 Everything random derives from ``(seed, width, depth, index)`` alone.
 

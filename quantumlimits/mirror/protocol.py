@@ -2,8 +2,9 @@
 
 No ideal simulation is needed: every mirror circuit's ideal output is one bitstring known when it
 is built. ``su4`` circuits run on Aer with the device noise (as QV circuits do, so their width is
-bounded by state-vector memory); ``clifford`` circuits run on Aer's stabilizer method with the
-Pauli-twirled device noise, up to the device's full width.
+bounded by state-vector memory); ``clifford`` circuits run with the Pauli-twirled device noise up
+to the device's full width, on stim's Pauli-frame sampler (default) or Aer's stabilizer method
+(``simulator="aer"``, the slower cross-check: one tableau simulation per shot).
 
 >>> from quantumlimits.mirror.protocol import run_mirror
 >>> result = run_mirror(backend="aer", widths=[3], variant="clifford", trials=10, shots=50)
@@ -28,6 +29,7 @@ from quantumlimits.execution import backends as backends_mod
 from quantumlimits.execution.aer import _simulator, run_noisy
 from quantumlimits.execution.layout import Layout, best_layout
 from quantumlimits.execution.stabilizer import run_stabilizer
+from quantumlimits.execution.stim import run_stim
 from quantumlimits.execution.transpile import two_qubit_count
 from quantumlimits.mirror import stats
 from quantumlimits.mirror.circuits import VARIANTS, mirror_circuits
@@ -38,6 +40,11 @@ from quantumlimits.store import ResultsStore
 
 #: Widest ``su4`` mirror width: its noisy simulation holds a state vector per shot thread.
 SU4_MAX_WIDTH = 24
+#: Simulators of the clifford variant: stim's Pauli frames, or Aer's stabilizer method.
+SIMULATORS = ("stim", "aer")
+#: ``method`` recorded per width, by simulator, for noisy clifford runs.
+CLIFFORD_METHODS = {"stim": "stim", "aer": "stabilizer"}
+
 #: Fewer circuits than this per width gives a wide t interval: a warning, not an error.
 RECOMMENDED_CIRCUITS = 10
 
@@ -113,9 +120,26 @@ def _layout(target: Any, width: int) -> Layout:
     return best_layout(target, width)
 
 
-def _run_ideal(circuits: Sequence[Any], *, variant: str, shots: int, seed: int) -> list[Any]:
+def _run_clifford(
+    circuits: Sequence[Any],
+    *,
+    simulator: str,
+    target: Any | None,
+    shots: int,
+    seed: int,
+    physical_qubits: Sequence[int] | None = None,
+) -> list[dict[int, int]]:
+    run = run_stim if simulator == "stim" else run_stabilizer
+    return run(
+        circuits, target=target, shots=shots, seed=seed, physical_qubits=physical_qubits
+    ).counts
+
+
+def _run_ideal(
+    circuits: Sequence[Any], *, variant: str, simulator: str, shots: int, seed: int
+) -> list[Any]:
     if variant == "clifford":
-        return run_stabilizer(circuits, target=None, shots=shots, seed=seed).counts
+        return _run_clifford(circuits, simulator=simulator, target=None, shots=shots, seed=seed)
     sim = _simulator(method="statevector", seed_simulator=seed)
     result = sim.run(list(circuits), shots=shots, seed_simulator=seed).result()
     if not result.success:
@@ -138,6 +162,7 @@ def run_width(
     seed: int,
     optimization_level: int,
     progress: Progress,
+    simulator: str = "stim",
 ) -> MirrorWidthResult:
     """Measure one width: every stage, timed."""
     timings = dict.fromkeys(STAGES, 0.0)
@@ -170,18 +195,29 @@ def run_width(
     progress.stage(width, "execute")
     t = time.perf_counter()
     counts: list[dict[int, int]] = []
-    method = "stabilizer" if variant == "clifford" else ""
+    clifford_method = CLIFFORD_METHODS[simulator] if variant == "clifford" else ""
+    method = clifford_method
     for start, count in tasks.chunks(trials):
         chunk = isa[start : start + count]
         chunk_seed = derive_seed(seed, STREAM_SIMULATE, width, depth, start)
         if target is None:
-            counts.extend(_run_ideal(chunk, variant=variant, shots=shots, seed=chunk_seed))
-            method = "ideal_" + ("stabilizer" if variant == "clifford" else "statevector")
-        elif variant == "clifford":
-            run = run_stabilizer(
-                chunk, target=target, shots=shots, seed=chunk_seed, physical_qubits=physical
+            counts.extend(
+                _run_ideal(
+                    chunk, variant=variant, simulator=simulator, shots=shots, seed=chunk_seed
+                )
             )
-            counts.extend(run.counts)
+            method = "ideal_" + (clifford_method if variant == "clifford" else "statevector")
+        elif variant == "clifford":
+            counts.extend(
+                _run_clifford(
+                    chunk,
+                    simulator=simulator,
+                    target=target,
+                    shots=shots,
+                    seed=chunk_seed,
+                    physical_qubits=physical,
+                )
+            )
         else:
             run = run_noisy(
                 chunk, target=target, shots=shots, seed=chunk_seed, physical_qubits=physical
@@ -227,6 +263,7 @@ def run_mirror(
     backend: str = backends_mod.DEFAULT_BACKEND,
     widths: Sequence[int] | str = "2-8",
     variant: str = "clifford",
+    simulator: str | None = None,
     depth_factor: float = 1.0,
     trials: int = 20,
     shots: int = 200,
@@ -239,10 +276,19 @@ def run_mirror(
     """Run the mirror benchmark on ``backend`` (``aer`` noiseless, or a ``fake_*`` snapshot).
 
     ``widths`` is a list, or a string like ``"2-8"`` or ``"2,16,max"``. Every width runs (there
-    is no early stop: the point is to see the decay up to full width).
+    is no early stop: the point is to see the decay up to full width). ``simulator`` (clifford
+    only): ``"stim"`` (default) or ``"aer"`` (Aer's stabilizer method, the cross-check).
     """
     if variant not in VARIANTS:
         raise UsageError(f"--variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+    if simulator is not None and simulator not in SIMULATORS:
+        raise UsageError(f"--simulator must be one of {', '.join(SIMULATORS)}, got {simulator!r}")
+    if variant == "su4" and simulator == "stim":
+        raise UsageError(
+            "--simulator stim runs Clifford circuits only: use --variant clifford, or drop "
+            "--simulator for su4 (it runs on Aer)"
+        )
+    simulator = simulator or ("stim" if variant == "clifford" else "aer")
     if trials < 2:
         raise UsageError(f"--trials must be at least 2 (the bound needs a spread), got {trials}")
     if shots < 1:
@@ -296,6 +342,7 @@ def run_mirror(
         "shots": shots,
         "optimization_level": optimization_level,
         "variant": variant,
+        "simulator": simulator,
     }
     prov = provenance.provenance()
     run_id = (
@@ -321,6 +368,7 @@ def run_mirror(
                 seed=seed,
                 optimization_level=optimization_level,
                 progress=progress,
+                simulator=simulator,
             )
             results.append(result)
             if on_width is not None:

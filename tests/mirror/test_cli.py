@@ -25,7 +25,8 @@ def test_clifford_run_on_a_snapshot_writes_everything(
     result = MirrorResult.from_dict(document)
     assert [w.width for w in result.widths] == [2, 4]
     assert result.variant == "clifford" and document["kind"] == "mirror"
-    assert all(w.method == "stabilizer" for w in result.widths)
+    assert all(w.method == "stim" for w in result.widths)
+    assert result.settings["simulator"] == "stim"
     assert "Mirror benchmark" in captured.err
     assert MirrorResult.from_json((out / "mirror.json").read_text()) == result
     assert (out / "mirror.png").stat().st_size > 1000
@@ -44,6 +45,23 @@ def test_same_seed_same_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[st
     second = json.loads(capsys.readouterr().out)
     assert first["widths"][0]["histograms"] == second["widths"][0]["histograms"]
     assert first["widths"][0]["method"] == "density_matrix"
+
+
+def test_clifford_runs_on_aer_when_asked_and_stim_reproduces(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["mirror", "--backend", "fake_torino", "--widths", "3", "--trials", "3"]
+    argv += ["--shots", "200", "--seed", "4", "--no-store", "--json"]
+    assert main([*argv, "--simulator", "aer"]) == 0
+    aer = json.loads(capsys.readouterr().out)["widths"][0]
+    assert main(argv) == 0
+    first = json.loads(capsys.readouterr().out)["widths"][0]
+    assert main(argv) == 0
+    second = json.loads(capsys.readouterr().out)["widths"][0]
+    assert (aer["method"], first["method"]) == ("stabilizer", "stim")
+    assert first["histograms"] == second["histograms"]
+    # Same circuits and noise, other sampler: same physics within shot noise (600 shots).
+    assert abs(aer["mean_success"] - first["mean_success"]) < 0.1
 
 
 def test_noiseless_run_passes_every_width(capsys: pytest.CaptureFixture[str]) -> None:
@@ -65,6 +83,8 @@ def test_noiseless_run_passes_every_width(capsys: pytest.CaptureFixture[str]) ->
         (["--trials", "1"], "at least 2"),
         (["--depth-factor", "0"], "(0, 10]"),
         (["--backend", "ibm_torino"], "cloud device"),
+        (["--variant", "su4", "--simulator", "stim"], "Clifford circuits only"),
+        (["--simulator", "qrack"], "invalid choice"),
     ],
 )
 def test_bad_input_is_one_line_and_status_2(
