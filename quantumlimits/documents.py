@@ -56,3 +56,20 @@ class Document:
     def from_json(cls: type[T], text: str) -> T:
         """Parse a JSON document."""
         return cls.from_dict(json.loads(text))
+
+
+def run_record(d: dict[str, Any]) -> dict[str, Any]:
+    """The fields every scan's document shares (qv.json, mirror.json), typed for ``cls(**...)``:
+    ``backend``, ``calibration_date``, ``seed``, ``settings``, ``versions``, ``provenance``,
+    ``timings``, ``run_id`` and ``schema``."""
+    return {
+        "backend": str(d["backend"]),
+        "calibration_date": d.get("calibration_date"),
+        "seed": int(d["seed"]),
+        "settings": dict(d["settings"]),
+        "versions": dict(d["versions"]),
+        "provenance": dict(d["provenance"]),
+        "timings": {k: float(v) for k, v in d["timings"].items()},
+        "run_id": d.get("run_id"),
+        "schema": int(d["schema"]),
+    }

@@ -10,7 +10,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from quantumlimits.documents import Document, check_schema
+from quantumlimits.documents import Document, check_schema, run_record
 
 SCHEMA = 1
 STAGES = ("build", "ideal", "transpile", "execute", "analyse")
@@ -195,20 +195,11 @@ class QVResult(Document):
     def from_dict(cls, d: dict[str, Any]) -> QVResult:
         """Inverse of :meth:`to_dict`; rejects other schema versions with a clear message."""
         check_schema(d, expected=SCHEMA, kind="qv.json")
-        schema = d["schema"]
         return cls(
+            **run_record(d),
             quantum_volume=int(d["quantum_volume"]),
             decided_by=str(d["decided_by"]),
             valid=bool(d["valid"]),
-            backend=str(d["backend"]),
-            calibration_date=d.get("calibration_date"),
-            seed=int(d["seed"]),
-            settings=dict(d["settings"]),
             widths=tuple(WidthResult.from_dict(w) for w in d["widths"]),
-            versions=dict(d["versions"]),
-            provenance=dict(d["provenance"]),
-            timings={k: float(v) for k, v in d["timings"].items()},
-            run_id=d.get("run_id"),
-            schema=int(schema),
             verdict_from=str(d.get("verdict_from", "raw")),
         )

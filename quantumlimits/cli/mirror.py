@@ -7,14 +7,6 @@ import warnings
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 from quantumlimits._io import atomic_write_text
@@ -23,6 +15,7 @@ from quantumlimits.execution.backends import DEFAULT_BACKEND
 from quantumlimits.mirror import protocol
 from quantumlimits.mirror.circuits import VARIANTS
 from quantumlimits.mirror.results import MirrorResult, MirrorWidthResult
+from quantumlimits.progress import RichWidthProgress, width_bars
 
 DESCRIPTION = """\
 The mirror benchmark, a different benchmark from quantum volume: QV layers, a random Pauli layer,
@@ -106,27 +99,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(func=run)
 
 
-class _RichProgress(protocol.Progress):
-    def __init__(self, progress: Progress) -> None:
-        self._progress = progress
-        self._tasks: dict[int, TaskID] = {}
-
-    def width_started(self, width: int, circuits: int) -> None:
-        self._tasks[width] = self._progress.add_task(f"width {width}: build", total=circuits)
-
-    def stage(self, width: int, stage: str) -> None:
-        self._progress.update(self._tasks[width], description=f"width {width}: {stage}")
-
-    def advance(self, width: int, circuits: int) -> None:
-        self._progress.advance(self._tasks[width], circuits)
-
-    def width_done(self, result: MirrorWidthResult) -> None:
-        verdict = "pass" if result.passed else "fail"
-        self._progress.update(
-            self._tasks[result.width],
-            description=f"width {result.width}: polarization {result.mean_polarization:.3f} "
-            f"({verdict})",
-        )
+def _describe_width(result: MirrorWidthResult) -> str:
+    verdict = "pass" if result.passed else "fail"
+    return f"polarization {result.mean_polarization:.3f} ({verdict})"
 
 
 def results_table(result: MirrorResult) -> Table:
@@ -187,16 +162,10 @@ def run(args: argparse.Namespace) -> int:
     out_console, err_console = _common.consoles(args.json)
     out = _common.output_dir(args.out)
     store = None if args.no_store else _common.open_store(args)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", protocol.MirrorWarning)
-            with Progress(*columns, console=err_console, transient=False) as bar:
+            with width_bars(err_console) as bar:
                 result = protocol.run_mirror(
                     backend=args.backend,
                     widths=args.widths,
@@ -208,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
                     seed=args.seed,
                     optimization_level=args.optimization_level,
                     store=store,
-                    progress=_RichProgress(bar),
+                    progress=RichWidthProgress(bar, _describe_width),
                 )
         for w in caught:
             if issubclass(w.category, protocol.MirrorWarning):

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 from quantumlimits._io import atomic_write_text
@@ -24,6 +17,7 @@ from quantumlimits.documents import dumps
 from quantumlimits.errors import UsageError
 from quantumlimits.execution.aer import DEVICES, PRECISIONS
 from quantumlimits.execution.backends import DEFAULT_BACKEND
+from quantumlimits.progress import RichWidthProgress, width_bars
 from quantumlimits.qv import optimize, protocol
 from quantumlimits.qv.stats import METHODS
 from quantumlimits.results import QVResult, WidthResult
@@ -183,30 +177,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.set_defaults(func=run)
 
 
-class _RichProgress(protocol.Progress):
-    def __init__(self, progress: Progress, method: str, source: str = "raw") -> None:
-        self._progress = progress
-        self._method = method
-        self._source = source
-        self._tasks: dict[int, TaskID] = {}
-
-    def width_started(self, width: int, circuits: int) -> None:
-        self._tasks[width] = self._progress.add_task(f"width {width}: build", total=circuits)
-
-    def stage(self, width: int, stage: str) -> None:
-        self._progress.update(self._tasks[width], description=f"width {width}: {stage}")
-
-    def advance(self, width: int, circuits: int) -> None:
-        self._progress.advance(self._tasks[width], circuits)
-
-    def width_done(self, result: WidthResult) -> None:
-        verdict = "pass" if result.passed(self._method, self._source) else "fail"
-        hop = f"mean HOP {result.mean_hop:.3f}"
-        if result.optimized is not None:
-            hop += f", optimized {result.optimized['mean_hop']:.3f}"
-        self._progress.update(
-            self._tasks[result.width], description=f"width {result.width}: {hop} ({verdict})"
-        )
+def _describe_width(result: WidthResult, *, method: str, source: str) -> str:
+    verdict = "pass" if result.passed(method, source) else "fail"
+    hop = f"mean HOP {result.mean_hop:.3f}"
+    if result.optimized is not None:
+        hop += f", optimized {result.optimized['mean_hop']:.3f}"
+    return f"{hop} ({verdict})"
 
 
 def results_table(result: QVResult) -> Table:
@@ -400,12 +376,6 @@ def run(args: argparse.Namespace) -> int:
     store = None if args.no_store else _common.open_store(args)
     executor = None
     dask: DaskSession | None = None
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
     try:
         executor = _ibm.qv_executor(
             backend=args.backend,
@@ -427,7 +397,7 @@ def run(args: argparse.Namespace) -> int:
         dask = _common.open_dask(args, err_console)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", protocol.QVWarning)
-            with Progress(*columns, console=err_console, transient=False) as bar:
+            with width_bars(err_console) as bar:
                 result = protocol.run_qv(
                     backend=args.backend,
                     widths=plan,
@@ -440,10 +410,13 @@ def run(args: argparse.Namespace) -> int:
                     max_width=args.max_width,
                     bootstrap_resamples=args.bootstrap_resamples,
                     store=store,
-                    progress=_RichProgress(
+                    progress=RichWidthProgress(
                         bar,
-                        "sequential" if args.adaptive else args.method,
-                        optimizations.verdict_from if optimizations.any else "raw",
+                        functools.partial(
+                            _describe_width,
+                            method="sequential" if args.adaptive else args.method,
+                            source=optimizations.verdict_from if optimizations.any else "raw",
+                        ),
                     ),
                     adaptive=args.adaptive,
                     depths=depths,

@@ -165,10 +165,10 @@ def twirled_noise_model(target: Target, qubits: Sequence[int]) -> Any:
     Every gate error is a ``pauli_error`` (:func:`twirled_channels`); every readout error an Aer
     ``ReadoutError`` (a classical flip of the recorded bit). Cached per (target, qubits).
     """
-    return _cached_model(_TargetKey(target), tuple(qubits))
+    return _cached_model(TargetKey(target), tuple(qubits))
 
 
-class _TargetKey:
+class TargetKey:
     """Hashes a Target by identity, so models are cached per snapshot object."""
 
     def __init__(self, target: Target) -> None:
@@ -178,7 +178,7 @@ class _TargetKey:
         return id(self.target)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _TargetKey) and other.target is self.target
+        return isinstance(other, TargetKey) and other.target is self.target
 
 
 def readout_errors(target: Target) -> dict[int, tuple[float, float]]:
@@ -218,7 +218,7 @@ def pauli_noise_model(
 
 
 @functools.lru_cache(maxsize=16)
-def _cached_model(key: _TargetKey, qubits: tuple[int, ...]) -> Any:
+def _cached_model(key: TargetKey, qubits: tuple[int, ...]) -> Any:
     restricted = sub_target(key.target, qubits)
     return pauli_noise_model(
         twirled_channels(restricted),

@@ -39,6 +39,7 @@ from qiskit.transpiler import Target
 from quantumlimits.execution.aer import NoisyRun, localize, sub_target
 from quantumlimits.execution.stabilizer import (
     ANGLE_TOLERANCE,
+    TargetKey,
     readout_errors,
     twirled_channels,
 )
@@ -224,23 +225,10 @@ def sample_counts(
 
 @functools.lru_cache(maxsize=16)
 def _noise(
-    key: _TargetKey, qubits: tuple[int, ...]
+    key: TargetKey, qubits: tuple[int, ...]
 ) -> tuple[Channels, dict[int, tuple[float, float]]]:
     restricted = sub_target(key.target, qubits)
     return twirled_channels(restricted), readout_errors(restricted)
-
-
-class _TargetKey:
-    """Hashes a Target by identity, so channels are cached per snapshot object."""
-
-    def __init__(self, target: Target) -> None:
-        self.target = target
-
-    def __hash__(self) -> int:
-        return id(self.target)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _TargetKey) and other.target is self.target
 
 
 def twirled_noise(
@@ -250,7 +238,7 @@ def twirled_noise(
 
     The same channels :func:`~quantumlimits.execution.stabilizer.twirled_noise_model` gives Aer.
     """
-    return _noise(_TargetKey(target), tuple(qubits))
+    return _noise(TargetKey(target), tuple(qubits))
 
 
 def run_stim(

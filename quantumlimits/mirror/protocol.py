@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,6 +33,7 @@ from quantumlimits.execution.transpile import two_qubit_count
 from quantumlimits.mirror import stats
 from quantumlimits.mirror.circuits import VARIANTS, mirror_circuits
 from quantumlimits.mirror.results import STAGES, MirrorResult, MirrorWidthResult
+from quantumlimits.progress import WidthProgress
 from quantumlimits.qv import tasks
 from quantumlimits.seeding import STREAM_SIMULATE, STREAM_TRANSPILE, derive_seed
 from quantumlimits.store import ResultsStore
@@ -95,21 +95,8 @@ def depth_for(width: int, depth_factor: float) -> int:
     return max(1, round(depth_factor * width))
 
 
-@dataclass
-class Progress:
-    """Callbacks the scan calls as work advances; the default does nothing."""
-
-    def width_started(self, width: int, circuits: int) -> None:
-        pass
-
-    def stage(self, width: int, stage: str) -> None:
-        pass
-
-    def advance(self, width: int, circuits: int) -> None:
-        pass
-
-    def width_done(self, result: MirrorWidthResult) -> None:
-        pass
+#: The scan's progress callbacks (:class:`quantumlimits.progress.WidthProgress`).
+Progress = WidthProgress
 
 
 def _layout(target: Any, width: int) -> Layout:

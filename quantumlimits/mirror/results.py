@@ -11,7 +11,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from quantumlimits.documents import Document, check_schema
+from quantumlimits.documents import Document, check_schema, run_record
 from quantumlimits.mirror.circuits import VARIANTS
 
 SCHEMA = 1
@@ -151,18 +151,10 @@ class MirrorResult(Document):
         check_schema(d, expected=SCHEMA, kind="mirror.json")
         lpw = d.get("largest_passing_width")
         return cls(
-            backend=str(d["backend"]),
-            calibration_date=d.get("calibration_date"),
+            **run_record(d),
             variant=str(d["variant"]),
-            seed=int(d["seed"]),
             threshold=float(d["threshold"]),
             confidence=float(d["confidence"]),
             largest_passing_width=None if lpw is None else int(lpw),
-            settings=dict(d["settings"]),
             widths=tuple(MirrorWidthResult.from_dict(w) for w in d["widths"]),
-            versions=dict(d["versions"]),
-            provenance=dict(d["provenance"]),
-            timings={k: float(v) for k, v in d["timings"].items()},
-            run_id=d.get("run_id"),
-            schema=int(d["schema"]),
         )

@@ -32,6 +32,7 @@ from quantumlimits.execution.aer import (
 from quantumlimits.execution.executor import Executor, Mapper, local_map
 from quantumlimits.execution.layout import Layout, best_layout, check_layout
 from quantumlimits.execution.transpile import circuit_depth, two_qubit_count
+from quantumlimits.progress import WidthProgress
 from quantumlimits.qv import optimize as optimize_mod
 from quantumlimits.qv import stats, tasks
 from quantumlimits.qv.heavy import counts_to_arrays, heavy_count_arrays, unpack_mask
@@ -99,21 +100,8 @@ def parse_widths(text: str, *, minimum: int = MIN_WIDTH, flag: str = "--widths")
     return plan.check(minimum=minimum, flag=flag)
 
 
-@dataclass
-class Progress:
-    """Callbacks the protocol calls as work advances; the default does nothing."""
-
-    def width_started(self, width: int, circuits: int) -> None:
-        pass
-
-    def stage(self, width: int, stage: str) -> None:
-        pass
-
-    def advance(self, width: int, circuits: int) -> None:
-        pass
-
-    def width_done(self, result: WidthResult) -> None:
-        pass
+#: The scan's progress callbacks (:class:`quantumlimits.progress.WidthProgress`).
+Progress = WidthProgress
 
 
 @dataclass
