@@ -236,3 +236,22 @@ def test_written_files_get_ordinary_permissions(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_resume_of_a_simulated_volumetric_run_keeps_its_settings(
+    store_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from quantumlimits.store import ResultsStore
+
+    argv = ["qv", "--backend", "aer", "--widths", "2-3", "--depths", "1-2", *QUICK]
+    assert main([*argv, "--store", str(store_path), "--json"]) == 0
+    original = json.loads(capsys.readouterr().out)
+    with ResultsStore(store_path) as store:
+        store.mark_failed(original["run_id"], summary="stopped")
+    assert main(["resume", original["run_id"], "--store", str(store_path), "--json"]) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    cells = [(w["width"], w["depth"]) for w in resumed["widths"]]
+    assert cells == [(w["width"], w["depth"]) for w in original["widths"]] and len(cells) == 4
+    assert [w["heavy_counts"] for w in resumed["widths"]] == [
+        w["heavy_counts"] for w in original["widths"]
+    ]

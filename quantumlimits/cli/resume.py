@@ -112,6 +112,10 @@ def run(args: argparse.Namespace) -> int:
                 executor=executor,
                 resume_run_id=row.run_id,
                 optimizations=optimizations,
+                adaptive=bool(inputs.get("adaptive", False)),
+                depths=inputs.get("depths"),
+                precision=str(inputs.get("precision", "double")),
+                device=str(inputs.get("device", "cpu")),
             )
         _ibm.print_jobs(err_console, store, row.run_id, usd_per_second=args.usd_per_qpu_second)
     finally:
