@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -148,3 +151,15 @@ def open_dask(args: argparse.Namespace, console: Console) -> DaskSession | None:
         f"{c['threads']} threads, {memory} GiB per worker"
     )
     return session
+
+
+@contextlib.contextmanager
+def relayed_warnings(category: type[Warning], console: Console) -> Iterator[None]:
+    """Record the warnings raised inside; when the block ends normally (its progress bars
+    closed), print those of ``category`` on ``console``, one line each."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", category)
+        yield
+    for w in caught:
+        if issubclass(w.category, category):
+            console.print(f"[yellow]warning:[/yellow] {w.message}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import warnings
 from pathlib import Path
 
 from rich.console import Console
@@ -163,25 +162,23 @@ def run(args: argparse.Namespace) -> int:
     out = _common.output_dir(args.out)
     store = None if args.no_store else _common.open_store(args)
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", protocol.MirrorWarning)
-            with width_bars(err_console) as bar:
-                result = protocol.run_mirror(
-                    backend=args.backend,
-                    widths=args.widths,
-                    variant=args.variant,
-                    simulator=args.simulator,
-                    depth_factor=args.depth_factor,
-                    trials=args.trials,
-                    shots=args.shots,
-                    seed=args.seed,
-                    optimization_level=args.optimization_level,
-                    store=store,
-                    progress=RichWidthProgress(bar, _describe_width),
-                )
-        for w in caught:
-            if issubclass(w.category, protocol.MirrorWarning):
-                err_console.print(f"[yellow]warning:[/yellow] {w.message}")
+        with (
+            _common.relayed_warnings(protocol.MirrorWarning, err_console),
+            width_bars(err_console) as bar,
+        ):
+            result = protocol.run_mirror(
+                backend=args.backend,
+                widths=args.widths,
+                variant=args.variant,
+                simulator=args.simulator,
+                depth_factor=args.depth_factor,
+                trials=args.trials,
+                shots=args.shots,
+                seed=args.seed,
+                optimization_level=args.optimization_level,
+                store=store,
+                progress=RichWidthProgress(bar, _describe_width),
+            )
     finally:
         if store is not None:
             store.close()

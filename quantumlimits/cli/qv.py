@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -395,40 +394,38 @@ def run(args: argparse.Namespace) -> int:
             optimizations=optimizations,
         )
         dask = _common.open_dask(args, err_console)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", protocol.QVWarning)
-            with width_bars(err_console) as bar:
-                result = protocol.run_qv(
-                    backend=args.backend,
-                    widths=plan,
-                    trials=args.trials,
-                    shots=args.shots,
-                    seed=args.seed,
-                    optimization_level=args.optimization_level,
-                    qubits=args.qubits,
-                    method=args.method,
-                    max_width=args.max_width,
-                    bootstrap_resamples=args.bootstrap_resamples,
-                    store=store,
-                    progress=RichWidthProgress(
-                        bar,
-                        functools.partial(
-                            _describe_width,
-                            method="sequential" if args.adaptive else args.method,
-                            source=optimizations.verdict_from if optimizations.any else "raw",
-                        ),
+        with (
+            _common.relayed_warnings(protocol.QVWarning, err_console),
+            width_bars(err_console) as bar,
+        ):
+            result = protocol.run_qv(
+                backend=args.backend,
+                widths=plan,
+                trials=args.trials,
+                shots=args.shots,
+                seed=args.seed,
+                optimization_level=args.optimization_level,
+                qubits=args.qubits,
+                method=args.method,
+                max_width=args.max_width,
+                bootstrap_resamples=args.bootstrap_resamples,
+                store=store,
+                progress=RichWidthProgress(
+                    bar,
+                    functools.partial(
+                        _describe_width,
+                        method="sequential" if args.adaptive else args.method,
+                        source=optimizations.verdict_from if optimizations.any else "raw",
                     ),
-                    adaptive=args.adaptive,
-                    depths=depths,
-                    precision=args.precision,
-                    device=args.device,
-                    executor=executor,
-                    optimizations=optimizations,
-                    **_distributed(dask),
-                )
-        for w in caught:
-            if issubclass(w.category, protocol.QVWarning):
-                err_console.print(f"[yellow]warning:[/yellow] {w.message}")
+                ),
+                adaptive=args.adaptive,
+                depths=depths,
+                precision=args.precision,
+                device=args.device,
+                executor=executor,
+                optimizations=optimizations,
+                **_distributed(dask),
+            )
         if executor is not None and store is not None:
             _ibm.print_jobs(
                 err_console, store, executor.run_id, usd_per_second=args.usd_per_qpu_second
