@@ -6,8 +6,11 @@ import datetime as _dt
 import os
 import platform
 import subprocess
+import time
+from collections.abc import Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 _PACKAGES = (
     "quantumlimits",
@@ -80,3 +83,12 @@ def provenance() -> dict[str, object]:
         "git_commit": git_commit(),
         "machine": machine(),
     }
+
+
+def stage_totals(widths: Iterable[Any], stages: Sequence[str], started: float) -> dict[str, float]:
+    """A scan's timings: each stage's seconds summed over its widths' ``timings``, and
+    ``total``, the wall time since ``started`` (a ``time.perf_counter()`` reading)."""
+    widths = list(widths)
+    totals = {s: round(sum(w.timings.get(s, 0.0) for w in widths), 6) for s in stages}
+    totals["total"] = round(time.perf_counter() - started, 6)
+    return totals

@@ -364,8 +364,7 @@ def run_mirror(
         if store and run_id:
             store.mark_failed(run_id, summary="interrupted or failed")
         raise
-    totals = {s: round(sum(r.timings.get(s, 0.0) for r in results), 6) for s in STAGES}
-    totals["total"] = round(time.perf_counter() - started, 6)
+    totals = provenance.stage_totals(results, STAGES, started)
     passing = [r.width for r in results if r.passed]
     mirror = MirrorResult(
         backend=backend,

@@ -814,8 +814,7 @@ def run_qv(
             store.mark_failed(run_id, summary="interrupted or failed; completed widths are stored")
         raise
 
-    totals = {stage: round(sum(r.timings.get(stage, 0.0) for r in results), 6) for stage in STAGES}
-    totals["total"] = round(time.perf_counter() - started, 6)
+    totals = provenance.stage_totals(results, STAGES, started)
     passing = [r.width for r in results if r.passed(method, verdict_from) and r.width == r.depth]
     qv = QVResult(
         quantum_volume=stats.quantum_volume(passing),
