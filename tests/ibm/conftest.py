@@ -14,6 +14,13 @@ from quantumlimits.store import ResultsStore
 
 
 @pytest.fixture
+def local_ibm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ibm_* names run on fake_manila in local testing mode, with the planted token set."""
+    monkeypatch.setenv("QISKIT_IBM_TOKEN", PLANTED)
+    monkeypatch.setenv("QUANTUMLIMITS_IBM_LOCAL", "fake_manila")
+
+
+@pytest.fixture
 def cloud() -> Cloud:
     return Cloud()
 

@@ -148,3 +148,18 @@ class FaultyTransport:
 
     def close(self) -> None:
         self.inner.close()
+
+
+def route_cloud(monkeypatch: Any, cloud: Cloud, faults: Faults) -> None:
+    """Every IBM transport the command line opens is a FaultyTransport over ``cloud``."""
+    from quantumlimits.execution import ibm
+
+    def open_transport(name: str, **kw: object) -> FaultyTransport:
+        return FaultyTransport(cloud, faults, token=PLANTED)
+
+    monkeypatch.setattr(ibm, "open_transport", open_transport)
+
+
+def resume_id(err: str) -> str:
+    """The run id in a 'quantumlimits resume RUN_ID' hint."""
+    return err.split("quantumlimits resume ")[-1].split()[0].rstrip(";")

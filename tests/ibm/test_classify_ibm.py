@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ibm_faults import PLANTED, Cloud, Crash, Faults, FaultyTransport
+from ibm_faults import PLANTED, Cloud, Crash, Faults, FaultyTransport, resume_id, route_cloud
 
 from quantumlimits.classify.ansatz import build_ansatz
 from quantumlimits.classify.executions import qiskit_expectations
@@ -22,23 +22,6 @@ from quantumlimits.store import ResultsStore
 #: 30 samples -> 9 held out; 2-qubit models.
 TINY = ["classify", "--samples", "30", "--max-steps", "20", "--seed", "3"]
 TINY += ["--backend", "ibm_manila"]
-
-
-@pytest.fixture
-def local_ibm(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QISKIT_IBM_TOKEN", PLANTED)
-    monkeypatch.setenv("QUANTUMLIMITS_IBM_LOCAL", "fake_manila")
-
-
-def _faulty(monkeypatch: pytest.MonkeyPatch, cloud: Cloud, faults: Faults) -> None:
-    def open_transport(name: str, **kw: object) -> FaultyTransport:
-        return FaultyTransport(cloud, faults, token=PLANTED)
-
-    monkeypatch.setattr(ibm, "open_transport", open_transport)
-
-
-def _run_id(err: str) -> str:
-    return err.split("quantumlimits resume ")[-1].split()[0].rstrip(";")
 
 
 def test_classify_evaluates_each_trained_model_on_the_device(
@@ -119,7 +102,7 @@ def test_training_on_the_device_resumes_without_resending_a_step(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     cloud = Cloud()
-    _faulty(monkeypatch, cloud, Faults(crash_after_submits=2))  # dies sending step 2
+    route_cloud(monkeypatch, cloud, Faults(crash_after_submits=2))  # dies sending step 2
     argv = [*TINY, "--models", "vqc-angle", "--layers", "1", "--seeds", "1", "--max-steps", "2"]
     argv += ["--batch-size", "2", "--shots", "64", "--train-on-backend", "--max-qpu-seconds"]
     with pytest.raises(Crash):
@@ -130,7 +113,7 @@ def test_training_on_the_device_resumes_without_resending_a_step(
         assert [j.status for j in store.jobs(row.run_id)] == ["done", "submitting"]
     capsys.readouterr()
 
-    _faulty(monkeypatch, cloud, Faults())
+    route_cloud(monkeypatch, cloud, Faults())
     resume = ["resume", row.run_id, "--store", str(store_path), "--json"]
     assert main([*resume, "--yes"]) == 2  # a budget is needed to go on training on the device
     assert "--max-qpu-seconds" in capsys.readouterr().err
@@ -165,7 +148,7 @@ def test_an_interrupted_evaluation_resumes_and_never_runs_a_job_twice(
     monkeypatch.setenv("QUANTUMLIMITS_IBM_LOCAL", "fake_manila")
     out = tmp_path / "out"
     cloud = Cloud()
-    _faulty(monkeypatch, cloud, Faults(fail_job_numbers=(2,), lost_submit_answers=1))
+    route_cloud(monkeypatch, cloud, Faults(fail_job_numbers=(2,), lost_submit_answers=1))
     argv = [*TINY, "--models", "vqc-reupload", "--layers", "1", "--seeds", "2", "--shots", "64"]
     argv += ["--store", str(store_path), "--out", str(out), "--yes"]
     produced: list[str] = []
@@ -178,11 +161,11 @@ def test_an_interrupted_evaluation_resumes_and_never_runs_a_job_twice(
 
     assert run(argv) == 3
     assert "stopped: 1 of 1 jobs of vqc-reupload s2 eval failed" in produced[-1]
-    run_id = _run_id(produced[-1])
+    run_id = resume_id(produced[-1])
     with ResultsStore(store_path) as store:
         partial = store.inputs(run_id)["partial"]
         assert store.row(run_id).status == "failed"
-    _faulty(monkeypatch, cloud, Faults())
+    route_cloud(monkeypatch, cloud, Faults())
     assert run(["resume", run_id, "--store", str(store_path)]) == 2  # would send: asks
     assert "pass --yes" in produced[-1]
     assert run(["resume", run_id, "--store", str(store_path), "--yes", "--json"]) == 0
@@ -219,7 +202,7 @@ def test_ctrl_c_while_waiting_leaves_a_run_resume_collects(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     cloud = Cloud()
-    _faulty(monkeypatch, cloud, Faults())
+    route_cloud(monkeypatch, cloud, Faults())
     real_status = FaultyTransport.status
 
     def interrupted(self: FaultyTransport, job_id: str) -> tuple[str, str | None]:
@@ -230,7 +213,7 @@ def test_ctrl_c_while_waiting_leaves_a_run_resume_collects(
     assert main([*argv, "--store", str(store_path), "--yes"]) == 130
     err = capsys.readouterr().err
     assert "submitted jobs keep running" in err
-    run_id = _run_id(err)
+    run_id = resume_id(err)
     monkeypatch.setattr(FaultyTransport, "status", real_status)
     assert main(["resume", run_id, "--store", str(store_path)]) == 0  # nothing to send: no ask
     assert "0 jobs" in capsys.readouterr().err and len(cloud.submitted) == 1

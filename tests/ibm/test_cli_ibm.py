@@ -8,25 +8,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from ibm_faults import PLANTED, Cloud, Faults, FaultyTransport
+from ibm_faults import PLANTED, Cloud, Faults, FaultyTransport, resume_id, route_cloud
 
 from quantumlimits.cli import main
 from quantumlimits.execution import ibm
 
 QUICK = ["--trials", "4", "--shots", "64", "--bootstrap-resamples", "200", "--seed", "5"]
-
-
-@pytest.fixture
-def local_ibm(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("QISKIT_IBM_TOKEN", PLANTED)
-    monkeypatch.setenv("QUANTUMLIMITS_IBM_LOCAL", "fake_manila")
-
-
-def _faulty(monkeypatch: pytest.MonkeyPatch, cloud: Cloud, faults: Faults) -> None:
-    def open_transport(name: str, **kw: object) -> FaultyTransport:
-        return FaultyTransport(cloud, faults, token=PLANTED)
-
-    monkeypatch.setattr(ibm, "open_transport", open_transport)
 
 
 def test_qv_on_ibm_records_jobs_and_shows_usage(
@@ -87,14 +74,14 @@ def test_failed_job_then_resume_from_the_command_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     cloud = Cloud()
-    _faulty(monkeypatch, cloud, Faults(fail_job_numbers=(2,)))
+    route_cloud(monkeypatch, cloud, Faults(fail_job_numbers=(2,)))
     argv = ["qv", "--backend", "ibm_manila", "--widths", "2,3", *QUICK, "--store", str(store_path)]
     assert main([*argv, "--yes"]) == 3
     err = capsys.readouterr().err
     assert "stopped:" in err and "quantumlimits resume qv-" in err
-    run_id = err.split("quantumlimits resume ")[-1].split()[0]
+    run_id = resume_id(err)
 
-    _faulty(monkeypatch, cloud, Faults())
+    route_cloud(monkeypatch, cloud, Faults())
     assert main(["resume", run_id, "--store", str(store_path)]) == 2  # would submit: asks
     assert "pass --yes" in capsys.readouterr().err
     assert main(["resume", run_id, "--store", str(store_path), "--yes", "--json"]) == 0
@@ -163,10 +150,10 @@ def test_the_token_never_appears_in_anything_produced(
 
     assert run([*base, "--widths", "2", "--out", str(out), "--json"]) == 0
     cloud = Cloud()
-    _faulty(monkeypatch, cloud, Faults(fail_job_numbers=(1,), lost_submit_answers=1))
+    route_cloud(monkeypatch, cloud, Faults(fail_job_numbers=(1,), lost_submit_answers=1))
     assert run([*base, "--widths", "2"]) == 3
-    run_id = produced[-1].split("quantumlimits resume ")[-1].split()[0]
-    _faulty(monkeypatch, cloud, Faults(lost_submit_answers=1))
+    run_id = resume_id(produced[-1])
+    route_cloud(monkeypatch, cloud, Faults(lost_submit_answers=1))
     assert run(["resume", run_id, "--store", str(store_path), "--yes", "--out", str(out)]) == 0
     assert run(["show", run_id, "--store", str(store_path), "--json"]) == 0
     assert run(["backends"]) == 0
@@ -219,7 +206,7 @@ def test_ctrl_c_leaves_a_resumable_run(
 ) -> None:
     cloud = Cloud()
     faults = Faults()
-    _faulty(monkeypatch, cloud, faults)
+    route_cloud(monkeypatch, cloud, faults)
     real_status = FaultyTransport.status
 
     def interrupted(self: FaultyTransport, job_id: str) -> tuple[str, str | None]:
@@ -230,7 +217,7 @@ def test_ctrl_c_leaves_a_resumable_run(
     assert main([*argv, "--yes"]) == 130
     err = capsys.readouterr().err
     assert "submitted jobs keep running" in err and "quantumlimits resume qv-" in err
-    run_id = err.split("quantumlimits resume ")[-1].split()[0]
+    run_id = resume_id(err)
     monkeypatch.setattr(FaultyTransport, "status", real_status)
     assert main(["resume", run_id, "--store", str(store_path)]) == 0  # nothing new to send
     assert len(cloud.submitted) == 1
@@ -256,12 +243,12 @@ def test_optimized_qv_on_ibm_projects_sends_and_resumes_every_arm(
     """Decoupled arm and readout calibration go through the journal like the raw circuits: the
     up-front plan matches what each width sends, and a resume finishes it without reruns."""
     cloud = Cloud()
-    _faulty(monkeypatch, cloud, Faults(fail_job_numbers=(2,)))
+    route_cloud(monkeypatch, cloud, Faults(fail_job_numbers=(2,)))
     optimized = ["--mitigate-readout", "--readout-shots", "128", "--dynamical-decoupling"]
     argv = ["qv", "--backend", "ibm_manila", "--widths", "2,3", *QUICK, *optimized]
     assert main([*argv, "--store", str(store_path), "--yes"]) == 3
-    run_id = capsys.readouterr().err.split("quantumlimits resume ")[-1].split()[0]
-    _faulty(monkeypatch, cloud, Faults())
+    run_id = resume_id(capsys.readouterr().err)
+    route_cloud(monkeypatch, cloud, Faults())
     assert main(["resume", run_id, "--store", str(store_path), "--yes", "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["verdict_from"] == "optimized"
