@@ -115,7 +115,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "or 'bootstrap' (Baldwin et al.); both are always reported",
     )
     opt = p.add_argument_group(
-        "reported optimizations (device snapshots; raw and optimized results are both reported)"
+        "reported optimizations (device snapshots and IBM devices; raw and optimized results are "
+        "both reported)"
     )
     opt.add_argument(
         "--mitigate-readout",
