@@ -19,6 +19,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.transpiler import Target
 
+from quantumlimits.execution.density import DeviceChannels, Unsupported, run_density
 from quantumlimits.execution.transpile import active_qubits, compact
 
 #: Default memory a batch of ideal probability vectors may hold at once.
@@ -173,29 +174,52 @@ def noise_model_for(target: Target, qubits: Sequence[int], *, readout_error: boo
 
     Models are cached per (target, qubits, readout_error): every chunk of a width shares one.
     """
-    key = (id(target), tuple(qubits), readout_error)
+
+    def build() -> Any:
+        from qiskit_aer.noise import NoiseModel
+
+        restricted = sub_target(target, qubits)
+        shim = types.SimpleNamespace(
+            version=2,
+            target=restricted,
+            operation_names=list(restricted.operation_names),
+            dt=restricted.dt,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return NoiseModel.from_backend(shim, readout_error=readout_error)
+
+    return _cached("noise_model", target, qubits, readout_error, build)
+
+
+def device_channels(
+    target: Target, qubits: Sequence[int], *, readout_error: bool = True
+) -> DeviceChannels:
+    """The same noise as :func:`noise_model_for`, as channel matrices for the fused simulator."""
+    return _cached(
+        "channels",
+        target,
+        qubits,
+        readout_error,
+        lambda: DeviceChannels.from_target(sub_target(target, qubits), readout_error=readout_error),
+    )
+
+
+def _cached(
+    kind: str, target: Target, qubits: Sequence[int], readout_error: bool, build: Any
+) -> Any:
+    key = (kind, id(target), tuple(qubits), readout_error)
     cached = _NOISE_CACHE.get(key)
     if cached is not None and cached[0] is target:
         return cached[1]
-    from qiskit_aer.noise import NoiseModel
-
-    restricted = sub_target(target, qubits)
-    shim = types.SimpleNamespace(
-        version=2,
-        target=restricted,
-        operation_names=list(restricted.operation_names),
-        dt=restricted.dt,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = NoiseModel.from_backend(shim, readout_error=readout_error)
+    value = build()
     if len(_NOISE_CACHE) >= _NOISE_CACHE_SIZE:
         _NOISE_CACHE.pop(next(iter(_NOISE_CACHE)))
-    _NOISE_CACHE[key] = (target, model)
-    return model
+    _NOISE_CACHE[key] = (target, value)
+    return value
 
 
-_NOISE_CACHE: dict[tuple[int, tuple[int, ...], bool], tuple[Target, Any]] = {}
+_NOISE_CACHE: dict[tuple[str, int, tuple[int, ...], bool], tuple[Target, Any]] = {}
 _NOISE_CACHE_SIZE = 32
 
 
@@ -213,6 +237,12 @@ def choose_method(num_qubits: int, shots: int) -> str:
     return "density_matrix" if (1 << num_qubits) <= max(shots, 64) else "statevector"
 
 
+#: Simulators of :func:`run_noisy`: ``auto`` takes the fused density-matrix simulator
+#: (:mod:`quantumlimits.execution.density`) for density-matrix runs of circuits it models, Aer
+#: otherwise; ``aer`` always Aer.
+ENGINES = ("auto", "aer")
+
+
 def run_noisy(
     circuits: Sequence[QuantumCircuit],
     *,
@@ -222,17 +252,28 @@ def run_noisy(
     physical_qubits: Sequence[int] | None = None,
     method: str | None = None,
     device: str = "cpu",
+    engine: str = "auto",
 ) -> NoisyRun:
     """Run ISA circuits with the device noise of the physical qubits they act on.
 
     Circuits are either on the device's full register (``physical_qubits`` None: they are
     compacted to the qubits they touch) or on ``k`` local qubits, local qubit ``i`` being
     physical qubit ``physical_qubits[i]`` (circuits transpiled for :func:`sub_target`).
-    Only those qubits are simulated.
+    Only those qubits are simulated. A density-matrix run on the CPU goes to the fused simulator
+    when every circuit is one it models (``engine="auto"``); its distributions equal Aer's.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     local, physical = localize(circuits, physical_qubits)
-    noise = noise_model_for(target, physical)
     method = method or choose_method(len(physical), shots)
+    if engine == "auto" and method == "density_matrix" and device == "cpu":
+        try:
+            counts = run_density(local, device_channels(target, physical), shots=shots, seed=seed)
+        except Unsupported:
+            pass
+        else:
+            return NoisyRun(counts=counts, physical_qubits=physical, method=method)
+    noise = noise_model_for(target, physical)
     sim = _simulator(
         method=method,
         noise_model=noise,
