@@ -33,10 +33,14 @@ def _nlog(error: float) -> float:
     return -math.log(max(1e-12, 1.0 - min(error, 1.0 - 1e-12)))
 
 
+def _inside(qubits: set[int], edges: dict[tuple[int, int], float]) -> list[float]:
+    """Errors of the couplers with both ends in ``qubits``, in ``edges`` order."""
+    return [err for (a, b), err in edges.items() if a in qubits and b in qubits]
+
+
 def _score(
-    qubits: set[int], edges: dict[tuple[int, int], float], readout: Any, width: int
+    qubits: set[int], inside: list[float], readout: Any, width: int
 ) -> tuple[float, float, float]:
-    inside = [err for (a, b), err in edges.items() if a in qubits and b in qubits]
     mean_edge = sum(inside) / len(inside) if inside else 1.0
     mean_ro = float(sum(readout[q] for q in qubits) / len(qubits))
     gates = 3 * (width // 2) * width
@@ -56,23 +60,36 @@ def best_layout(target: Any, width: int) -> Layout:
     edges = edge_errors(target)
     readout = readout_errors(target)
     neighbours: dict[int, set[int]] = defaultdict(set)
-    for a, b in edges:
+    # coupler errors by position in ``edges``, and each qubit's couplers: a candidate's inside
+    # couplers are the chosen set's plus its own, summed in ``edges`` order as _inside does
+    errors = list(edges.values())
+    incident: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for position, (a, b) in enumerate(edges):
         neighbours[a].add(b)
         neighbours[b].add(a)
+        incident[a].append((b, position))
+        incident[b].append((a, position))
+
+    def candidate(chosen: set[int], inside: list[int], q: int) -> tuple[float, int]:
+        grown = sorted(inside + [p for other, p in incident[q] if other in chosen])
+        return _score(chosen | {q}, [errors[p] for p in grown], readout, width)[0], q
+
     best: Layout | None = None
     for start in range(n):
         chosen = {start}
         order = [start]
+        inside: list[int] = []  # positions of the couplers inside ``chosen``
         while len(chosen) < width:
             frontier = sorted({q for c in chosen for q in neighbours[c]} - chosen)
             if not frontier:
                 break
-            pick = min(frontier, key=lambda q: (_score(chosen | {q}, edges, readout, width)[0], q))
+            pick = min(frontier, key=lambda q: candidate(chosen, inside, q))
+            inside = sorted(inside + [p for other, p in incident[pick] if other in chosen])
             chosen.add(pick)
             order.append(pick)
         if len(chosen) < width:
             continue
-        score, mean_edge, mean_ro = _score(chosen, edges, readout, width)
+        score, mean_edge, mean_ro = _score(chosen, _inside(chosen, edges), readout, width)
         if best is None or score < best.score:
             best = Layout(tuple(order), score, mean_edge, mean_ro)
     if best is None:
@@ -96,7 +113,10 @@ def check_layout(target: Any, qubits: tuple[int, ...]) -> Layout:
             f"--qubits {list(qubits)} are not connected by the device's couplers: "
             "QV routes inside the chosen qubits, so list a connected set"
         )
-    score, mean_edge, mean_ro = _score(set(qubits), edges, readout_errors(target), len(qubits))
+    chosen = set(qubits)
+    score, mean_edge, mean_ro = _score(
+        chosen, _inside(chosen, edges), readout_errors(target), len(qubits)
+    )
     return Layout(tuple(qubits), score, mean_edge, mean_ro)
 
 

@@ -138,12 +138,13 @@ def idle_times(*, isa_circuit: QuantumCircuit, target: Any) -> dict[int, float]:
     clock: dict[int, float] = {}
     idle: dict[int, float] = {}
     index = _index(isa_circuit)
+    durations: dict[tuple[str, tuple[int, ...]], float] = {}
     for inst in reversed(isa_circuit.data):
-        name = inst.operation.name
-        qargs = tuple(index[q] for q in inst.qubits)
+        name = inst.name
+        qargs = tuple([index[q] for q in inst.qubits])
         if not qargs:
             continue
-        start = max(clock.get(q, 0.0) for q in qargs)
+        start = max([clock.get(q, 0.0) for q in qargs])
         if name == "barrier":
             for q in qargs:
                 if q in clock:
@@ -155,8 +156,12 @@ def idle_times(*, isa_circuit: QuantumCircuit, target: Any) -> dict[int, float]:
             unit = getattr(inst.operation, "unit", "dt")
             duration *= (target.dt or 0.0) if unit == "dt" else _UNIT.get(unit, 1.0)
         else:
-            props = _properties(target, name, qargs)
-            duration = float(props.duration or 0.0) if props is not None else 0.0
+            found = durations.get((name, qargs))
+            if found is None:
+                props = _properties(target, name, qargs)
+                found = float(props.duration or 0.0) if props is not None else 0.0
+                durations[(name, qargs)] = found
+            duration = found
         for q in qargs:
             if q in clock:
                 idle[q] = idle.get(q, 0.0) + start - clock[q]
@@ -174,18 +179,23 @@ def circuit_fidelity(*, isa_circuit: QuantumCircuit, target: Any, idle: bool = T
     log_gates = 0.0
     log_readout = 0.0
     index = _index(isa_circuit)
+    terms: dict[tuple[str, tuple[int, ...]], float] = {}  # log(1 - p) per (name, qubits)
     for inst in isa_circuit.data:
-        name = inst.operation.name
+        name = inst.name
         if name in _FREE or name == "delay":
             continue
-        qargs = tuple(index[q] for q in inst.qubits)
-        props = _properties(target, name, qargs)
-        error = float(props.error) if props is not None and props.error is not None else 0.0
+        qargs = tuple([index[q] for q in inst.qubits])
+        term = terms.get((name, qargs))
+        if term is None:
+            props = _properties(target, name, qargs)
+            error = float(props.error) if props is not None and props.error is not None else 0.0
+            if name != "measure":
+                error = pauli_error_probability(error=error, num_qubits=len(qargs))
+            term = terms[(name, qargs)] = math.log1p(-min(error, 1.0 - 1e-12))
         if name == "measure":
-            log_readout += math.log1p(-min(error, 1.0 - 1e-12))
+            log_readout += term
         else:
-            p = pauli_error_probability(error=error, num_qubits=len(qargs))
-            log_gates += math.log1p(-min(p, 1.0 - 1e-12))
+            log_gates += term
     log_idle = 0.0
     if idle:
         qubit_props = target.qubit_properties
