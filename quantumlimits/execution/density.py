@@ -138,12 +138,6 @@ _I4 = np.eye(4, dtype=complex)
 _DIAGONAL = np.array([0, 3])  # the (row, column) pairs (0, 0) and (1, 1) of a qudit axis
 
 
-def _rz_phases(theta: float) -> np.ndarray:
-    """The diagonal of RZ(θ)'s channel on a qudit axis (pairs 00, 01, 10, 11)."""
-    phase = cmath.exp(-1j * theta)
-    return np.array([1.0, phase, phase.conjugate(), 1.0])
-
-
 class _State:
     """A density matrix under fused channels (see the module docstring)."""
 
@@ -152,21 +146,12 @@ class _State:
         rho = np.zeros(4**num_qubits, dtype=complex)
         rho[0] = 1.0
         self.rho = rho.reshape((4,) * num_qubits)
+        #: the qubit each axis of ``rho`` holds; updates move their qubits' axes last
+        self.order = list(range(num_qubits - 1, -1, -1))
         self.pending: list[np.ndarray | None] = [None] * num_qubits
         self.partner: list[int] = [-1] * num_qubits
         #: open two-qubit blocks, keyed (high, low): the matrix acts on axes (high, low)
         self.blocks: dict[tuple[int, int], np.ndarray] = {}
-
-    def _axis(self, q: int) -> int:
-        return self.n - 1 - q
-
-    def one(self, q: int, superop: np.ndarray) -> None:
-        p = self.pending[q]
-        self.pending[q] = superop if p is None else superop @ p
-
-    def phase(self, q: int, phases: np.ndarray) -> None:
-        p = self.pending[q]
-        self.pending[q] = np.diag(phases) if p is None else phases[:, None] * p
 
     def _lifted(self, high: int, low: int) -> np.ndarray | None:
         ph, pl = self.pending[high], self.pending[low]
@@ -204,12 +189,25 @@ class _State:
         if pre is not None:
             block = pre @ block
         self.partner[q] = self.partner[other] = -1
-        self._apply(block.reshape(4, 4, 4, 4), [self._axis(key[0]), self._axis(key[1])])
+        self._apply(block, key)
 
-    def _apply(self, tensor: np.ndarray, axes: list[int]) -> None:
-        k = len(axes)
-        out = np.tensordot(tensor, self.rho, axes=(list(range(k, 2 * k)), axes))
-        self.rho = np.moveaxis(out, list(range(k)), axes)
+    def _apply(self, matrix: np.ndarray, qubits: tuple[int, ...]) -> None:
+        """Apply a channel matrix on ``qubits`` (its index's most significant first).
+
+        The state is reordered so that those qubits' axes come last, in that order (no copy when
+        they already are), and the update is one matrix product, its result left in that order.
+        """
+        k = len(qubits)
+        if self.order[-k:] != list(qubits):
+            if k == 2 and self.order[-2:] == [qubits[1], qubits[0]]:
+                matrix = _swap_pairs(matrix)
+            else:
+                rest = [i for i, q in enumerate(self.order) if q not in qubits]
+                where = {q: i for i, q in enumerate(self.order)}
+                self.rho = self.rho.transpose(rest + [where[q] for q in qubits])
+                self.order = [self.order[i] for i in rest] + list(qubits)
+        flat = np.ascontiguousarray(self.rho).reshape(-1, 4**k)
+        self.rho = (flat @ matrix.T).reshape((4,) * self.n)
 
     def populations(self) -> np.ndarray:
         """The diagonal of the final density matrix, axis ``n-1-q`` for qubit ``q``."""
@@ -220,8 +218,9 @@ class _State:
             p = self.pending[q]
             if p is not None:
                 self.pending[q] = None
-                self._apply(p, [self._axis(q)])
-        rho = self.rho
+                self._apply(p, (q,))
+        where = {q: i for i, q in enumerate(self.order)}
+        rho = self.rho.transpose([where[q] for q in range(self.n - 1, -1, -1)])
         for axis in range(self.n):
             rho = rho.take(_DIAGONAL, axis=axis)
         return np.ascontiguousarray(rho.real)
@@ -244,31 +243,45 @@ def noisy_distribution(circuit: QuantumCircuit, channels: DeviceChannels) -> np.
     known = channels.known
     ideal_rz = [("rz", (q,)) not in channels.errors for q in range(n)]
     measured: dict[int, int] = {}  # qubit -> clbit
+    pending = state.pending
     for inst in circuit.data:
         name = inst.name
         if name in _IGNORED:
             continue
-        qubits = tuple([index[q] for q in inst.qubits])
+        qargs = inst.qubits
+        if len(qargs) == 1:  # the common case, inlined: one-qubit channels accumulate per qubit
+            q = index[qargs[0]]
+            if q in measured:
+                raise Unsupported(f"{name} after a measurement in {circuit.name}")
+            if name == "rz" and ideal_rz[q]:
+                try:
+                    e = cmath.exp(-1j * float(inst.params[0]))
+                except TypeError:  # an unbound parameter
+                    raise Unsupported(f"parameterized rz in {circuit.name}") from None
+                phases = np.array((1.0, e, e.conjugate(), 1.0))
+                p = pending[q]
+                pending[q] = np.diag(phases) if p is None else phases[:, None] * p
+                continue
+            superop = known.get((name, (q,)))
+            if superop is None:
+                if name == "measure":
+                    clbit = clbit_index[inst.clbits[0]]
+                    if clbit in measured.values():
+                        raise Unsupported(f"clbit {clbit} written twice in {circuit.name}")
+                    measured[q] = clbit
+                    continue
+                superop = channels.instruction(inst, (q,), circuit.name)
+            p = pending[q]
+            pending[q] = superop if p is None else superop @ p
+            continue
+        qubits = tuple([index[b] for b in qargs])
         if measured and not measured.keys().isdisjoint(qubits):
             raise Unsupported(f"{name} after a measurement in {circuit.name}")
-        # fast paths: RZ without error, and instructions seen before (parameterless unitaries)
-        if name == "rz" and ideal_rz[qubits[0]] and not inst.is_parameterized():
-            state.phase(qubits[0], _rz_phases(float(inst.params[0])))
-            continue
         superop = known.get((name, qubits))
         if superop is None:
-            if name == "measure":
-                clbit = clbit_index[inst.clbits[0]]
-                if clbit in measured.values():
-                    raise Unsupported(f"clbit {clbit} written twice in {circuit.name}")
-                measured[qubits[0]] = clbit
-                continue
             superop = channels.instruction(inst, qubits, circuit.name)
-        if len(qubits) == 1:
-            state.one(qubits[0], superop)
-        else:
-            # Qiskit's matrix has qargs[1] as its high bit
-            state.two(qubits[1], qubits[0], superop)
+        # Qiskit's matrix has qargs[1] as its high bit
+        state.two(qubits[1], qubits[0], superop)
     if len(measured) != circuit.num_clbits:
         raise Unsupported(f"{circuit.name} leaves clbits unmeasured")
     p = state.populations()
