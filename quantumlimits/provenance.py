@@ -16,6 +16,7 @@ _PACKAGES = (
     "quantumlimits",
     "qiskit",
     "qiskit-aer",
+    "qulacs",
     "stim",
     "qiskit-ibm-runtime",
     "numpy",

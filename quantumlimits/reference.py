@@ -86,7 +86,9 @@ def export(
         "seed": seed,
         "widths": list(widths),
         "per_width": per_width,
-        "versions": {k: v for k, v in versions().items() if k in ("qiskit", "qiskit-aer")},
+        "versions": {
+            k: v for k, v in versions().items() if k in ("qiskit", "qiskit-aer", "qulacs")
+        },
         "circuits": [asdict(e) for e, _ in entries],
     }
     atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")

@@ -152,15 +152,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--precision",
         choices=PRECISIONS,
         default="double",
-        help="ideal statevector precision; single halves its memory (widths up to about 29 on "
-        "24 GB) at float32 rounding of the ideal probabilities",
+        help="ideal statevector precision: double (qulacs) or single (Aer: half the state's "
+        "memory, widths up to about 29 on 24 GB, float32 rounding of the ideal probabilities)",
     )
     p.add_argument(
         "--device",
         choices=DEVICES,
         default="cpu",
-        help="Aer device; gpu needs qiskit-aer-gpu and falls back to the CPU with a warning "
-        "where it is missing",
+        help="Aer device; gpu (ideal stage on Aer too) needs qiskit-aer-gpu and falls back to the "
+        "CPU with a warning where it is missing",
     )
     p.add_argument(
         "--out", type=Path, default=None, help="folder for qv.json and qv.png (created if missing)"

@@ -1,4 +1,4 @@
-"""Local simulation with Qiskit Aer: ideal probabilities, sampling, and device-noise runs.
+"""Local simulation: ideal probabilities (qulacs or Aer), sampling, and Aer's device-noise runs.
 
 Noisy runs simulate only the qubits a batch of ISA circuits touches: the circuits are compacted to
 those qubits and the device's noise model is built from the calibration of those qubits alone.
@@ -76,16 +76,32 @@ def resolve_device(device: str) -> tuple[str, str | None]:
     return device, None
 
 
+def uses_qulacs(*, precision: str = "double", device: str = "cpu") -> bool:
+    """Whether the ideal stage simulates with qulacs (double precision on the CPU) or Aer."""
+    return precision == "double" and device == "cpu"
+
+
 def ideal_memory_bytes(
-    width: int, *, precision: str = "double", parallel: int = 1, batch: int = 1
+    width: int, *, precision: str = "double", parallel: int = 1, batch: int = 1, device: str = "cpu"
 ) -> int:
     """Peak bytes the ideal stage needs at ``width``.
 
-    Each circuit simulated at once holds its state (16 or 8 bytes per amplitude) and Aer's
-    float64 probabilities; ``batch`` returned probability vectors wait for analysis; the heavy
-    mask and the median's partition copy take about 9 bytes per outcome more.
+    With qulacs (:func:`uses_qulacs`) one circuit runs at a time: its state and the copy qulacs
+    returns take 32 bytes per amplitude, then 24 while the probabilities are made and the state
+    is gone. 9 bytes per outcome more cover what the analysis keeps or leaves behind meanwhile:
+    the heavy mask, the chunk's packed heavy sets and temporaries the allocator has not handed
+    back (the analysis itself, about 25 bytes per outcome, runs after the state is freed).
+    Measured peak of ``run_ideal_task`` above its baseline: 33.5 bytes per amplitude at width 23,
+    37.6 at 22, 46-50 at 21 and 42 at 20, where glibc keeps freed arrays below its 32 MiB mmap
+    threshold (docs/performance.md).
+
+    With Aer each circuit simulated at once holds its state (16 or 8 bytes per amplitude) and
+    Aer's float64 probabilities; ``batch`` returned probability vectors wait for analysis; the
+    heavy mask and the median's partition copy take about 9 bytes per outcome more.
     """
     n = 1 << width
+    if uses_qulacs(precision=precision, device=device):
+        return 32 * n + 9 * n
     state = (16 if precision == "double" else 8) * n
     return parallel * (state + 8 * n) + batch * 8 * n + 9 * n
 
@@ -99,8 +115,11 @@ def ideal_probabilities(
 ) -> Iterator[np.ndarray]:
     """Ideal output probabilities of unmeasured circuits, one array at a time, in order.
 
-    Circuits go to Aer's statevector method in batches whose probability vectors fit in
-    ``batch_bytes``; each array is yielded and the batch released before the next one runs.
+    In double precision on the CPU qulacs simulates one circuit at a time (faster than Aer at
+    every width measured; see docs/performance.md) and each float64 array is yielded as it is
+    made; a circuit qulacs cannot take (see :mod:`quantumlimits.execution.qulacs_sv`) goes to Aer
+    alone. Otherwise circuits go to Aer's statevector method in batches whose probability vectors
+    fit in ``batch_bytes``; each array is yielded and the batch released before the next one runs.
     ``precision="single"`` halves the state's memory; the probabilities keep float32 rounding
     (relative error about 1e-7, far below any heavy/light gap that matters; see docs/method.md).
     """
@@ -108,6 +127,23 @@ def ideal_probabilities(
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     if not circuits:
         return
+    if uses_qulacs(precision=precision, device=device):
+        from quantumlimits.execution import qulacs_sv
+
+        for circuit in circuits:
+            probabilities = qulacs_sv.probabilities(circuit, threads=AER_THREADS)
+            if probabilities is None:
+                yield from _aer_probabilities([circuit], batch_bytes, precision, device)
+            else:
+                yield probabilities
+            del probabilities
+        return
+    yield from _aer_probabilities(circuits, batch_bytes, precision, device)
+
+
+def _aer_probabilities(
+    circuits: Sequence[QuantumCircuit], batch_bytes: int, precision: str, device: str
+) -> Iterator[np.ndarray]:
     width = max(c.num_qubits for c in circuits)
     per_circuit = 8 * (1 << width)
     batch = max(1, batch_bytes // per_circuit)

@@ -36,7 +36,7 @@ ENV_VAR = "QUANTUMLIMITS_DASK"
 #: Values of ``--dask`` / ``QUANTUMLIMITS_DASK`` that mean "run in this process".
 IN_PROCESS = ("", "none", "off")
 #: Packages whose versions must agree between this process and every worker: they shape results.
-MUST_MATCH = ("quantumlimits", "qiskit", "qiskit-aer", "numpy")
+MUST_MATCH = ("quantumlimits", "qiskit", "qiskit-aer", "qulacs", "numpy")
 #: Seconds to wait for a scheduler to answer and for its first worker to join.
 CONNECT_TIMEOUT = 30.0
 #: ``distributed.scheduler.worker-saturation`` of the local clusters started here.

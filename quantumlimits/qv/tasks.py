@@ -67,15 +67,18 @@ def run_ideal_task(task: IdealTask) -> list[IdealOutcome]:
     )
     out = []
     probabilities_iter = ideal_probabilities(circuits, precision=task.precision, device=task.device)
-    for offset, probabilities in enumerate(probabilities_iter):
-        index = task.start + offset
+    # Not enumerate(): its reused result tuple would keep the previous vector alive while the
+    # next circuit is simulated (8 bytes per amplitude on top of the state).
+    index = task.start - 1
+    for probabilities in probabilities_iter:
+        index += 1
         mask = heavy_mask(probabilities)
         counts = None
         if task.sample_shots:
             seed = derive_seed(task.seed, STREAM_SIMULATE, task.width, task.depth, index)
             counts = sample_counts(probabilities, shots=task.sample_shots, seed=seed)
         out.append(IdealOutcome(index, pack_mask(mask), ideal_hop(probabilities, mask), counts))
-        del probabilities
+        del probabilities, mask
     return out
 
 
