@@ -57,6 +57,7 @@ from typing import Any
 import numpy as np
 from qiskit import QuantumCircuit
 
+from quantumlimits.execution.transpile import two_qubit_count
 from quantumlimits.qv.ideal import ideal_hop_mean
 from quantumlimits.qv.stats import HOP_THRESHOLD, MIN_CIRCUITS, cross_threshold
 
@@ -138,10 +139,13 @@ def idle_times(*, isa_circuit: QuantumCircuit, target: Any) -> dict[int, float]:
     clock: dict[int, float] = {}
     idle: dict[int, float] = {}
     index = _index(isa_circuit)
-    durations: dict[tuple[str, tuple[int, ...]], float] = {}
-    for inst in reversed(isa_circuit.data):
+    durations: dict[tuple[str, Any], float] = {}  # per (name, qubit objects)
+    for inst in reversed(list(isa_circuit.data)):  # (indexing from the end builds gate objects)
         name = inst.name
-        qargs = tuple([index[q] for q in inst.qubits])
+        bits = inst.qubits
+        if len(bits) == 1 and durations.get((name, bits)) == 0.0 and index[bits[0]] in clock:
+            continue  # an instant one-qubit gate (rz) after the qubit's first: changes nothing
+        qargs = tuple([index[q] for q in bits])
         if not qargs:
             continue
         start = max([clock.get(q, 0.0) for q in qargs])
@@ -156,11 +160,11 @@ def idle_times(*, isa_circuit: QuantumCircuit, target: Any) -> dict[int, float]:
             unit = getattr(inst.operation, "unit", "dt")
             duration *= (target.dt or 0.0) if unit == "dt" else _UNIT.get(unit, 1.0)
         else:
-            found = durations.get((name, qargs))
+            found = durations.get((name, bits))
             if found is None:
                 props = _properties(target, name, qargs)
                 found = float(props.duration or 0.0) if props is not None else 0.0
-                durations[(name, qargs)] = found
+                durations[(name, bits)] = found
             duration = found
         for q in qargs:
             if q in clock:
@@ -179,19 +183,21 @@ def circuit_fidelity(*, isa_circuit: QuantumCircuit, target: Any, idle: bool = T
     log_gates = 0.0
     log_readout = 0.0
     index = _index(isa_circuit)
-    terms: dict[tuple[str, tuple[int, ...]], float] = {}  # log(1 - p) per (name, qubits)
+    terms: dict[tuple[str, Any], float] = {}  # log(1 - p) per (name, qubit objects)
     for inst in isa_circuit.data:
         name = inst.name
-        if name in _FREE or name == "delay":
-            continue
-        qargs = tuple([index[q] for q in inst.qubits])
-        term = terms.get((name, qargs))
+        term = terms.get((name, inst.qubits))
         if term is None:
+            if name in _FREE or name == "delay":
+                continue
+            qargs = tuple([index[q] for q in inst.qubits])
             props = _properties(target, name, qargs)
             error = float(props.error) if props is not None and props.error is not None else 0.0
             if name != "measure":
                 error = pauli_error_probability(error=error, num_qubits=len(qargs))
-            term = terms[(name, qargs)] = math.log1p(-min(error, 1.0 - 1e-12))
+            term = terms[(name, inst.qubits)] = math.log1p(-min(error, 1.0 - 1e-12))
+        if term == 0.0:
+            continue
         if name == "measure":
             log_readout += term
         else:
@@ -388,14 +394,7 @@ def predict_isa(
                 ]
             )
         )
-    two_qubit = [
-        sum(
-            1
-            for inst in c.data
-            if inst.operation.num_qubits == 2 and inst.operation.name not in ("barrier", "measure")
-        )
-        for c in isa_circuits
-    ]
+    two_qubit = [two_qubit_count(c) for c in isa_circuits]
     return WidthPrediction(
         width=width,
         qubits=tuple(qubits),
