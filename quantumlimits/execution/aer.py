@@ -19,7 +19,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.transpiler import Target
 
-from quantumlimits.execution.density import DeviceChannels, Unsupported, run_density
+from quantumlimits.execution.density import DeviceChannels, Unsupported, run_density, sample
 from quantumlimits.execution.transpile import active_qubits, compact
 
 #: Default memory a batch of ideal probability vectors may hold at once.
@@ -169,11 +169,9 @@ def _aer_probabilities(
 
 def sample_counts(probabilities: np.ndarray, *, shots: int, seed: int) -> dict[int, int]:
     """``shots`` samples from a probability vector, as ``{outcome: count}`` (noiseless sampling)."""
-    p = np.clip(np.asarray(probabilities, dtype=float), 0.0, None)
-    p /= p.sum()
-    draws = np.random.default_rng(seed).multinomial(shots, p)
-    (nonzero,) = np.nonzero(draws)
-    return {int(k): int(draws[k]) for k in nonzero}
+    return sample(
+        np.asarray(probabilities, dtype=float), shots=shots, rng=np.random.default_rng(seed)
+    )
 
 
 def sub_target(target: Target, qubits: Sequence[int]) -> Target:

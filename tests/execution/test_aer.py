@@ -26,6 +26,27 @@ def test_sample_counts_is_seeded_and_complete() -> None:
     assert sum(a.values()) == 1000 and 3 not in a
 
 
+@pytest.mark.parametrize("outcomes", [64, 4096])  # multinomial, and inverse transform (> 4 x shots)
+def test_sample_counts_follow_the_distribution(outcomes: int) -> None:
+    from scipy.stats import chisquare
+
+    p = np.random.default_rng(5).exponential(size=outcomes)
+    p[::7] = 0.0
+    p /= p.sum()
+    total = np.zeros(outcomes)
+    for seed in range(100):
+        counts = sample_counts(p, shots=1000, seed=seed)
+        assert sum(counts.values()) == 1000
+        for k, n in counts.items():
+            total[k] += n
+    assert total[::7].sum() == 0  # impossible outcomes never drawn
+    live = p > 0
+    assert chisquare(total[live], p[live] * total.sum()).pvalue > 1e-4
+    # and the test can tell a wrong distribution apart
+    skewed = p[live] * np.linspace(0.7, 1.3, live.sum())
+    assert chisquare(total[live], skewed / skewed.sum() * total.sum()).pvalue < 1e-6
+
+
 def test_restricted_noise_model_equals_the_full_device_model_on_those_qubits() -> None:
     backend = load_snapshot("fake_torino")
     qubits = [80, 81, 92]
