@@ -270,6 +270,10 @@ def noisy_distribution(circuit: QuantumCircuit, channels: DeviceChannels) -> np.
                     if clbit in measured.values():
                         raise Unsupported(f"clbit {clbit} written twice in {circuit.name}")
                     measured[q] = clbit
+                    error = channels.errors.get((name, (q,)))  # Aer applies it before measuring
+                    if error is not None:
+                        p = pending[q]
+                        pending[q] = error if p is None else error @ p
                     continue
                 superop = channels.instruction(inst, (q,), circuit.name)
             p = pending[q]

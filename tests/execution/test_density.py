@@ -190,3 +190,32 @@ def test_exact_against_quantum_info_channels() -> None:
         np.testing.assert_allclose(
             noisy_distribution(circuit, channels), expected, rtol=0, atol=1e-12
         )
+
+
+def test_an_error_on_measure_acts_before_the_measurement() -> None:
+    """Device models may attach relaxation to ``measure``; Aer applies it before measuring."""
+    from qiskit_aer.noise import NoiseModel, amplitude_damping_error
+
+    gamma = 0.2
+    error = amplitude_damping_error(gamma)
+    model = NoiseModel()
+    model.add_quantum_error(error, "measure", [0])
+    circuit = QuantumCircuit(1, 1)
+    circuit.x(0)
+    circuit.measure(0, 0)
+    channels = DeviceChannels(
+        errors={("measure", (0,)): _superop_of(error)}, readout={}, num_qubits=1
+    )
+    ours = noisy_distribution(circuit, channels)
+    np.testing.assert_allclose(ours, [gamma, 1 - gamma], atol=1e-12)
+    counts = AerSimulator(noise_model=model).run(circuit, shots=20_000, seed_simulator=1).result()
+    ones = counts.get_counts().get("1", 0) / 20_000
+    assert abs(ones - (1 - gamma)) < 4 * np.sqrt(gamma * (1 - gamma) / 20_000)
+
+
+def _superop_of(error: object) -> np.ndarray:
+    from qiskit.quantum_info import Kraus
+
+    from quantumlimits.execution.density import _superop
+
+    return _superop(Kraus(error.to_quantumchannel()).data)  # type: ignore[attr-defined]
