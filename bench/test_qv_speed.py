@@ -19,7 +19,6 @@ full runs (``make bench``).
 from __future__ import annotations
 
 import math
-import os
 import subprocess
 import sys
 import time
@@ -173,15 +172,29 @@ run_qv(backend="aer", widths=[w], trials=trials, shots=shots, seed=1)
 """
 
 
+#: Appended to each child's code: its own peak RSS. ``ru_maxrss`` is no use here: Linux carries
+#: the parent's high-water mark across fork and exec into the child's, so a child of this pytest
+#: process reports at least the RSS pytest had when it forked. ``VmHWM`` belongs to the child's
+#: own address space, made fresh at exec.
+_REPORT_PEAK = """
+import re as _re
+_hwm = _re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read())
+print("PEAK_RSS_KB", _hwm.group(1) if _hwm else -1, flush=True)
+"""
+
+
 def _run_child(code: str, args: list[str]) -> tuple[float, int]:
     """Wall seconds and peak RSS bytes of ``python -c code args`` (this child alone)."""
     start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-c", code, *args])
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
+    child = subprocess.Popen(
+        [sys.executable, "-c", code + _REPORT_PEAK, *args], stdout=subprocess.PIPE, text=True
+    )
+    out, _ = child.communicate()
     elapsed = time.perf_counter() - start
     assert child.returncode == 0, f"child failed with {child.returncode}"
-    return elapsed, int(usage.ru_maxrss) * 1024
+    reported = [line.split()[1] for line in out.splitlines() if line.startswith("PEAK_RSS_KB")]
+    assert reported and int(reported[-1]) > 0, "the child did not report its peak RSS (VmHWM)"
+    return elapsed, int(reported[-1]) * 1024
 
 
 def _noiseless_sizes(quick: bool) -> list[str]:
