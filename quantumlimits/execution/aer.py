@@ -26,7 +26,8 @@ from quantumlimits.execution.transpile import active_qubits, compact
 IDEAL_BATCH_BYTES = 256 * 2**20
 
 
-#: Threads Aer may use in this process; 0 means every core. Dask workers set 1.
+#: Threads Aer may use in this process; 0 means ``$OMP_NUM_THREADS`` if set (Dask's local workers
+#: get 1), else every core.
 AER_THREADS = 0
 
 
@@ -37,8 +38,14 @@ def set_aer_threads(threads: int) -> None:
 
 
 def aer_threads() -> int:
-    """The thread budget for one Aer call."""
-    return AER_THREADS or os.cpu_count() or 1
+    """The thread budget for one Aer call: :func:`set_aer_threads`, else ``$OMP_NUM_THREADS``,
+    else every core (Aer given an explicit thread count would not read the environment)."""
+    if AER_THREADS:
+        return AER_THREADS
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return os.cpu_count() or 1
 
 
 def _simulator(**options: Any) -> Any:

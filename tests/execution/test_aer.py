@@ -176,3 +176,21 @@ def test_embed_places_local_circuits_on_the_device_and_compact_undoes_it() -> No
         return [(i.operation, tuple(c.find_bit(q).index for q in i.qubits)) for i in c.data]
 
     assert layout_of(back) == layout_of(local)
+
+
+def test_aer_thread_budget_follows_omp_num_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from quantumlimits.execution import aer
+
+    monkeypatch.setattr(aer, "AER_THREADS", 0)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # as on Dask's local workers
+    assert aer.aer_threads() == 1
+    assert aer._simulator().options.max_parallel_threads == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "not a number")
+    assert aer.aer_threads() == (os.cpu_count() or 1)
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert aer.aer_threads() == (os.cpu_count() or 1)
+    monkeypatch.setattr(aer, "AER_THREADS", 3)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert aer.aer_threads() == 3  # an explicit budget wins
