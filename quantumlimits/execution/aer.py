@@ -8,6 +8,7 @@ The noise on them is identical to the full-device model (tested), and the per-ca
 
 from __future__ import annotations
 
+import functools
 import os
 import types
 import warnings
@@ -19,6 +20,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.transpiler import Target
 
+from quantumlimits.execution.backends import TargetKey
 from quantumlimits.execution.density import DeviceChannels, Unsupported, run_density, sample
 from quantumlimits.execution.transpile import active_qubits, compact
 
@@ -215,53 +217,38 @@ def noise_model_for(target: Target, qubits: Sequence[int], *, readout_error: boo
 
     Models are cached per (target, qubits, readout_error): every chunk of a width shares one.
     """
+    return _noise_model(TargetKey(target), tuple(qubits), readout_error)
 
-    def build() -> Any:
-        from qiskit_aer.noise import NoiseModel
 
-        restricted = sub_target(target, qubits)
-        shim = types.SimpleNamespace(
-            version=2,
-            target=restricted,
-            operation_names=list(restricted.operation_names),
-            dt=restricted.dt,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return NoiseModel.from_backend(shim, readout_error=readout_error)
+@functools.lru_cache(maxsize=32)
+def _noise_model(key: TargetKey, qubits: tuple[int, ...], readout_error: bool) -> Any:
+    from qiskit_aer.noise import NoiseModel
 
-    return _cached("noise_model", target, qubits, readout_error, build)
+    restricted = sub_target(key.target, qubits)
+    shim = types.SimpleNamespace(
+        version=2,
+        target=restricted,
+        operation_names=list(restricted.operation_names),
+        dt=restricted.dt,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return NoiseModel.from_backend(shim, readout_error=readout_error)
 
 
 def device_channels(
     target: Target, qubits: Sequence[int], *, readout_error: bool = True
 ) -> DeviceChannels:
-    """The same noise as :func:`noise_model_for`, as channel matrices for the fused simulator."""
-    return _cached(
-        "channels",
-        target,
-        qubits,
-        readout_error,
-        lambda: DeviceChannels.from_target(sub_target(target, qubits), readout_error=readout_error),
-    )
+    """The same noise as :func:`noise_model_for`, as channel matrices for the fused simulator
+    (cached alike)."""
+    return _device_channels(TargetKey(target), tuple(qubits), readout_error)
 
 
-def _cached(
-    kind: str, target: Target, qubits: Sequence[int], readout_error: bool, build: Any
-) -> Any:
-    key = (kind, id(target), tuple(qubits), readout_error)
-    cached = _NOISE_CACHE.get(key)
-    if cached is not None and cached[0] is target:
-        return cached[1]
-    value = build()
-    if len(_NOISE_CACHE) >= _NOISE_CACHE_SIZE:
-        _NOISE_CACHE.pop(next(iter(_NOISE_CACHE)))
-    _NOISE_CACHE[key] = (target, value)
-    return value
-
-
-_NOISE_CACHE: dict[tuple[str, int, tuple[int, ...], bool], tuple[Target, Any]] = {}
-_NOISE_CACHE_SIZE = 32
+@functools.lru_cache(maxsize=32)
+def _device_channels(
+    key: TargetKey, qubits: tuple[int, ...], readout_error: bool
+) -> DeviceChannels:
+    return DeviceChannels.from_target(sub_target(key.target, qubits), readout_error=readout_error)
 
 
 @dataclass(frozen=True)

@@ -164,3 +164,17 @@ def summarize(name: str) -> BackendSummary:
         median_readout_error=float(np.median(readout)) if readout.size else None,
         calibration_date=calibration_date(backend),
     )
+
+
+class TargetKey:
+    """Hashes a Target by identity, so what is derived from it is cached per snapshot object
+    (``functools.lru_cache`` keys; the key keeps its target alive while cached)."""
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+
+    def __hash__(self) -> int:
+        return id(self.target)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TargetKey) and other.target is self.target

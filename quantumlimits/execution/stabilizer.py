@@ -28,6 +28,7 @@ from qiskit.circuit import Gate
 from qiskit.transpiler import Target
 
 from quantumlimits.execution.aer import NoisyRun, _simulator, localize, run_counts, sub_target
+from quantumlimits.execution.backends import TargetKey
 
 #: One-qubit Pauli labels; index = 2 * z + x would be symplectic, this order is Qiskit's names.
 PAULIS_1Q = "IXYZ"
@@ -166,19 +167,6 @@ def twirled_noise_model(target: Target, qubits: Sequence[int]) -> Any:
     ``ReadoutError`` (a classical flip of the recorded bit). Cached per (target, qubits).
     """
     return _cached_model(TargetKey(target), tuple(qubits))
-
-
-class TargetKey:
-    """Hashes a Target by identity, so models are cached per snapshot object."""
-
-    def __init__(self, target: Target) -> None:
-        self.target = target
-
-    def __hash__(self) -> int:
-        return id(self.target)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, TargetKey) and other.target is self.target
 
 
 def readout_errors(target: Target) -> dict[int, tuple[float, float]]:

@@ -37,9 +37,9 @@ from qiskit import QuantumCircuit
 from qiskit.transpiler import Target
 
 from quantumlimits.execution.aer import NoisyRun, localize, sub_target
+from quantumlimits.execution.backends import TargetKey
 from quantumlimits.execution.stabilizer import (
     ANGLE_TOLERANCE,
-    TargetKey,
     readout_errors,
     twirled_channels,
 )

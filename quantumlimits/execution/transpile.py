@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 from qiskit import QuantumCircuit
 from qiskit.transpiler import generate_preset_pass_manager
+
+from quantumlimits.execution.backends import TargetKey
 
 #: Basis for the noiseless simulator: a common superconducting basis with all-to-all coupling.
 NOISELESS_BASIS = ("cx", "rz", "sx", "x")
@@ -21,8 +24,9 @@ def transpile_circuits(
     seed: int,
 ) -> list[QuantumCircuit]:
     """ISA circuits for ``target`` (or for :data:`NOISELESS_BASIS` when ``target`` is None)."""
+    key = TargetKey(target) if target is not None else None
     layout = tuple(initial_layout) if initial_layout is not None else None
-    out = _pass_manager(target, layout, optimization_level, seed).run(list(circuits))
+    out = _pass_manager(key, layout, optimization_level, seed).run(list(circuits))
     return list(out) if isinstance(out, list) else [out]
 
 
@@ -94,32 +98,21 @@ def compact(circuit: QuantumCircuit, qubits: Sequence[int]) -> QuantumCircuit:
     return out
 
 
+@functools.lru_cache(maxsize=16)
 def _pass_manager(
-    target: Any | None, layout: tuple[int, ...] | None, optimization_level: int, seed: int
+    key: TargetKey | None, layout: tuple[int, ...] | None, optimization_level: int, seed: int
 ) -> Any:
     """The preset pass manager for these settings, built once per target object (2 ms each; a
     width's chunks share it). Its runs keep no state: reused, it gives the same circuits."""
-    key = (id(target), layout, optimization_level, seed)
-    found = _PASS_MANAGERS.get(key)
-    if found is not None and found[0] is target:
-        return found[1]
-    if target is None:
-        pm = generate_preset_pass_manager(
+    if key is None:
+        return generate_preset_pass_manager(
             optimization_level=optimization_level,
             basis_gates=list(NOISELESS_BASIS),
             seed_transpiler=seed,
         )
-    else:
-        pm = generate_preset_pass_manager(
-            optimization_level=optimization_level,
-            target=target,
-            initial_layout=list(layout) if layout is not None else None,
-            seed_transpiler=seed,
-        )
-    if len(_PASS_MANAGERS) >= 16:
-        _PASS_MANAGERS.pop(next(iter(_PASS_MANAGERS)))
-    _PASS_MANAGERS[key] = (target, pm)
-    return pm
-
-
-_PASS_MANAGERS: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+    return generate_preset_pass_manager(
+        optimization_level=optimization_level,
+        target=key.target,
+        initial_layout=list(layout) if layout is not None else None,
+        seed_transpiler=seed,
+    )
