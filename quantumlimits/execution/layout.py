@@ -59,20 +59,21 @@ def best_layout(target: Any, width: int) -> Layout:
         )
     edges = edge_errors(target)
     readout = readout_errors(target)
-    neighbours: dict[int, set[int]] = defaultdict(set)
-    # coupler errors by position in ``edges``, and each qubit's couplers: a candidate's inside
-    # couplers are the chosen set's plus its own, summed in ``edges`` order as _inside does
+    # coupler errors by position in ``edges``, and each qubit's (neighbour, position) couplers: a
+    # candidate's inside couplers are the chosen set's plus its own, summed in ``edges`` order as
+    # _inside does
     errors = list(edges.values())
     incident: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for position, (a, b) in enumerate(edges):
-        neighbours[a].add(b)
-        neighbours[b].add(a)
         incident[a].append((b, position))
         incident[b].append((a, position))
 
+    def grown(chosen: set[int], inside: list[int], q: int) -> list[int]:
+        return sorted(inside + [p for other, p in incident[q] if other in chosen])
+
     def candidate(chosen: set[int], inside: list[int], q: int) -> tuple[float, int]:
-        grown = sorted(inside + [p for other, p in incident[q] if other in chosen])
-        return _score(chosen | {q}, [errors[p] for p in grown], readout, width)[0], q
+        couplers = [errors[p] for p in grown(chosen, inside, q)]
+        return _score(chosen | {q}, couplers, readout, width)[0], q
 
     best: Layout | None = None
     for start in range(n):
@@ -80,11 +81,11 @@ def best_layout(target: Any, width: int) -> Layout:
         order = [start]
         inside: list[int] = []  # positions of the couplers inside ``chosen``
         while len(chosen) < width:
-            frontier = sorted({q for c in chosen for q in neighbours[c]} - chosen)
+            frontier = sorted({q for c in chosen for q, _ in incident[c]} - chosen)
             if not frontier:
                 break
             pick = min(frontier, key=lambda q: candidate(chosen, inside, q))
-            inside = sorted(inside + [p for other, p in incident[pick] if other in chosen])
+            inside = grown(chosen, inside, pick)
             chosen.add(pick)
             order.append(pick)
         if len(chosen) < width:
