@@ -163,16 +163,21 @@ class _State:
         lo = _I4 if pl is None else pl
         return (h[:, None, :, None] * lo[None, :, None, :]).reshape(16, 16)  # kron(h, lo)
 
+    def _take(self, q: int) -> tuple[tuple[int, int], np.ndarray]:
+        """The open block of ``q`` (its key and matrix, the pairs' pending channels folded in),
+        removed from the open blocks."""
+        other = self.partner[q]
+        key = (q, other) if (q, other) in self.blocks else (other, q)
+        block = self.blocks.pop(key)
+        pre = self._lifted(*key)
+        return key, block if pre is None else pre @ block
+
     def two(self, high: int, low: int, superop: np.ndarray) -> None:
         """A two-qubit channel whose matrix acts on axes (``high``, ``low``)."""
         if self.partner[high] == low:
-            key = (high, low) if (high, low) in self.blocks else (low, high)
+            key, block = self._take(high)
             if key != (high, low):
                 superop = _swap_pairs(superop)
-            block = self.blocks[key]
-            pre = self._lifted(*key)
-            if pre is not None:
-                block = pre @ block
             self.blocks[key] = superop @ block
             return
         for q in (high, low):
@@ -183,13 +188,8 @@ class _State:
         self.partner[high], self.partner[low] = low, high
 
     def _flush(self, q: int) -> None:
-        other = self.partner[q]
-        key = (q, other) if (q, other) in self.blocks else (other, q)
-        block = self.blocks.pop(key)
-        pre = self._lifted(*key)
-        if pre is not None:
-            block = pre @ block
-        self.partner[q] = self.partner[other] = -1
+        key, block = self._take(q)
+        self.partner[key[0]] = self.partner[key[1]] = -1
         self._apply(block, key)
 
     def _apply(self, matrix: np.ndarray, qubits: tuple[int, ...]) -> None:
@@ -270,12 +270,11 @@ def noisy_distribution(circuit: QuantumCircuit, channels: DeviceChannels) -> np.
                     if clbit in measured.values():
                         raise Unsupported(f"clbit {clbit} written twice in {circuit.name}")
                     measured[q] = clbit
-                    error = channels.errors.get((name, (q,)))  # Aer applies it before measuring
-                    if error is not None:
-                        p = pending[q]
-                        pending[q] = error if p is None else error @ p
-                    continue
-                superop = channels.instruction(inst, (q,), circuit.name)
+                    superop = channels.errors.get((name, (q,)))  # Aer applies it before measuring
+                    if superop is None:
+                        continue
+                else:
+                    superop = channels.instruction(inst, (q,), circuit.name)
             p = pending[q]
             pending[q] = superop if p is None else superop @ p
             continue
