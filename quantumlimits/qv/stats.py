@@ -20,8 +20,8 @@ fewer give a result flagged ``valid = False``.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -129,22 +129,10 @@ def bootstrap_distribution(
     # never on how many cores ran them.
     first, second = rng(seed, STREAM_BOOTSTRAP).spawn(2)
     half = resamples // 2
-    errors: list[BaseException] = []
-
-    def fill_second() -> None:
-        try:
-            fill(second, half, resamples)
-        except BaseException as error:  # re-raised in the caller
-            errors.append(error)
-
-    helper = threading.Thread(target=fill_second, name="bootstrap")
-    helper.start()
-    try:
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bootstrap") as pool:
+        other = pool.submit(fill, second, half, resamples)
         fill(first, 0, half)
-    finally:
-        helper.join()
-    if errors:
-        raise errors[0]
+        other.result()  # re-raises what the thread raised
     return out
 
 
