@@ -8,8 +8,10 @@ from pathlib import Path
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then rename."""
+    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then rename
+    (the folder is created when missing)."""
     target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         # mkstemp creates 0600; give the file the permissions an ordinary open() would
@@ -47,4 +49,29 @@ def writable_dir(path: str | os.PathLike[str]) -> Path:
     fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-check.")
     os.close(fd)
     Path(probe).unlink()
+    return folder
+
+
+def check_writable_dir(path: str | os.PathLike[str], *, files: tuple[str, ...] = ()) -> Path:
+    """Check, without creating anything, that ``path`` is (or can be created as) a folder in
+    which ``files`` can be written.
+
+    Raises ``OSError`` naming the reason when it cannot (a file in the way, a folder where one of
+    ``files`` should go, no permission).
+    """
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is a file, not a folder")
+    for name in files:
+        if (folder / name).is_dir():
+            raise IsADirectoryError(f"{folder / name} is a folder, so {name} cannot be written")
+    existing = folder
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(f"{existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(f"no permission to write in {existing}")
     return folder

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from quantumlimits.qv.heavy import unpack_mask
-from quantumlimits.results import QVResult
+from quantumlimits.qv.results import QVResult
 from quantumlimits.store import ResultsStore, StoredCircuit
 
 

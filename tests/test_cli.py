@@ -10,7 +10,7 @@ import pytest
 
 from quantumlimits import __version__
 from quantumlimits.cli import main
-from quantumlimits.results import QVResult
+from quantumlimits.qv.results import QVResult
 
 QUICK = ["--trials", "8", "--shots", "100", "--bootstrap-resamples", "200"]
 
@@ -139,7 +139,7 @@ def test_backends_lists_snapshots(capsys: pytest.CaptureFixture[str]) -> None:
         (["qv", "--shots", "many"], "whole number"),
         (["qv", "--backend", "fake_torin"], "did you mean fake_torino"),
         (["qv", "--qubits", "a,b"], "qubit numbers"),
-        (["show", "qv-nope"], "no run"),
+        (["show", "qv-nope"], "no results store"),
         (["circuits", "verify", "/nonexistent"], "manifest.json"),
     ],
 )
@@ -182,9 +182,10 @@ def test_corrupt_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_newer_schema_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from quantumlimits.store import ResultsStore
+
     path = tmp_path / "new.sqlite"
-    assert _exit_code(["history", "--store", str(path)]) == 0
-    capsys.readouterr()
+    ResultsStore(path).close()
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
     assert _exit_code(["qv", "--store", str(path), *QUICK]) == 2

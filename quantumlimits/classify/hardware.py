@@ -14,7 +14,7 @@ a device runs:
   the chain rule gives a re-uploading gate's data scale (× its data term) and offset.
 
 Where the circuits run is the caller's business: a function from circuits (and a step number) to
-expectation values. On IBM Quantum that is :meth:`IBMExecutor.run_counts`, one journal key per
+expectation values. On IBM Quantum that is :meth:`IBMExecutor.execute`, one journal key per
 (model, seed, step) from :func:`job_key`.
 """
 
@@ -28,36 +28,45 @@ import numpy as np
 
 from quantumlimits.classify.ansatz import Ansatz, data_term
 from quantumlimits.classify.quantum import QuantumClassifier, _bce, _sigmoid
+from quantumlimits.execution.executor import JobKey
 
 #: Seeding stream of device executions (local testing mode's sampler seed per job).
 STREAM_HARDWARE = 42
-#: Journal keys: model index, repetition and step packed into one integer (see :func:`job_key`).
+#: Seeds of device jobs: model index, repetition and step packed into one integer, the batch's
+#: seed path (as journal keys were before they became text; the seeds stay the same).
 _MODEL_BASE = 10**9
 _REP_BASE = 10**6
 
 
-def job_key(*, model: int, rep: int, step: int) -> int:
+def job_key(*, model: int, rep: int, step: int, label: str | None = None) -> JobKey:
     """The journal key of one batch of circuits: ``step`` 0 is the evaluation of the trained
-    model, steps 1, 2, ... its training steps on the device.
+    model, steps 1, 2, ... its training steps on the device. ``label`` names it in messages.
 
-    >>> job_key(model=0, rep=2, step=0), job_key(model=1, rep=0, step=7)
-    (1002000000, 2000000007)
-    >>> split_key(2000000007)
-    (1, 0, 7)
+    >>> key = job_key(model=1, rep=0, step=7)
+    >>> key.name, key.seed_path, split_key(key.name)
+    ('m1/r0/s7', (2000000007, 0), (1, 0, 7))
     """
     if not (0 <= model < 9 and 0 <= rep < _MODEL_BASE // _REP_BASE and 0 <= step < _REP_BASE):
         raise ValueError(
             f"model {model}, repetition {rep} or step {step} out of range "
             "(at most 9 quantum models, 1000 seeds, 999999 steps on a device)"
         )
-    return (model + 1) * _MODEL_BASE + rep * _REP_BASE + step
+    packed = (model + 1) * _MODEL_BASE + rep * _REP_BASE + step
+    name = f"m{model}/r{rep}/s{step}"
+    return JobKey(name=name, label=label or name, seed_path=(packed, 0))
 
 
-def split_key(key: int) -> tuple[int, int, int]:
-    """``(model, rep, step)`` of a :func:`job_key`."""
-    model, rest = divmod(key, _MODEL_BASE)
-    rep, step = divmod(rest, _REP_BASE)
-    return model - 1, rep, step
+def split_key(name: str) -> tuple[int, int, int]:
+    """``(model, rep, step)`` of a :func:`job_key`'s name.
+
+    >>> split_key("m0/r2/s0")
+    (0, 2, 0)
+    """
+    try:
+        model, rep, step = (int(part[1:]) for part in name.split("/"))
+    except ValueError:
+        raise ValueError(f"{name!r} is not a classifier journal key") from None
+    return model, rep, step
 
 
 def expectations_from_counts(counts: Sequence[dict[int, int]]) -> np.ndarray:

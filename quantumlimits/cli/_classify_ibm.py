@@ -45,6 +45,7 @@ from quantumlimits.cli import _ibm
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import ibm, qpu_time
 from quantumlimits.execution.backends import is_cloud_name
+from quantumlimits.execution.executor import JobKey
 from quantumlimits.seeding import derive_seed
 from quantumlimits.store import JobRecord, ResultsStore
 
@@ -161,21 +162,23 @@ class HardwareRun:
         }
         self.classes: dict[str, list[Any]] = {}
         self._rep_delay = qpu_time.rep_delay_seconds(executor.device())
-        executor.describe_key = self.describe
 
     # -- journal keys -----------------------------------------------------------------------
 
-    def describe(self, key: int) -> str:
+    def describe(self, key: str) -> str:
         """A journal key as people read it: model, seed and evaluation or training step."""
-        model, rep, step = split_key(key)
-        name = self.models[model].name if 0 <= model < len(self.models) else f"model {model + 1}"
-        return f"{name} s{rep + 1} " + ("eval" if step == 0 else f"step {step}")
+        return _describe(key, [m.name for m in self.models])
 
-    def _settled(self, key: int, jobs: int) -> bool:
+    def key(self, model: int, rep: int, step: int) -> JobKey:
+        """The journal key of a model's seed's evaluation (step 0) or training step."""
+        key = job_key(model=model, rep=rep, step=step)
+        return dataclasses.replace(key, label=self.describe(key.name))
+
+    def _settled(self, key: JobKey, jobs: int) -> bool:
         """All ``jobs`` chunks of ``key`` are done or submitted (nothing to send for it)."""
         if self.store is None or self.run_id is None:
             return False
-        latest = self.store.latest_jobs(self.run_id, width=key)
+        latest = self.store.latest_jobs(self.run_id, key=key.name)
         return len(latest) == jobs and all(
             j.status in ("done", "submitted") for j in latest.values()
         )
@@ -210,9 +213,7 @@ class HardwareRun:
             for rep in range(len(self.seeds)):
                 if step is not None:
                     for number in range(1, self.max_steps + 1):
-                        if not self._settled(
-                            job_key(model=model.index, rep=rep, step=number), step.jobs
-                        ):
+                        if not self._settled(self.key(model.index, rep, number), step.jobs):
                             total = total + step
                 weights = self.weights[model.name][rep]
                 if weights is None:
@@ -220,7 +221,7 @@ class HardwareRun:
                 else:
                     circuits = model.circuit.bind(X_test, np.asarray(weights)[:-2])
                 total = total + self.ex.projection(
-                    circuits, width=job_key(model=model.index, rep=rep, step=0), shots=self.shots
+                    circuits, key=self.key(model.index, rep, 0), shots=self.shots
                 )
         return total
 
@@ -276,16 +277,23 @@ class HardwareRun:
         seed = self.seeds[rep]
 
         def expectations(circuits: list[Any], step: int) -> np.ndarray:
-            counts = self.ex.run_counts(
+            counts = self._counts(
                 circuits,
-                key=job_key(model=found.index, rep=rep, step=step),
-                shots=self.shots,
+                key=self.key(found.index, rep, step),
                 seed=derive_seed(seed, STREAM_HARDWARE, step),
             )
             return expectations_from_counts(counts)
 
         gradient = ParameterShiftGradient(found.circuit, expectations=expectations)
         return DeviceTrainedClassifier(**params).use_gradient(gradient)
+
+    def _counts(self, circuits: list[Any], *, key: JobKey, seed: int) -> list[dict[int, int]]:
+        """Counts of ``circuits`` journaled under ``key`` (collected, or submitted and waited
+        for)."""
+        counts, _, _ = self.ex.execute(
+            circuits, key=key, shots=self.shots, seed=seed, advance=lambda _: None
+        )
+        return counts
 
     def trained(self, *, model: str, rep: int, estimator: QuantumClassifier) -> None:
         """Keep the trained weights and classes of ``model``'s repetition ``rep``."""
@@ -320,15 +328,13 @@ class HardwareRun:
                         )
                     params = np.asarray(weights)
                     circuits = model.circuit.bind(X_test, params[:-2])
-                    key = job_key(model=model.index, rep=rep, step=0)
+                    key = self.key(model.index, rep, 0)
                     job_seed = derive_seed(seed, STREAM_HARDWARE, 0)
-                    self.ex.submit_width(
-                        circuits, width=key, depth=0, shots=self.shots, seed=job_seed
-                    )
+                    self.ex.submit(circuits, key=key, shots=self.shots, seed=job_seed)
                     plans.append((model, rep, key, circuits, params, job_seed))
         measured: dict[tuple[str, int], tuple[float, np.ndarray]] = {}
         for model, rep, key, circuits, params, job_seed in plans:
-            counts = self.ex.run_counts(circuits, key=key, shots=self.shots, seed=job_seed)
+            counts = self._counts(circuits, key=key, seed=job_seed)
             classes = np.asarray(self.classes[model.name])
             measured[(model.name, rep)] = accuracy_from_counts(
                 counts, y_test, params=params, classes=classes
@@ -347,9 +353,9 @@ class HardwareRun:
         seconds: float,
     ) -> ClassifyResult:
         assert self.store is not None and self.run_id is not None
-        by_key: dict[int, list[JobRecord]] = {}
+        by_key: dict[str, list[JobRecord]] = {}
         for job in self.store.jobs(self.run_id):
-            by_key.setdefault(job.width, []).append(job)
+            by_key.setdefault(job.key, []).append(job)
         index = {m.name: m for m in self.models}
         models = []
         for m in result.models:
@@ -364,13 +370,13 @@ class HardwareRun:
                         f"recorded seed {run.seed} of {m.name} is not the run's {self.seeds[rep]}"
                     )
                 accuracy, expectations = measured[(m.name, rep)]
-                eval_jobs = by_key.get(job_key(model=model.index, rep=rep, step=0), [])
+                eval_jobs = by_key.get(self.key(model.index, rep, 0).name, [])
                 training = None
                 if self.train:
                     steps = [
                         j
                         for number in range(1, self.max_steps + 1)
-                        for j in by_key.get(job_key(model=model.index, rep=rep, step=number), [])
+                        for j in by_key.get(self.key(model.index, rep, number).name, [])
                     ]
                     training = {
                         "steps": self.max_steps,
@@ -433,7 +439,7 @@ class HardwareRun:
 def _usage(jobs: Sequence[JobRecord]) -> dict[str, Any]:
     projected, used = ibm.usage_summary(jobs)
     return {
-        "jobs": len({(j.width, j.chunk) for j in jobs}),
+        "jobs": len({(j.key, j.chunk) for j in jobs}),
         "job_ids": [j.job_id for j in jobs if j.job_id is not None],
         "projected_seconds": round(projected, 6),
         "usage_seconds": used,
@@ -546,12 +552,14 @@ def key_column(inputs: dict[str, Any] | None) -> _ibm.KeyColumn:
     with contextlib.suppress(KeyError, UsageError):  # an unreadable record: generic labels
         names = [m for m in parse_models(str((inputs or {})["args"]["models"])) if m in QUANTUM]
 
-    def describe(key: int) -> str:
-        model, rep, step = split_key(key)
-        name = names[model] if 0 <= model < len(names) else f"model {model + 1}"
-        return f"{name} s{rep + 1} " + ("eval" if step == 0 else f"step {step}")
+    return ("model seed step", lambda key: _describe(key, names))
 
-    return ("model seed step", describe)
+
+def _describe(key: str, names: Sequence[str]) -> str:
+    """A journal key as people read it (``names``: the run's quantum models, in order)."""
+    model, rep, step = split_key(key)
+    name = names[model] if 0 <= model < len(names) else f"model {model + 1}"
+    return f"{name} s{rep + 1} " + ("eval" if step == 0 else f"step {step}")
 
 
 def resume(args: argparse.Namespace, *, store: ResultsStore, run_id: str) -> int:

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from quantumlimits._io import atomic_write_text, writable_dir
-from quantumlimits.errors import UsageError
+from quantumlimits._io import atomic_write_text, check_writable_dir
+from quantumlimits.errors import StoreError, UsageError
 from quantumlimits.store import ResultsStore, default_store_path
 
 if TYPE_CHECKING:
@@ -50,22 +50,34 @@ def add_store_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def open_store(args: argparse.Namespace) -> ResultsStore:
-    """The store named by ``--store`` (or the default one)."""
-    return ResultsStore(args.store or default_store_path())
+def open_store(
+    args: argparse.Namespace, *, readonly: bool = False, create: bool = True
+) -> ResultsStore:
+    """The store named by ``--store`` (or the default one): ``readonly`` for commands that only
+    read it (it must exist, and is never written); ``create=False`` for commands that write to
+    runs already in it (``resume``)."""
+    path = args.store or default_store_path()
+    if not create and not readonly and not Path(path).exists():
+        raise StoreError(
+            f"no results store at {path}: pass --store with the store that holds the run"
+        )
+    return ResultsStore(path, readonly=readonly)
 
 
-def output_dir(path: Path | None) -> Path | None:
-    """Create and check ``--out`` before any work starts, so a bad path fails at once."""
+def output_dir(path: Path | None, *, files: tuple[str, ...] = ()) -> Path | None:
+    """Check ``--out`` (and the ``files`` the command will write there) before any work starts,
+    so a bad path fails at once; the folder itself is created only when the files are written."""
     if path is None:
         return None
     try:
-        return writable_dir(path)
+        return check_writable_dir(path, files=files)
     except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise UsageError(
-            f"cannot write to --out {path}: {reason}; pass a writable folder"
-        ) from None
+        raise UsageError(f"cannot write to --out {path}: {exc}; pass a writable folder") from None
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write an output file atomically (its folder created when missing)."""
+    atomic_write_text(path, text)
 
 
 def write_document_and_figure(out: Path, *, name: str, document: str, figure: Any) -> None:

@@ -19,7 +19,8 @@ from quantumlimits.cli import _common
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import ibm, qpu_time
 from quantumlimits.execution.backends import is_cloud_name
-from quantumlimits.qv.optimize import Optimizations
+from quantumlimits.execution.executor import JobKey
+from quantumlimits.qv.settings import QVSettings
 from quantumlimits.store import JobRecord, ResultsStore
 
 #: Seconds between job status checks on the cloud (local testing mode polls faster).
@@ -153,50 +154,36 @@ def approve(
 
 
 def prepare_qv(
-    ex: ibm.IBMExecutor,
-    *,
-    widths: Sequence[int] | None,
-    max_width: int | None,
-    trials: int,
-    shots: int,
-    seed: int,
-    optimization_level: int,
-    qubits: Sequence[int] | None,
-    optimizations: Optimizations | None = None,
-) -> tuple[qpu_time.Projection, dict[int, list[Any]]]:
-    """Projected QPU time of what a QV run still has to send, and its ISA circuits by width."""
-    from quantumlimits.qv import cloud
+    ex: ibm.IBMExecutor, settings: QVSettings
+) -> tuple[qpu_time.Projection, dict[JobKey, list[Any]]]:
+    """Projected QPU time of what a QV run still has to send, and its ISA circuits by job key."""
+    from quantumlimits.qv import build, cloud
+    from quantumlimits.qv.protocol import load_device
 
-    target = ex.device().target
+    device = load_device(settings.backend, executor=ex)
     planned = cloud.planned_widths(
-        widths=widths, max_width=max_width, device_qubits=int(target.num_qubits)
+        widths=settings.widths or None,
+        max_width=settings.max_width,
+        device_qubits=device.max_width,
     )
-    too_wide = [w for w in planned if w > target.num_qubits]
+    too_wide = [w for w in planned if w > device.max_width]
     if too_wide:
         raise UsageError(
-            f"widths {too_wide} are wider than {ex.backend} allows ({target.num_qubits} qubits): "
+            f"widths {too_wide} are wider than {ex.backend} allows ({device.max_width} qubits): "
             "pass smaller --widths"
         )
     total = qpu_time.NOTHING
-    circuits: dict[int, list[Any]] = {}
+    circuits: dict[JobKey, list[Any]] = {}
     for width in planned:
-        circuits[width] = cloud.isa_circuits(
-            target=target,
-            width=width,
-            trials=trials,
-            seed=seed,
-            optimization_level=optimization_level,
-            qubits=qubits,
-            optimizations=optimizations,
-            shots=shots,
-        )
-        total = total + ex.projection(circuits[width], width=width, shots=shots)
+        key = build.job_key(width, width)
+        circuits[key] = cloud.isa_circuits(device=device, settings=settings, width=width)
+        total = total + ex.projection(circuits[key], key=key, shots=settings.shots)
     return total, circuits
 
 
 #: A job table's first column: its header and how it names a journal key (a QV width).
-KeyColumn = tuple[str, Callable[[int], str]]
-WIDTH_COLUMN: KeyColumn = ("width", str)
+KeyColumn = tuple[str, Callable[[str], str]]
+WIDTH_COLUMN: KeyColumn = ("width", lambda key: key.removeprefix("w").replace("d", " depth "))
 
 
 def jobs_table(
@@ -212,7 +199,7 @@ def jobs_table(
         )
     for j in jobs:
         table.add_row(
-            key[1](j.width),
+            key[1](j.key),
             str(j.chunk),
             str(j.attempt),
             j.job_id or "-",
@@ -247,62 +234,46 @@ def print_jobs(
 
 
 def qv_executor(
+    settings: QVSettings,
     *,
-    backend: str,
     account: str | None,
     mode: str,
     max_qpu_seconds: float | None,
     usd_per_second: float,
     yes: bool,
-    widths: Sequence[int] | None,
-    max_width: int | None,
-    trials: int,
-    shots: int,
-    seed: int,
-    optimization_level: int,
-    qubits: Sequence[int] | None,
     console: Console,
     resume: tuple[ResultsStore, str] | None = None,
-    optimizations: Optimizations | None = None,
 ) -> ibm.IBMExecutor | None:
     """The approved executor for a QV run on a cloud device (None for local backends).
 
     Explicit widths are queued up front (their jobs wait in one Batch together); an ``auto``
     scan submits width by width, within the budget approved for every width it may reach.
     """
-    if not is_cloud_name(backend):
+    if not is_cloud_name(settings.backend):
         return None
-    ex = executor(backend=backend, account=account, mode=mode, max_qpu_seconds=max_qpu_seconds)
+    ex = executor(
+        backend=settings.backend, account=account, mode=mode, max_qpu_seconds=max_qpu_seconds
+    )
     if ex.transport.local:
         console.print(
-            f"[yellow]warning:[/yellow] {ibm.ENV_LOCAL} is set: {backend} runs on the fake "
-            f"snapshot {ex.device().name} in qiskit-ibm-runtime's local testing mode",
+            f"[yellow]warning:[/yellow] {ibm.ENV_LOCAL} is set: {settings.backend} runs on the "
+            f"fake snapshot {ex.device().name} in qiskit-ibm-runtime's local testing mode",
             soft_wrap=True,
         )
     if resume is not None:
         ex.attach(store=resume[0], run_id=resume[1])
-    projection, circuits = prepare_qv(
-        ex,
-        widths=widths,
-        max_width=max_width,
-        trials=trials,
-        shots=shots,
-        seed=seed,
-        optimization_level=optimization_level,
-        qubits=qubits,
-        optimizations=optimizations,
-    )
+    projection, circuits = prepare_qv(ex, settings)
     approve(
         projection=projection,
-        backend=backend,
+        backend=settings.backend,
         max_qpu_seconds=max_qpu_seconds,
         usd_per_second=usd_per_second,
         yes=yes,
         console=console,
         local=ex.transport.local,
     )
-    if widths:
-        ex.queue_upfront(circuits, shots=shots, seed=seed)
+    if settings.widths:
+        ex.queue_upfront(circuits, shots=settings.shots, seed=settings.seed)
     return ex
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from rich.table import Table
 
 from quantumlimits.cli import _common
-from quantumlimits.cli.qv import report, write_outputs
+from quantumlimits.cli.qv import OUTPUTS, report, write_outputs
 from quantumlimits.qv.protocol import reanalyse
+from quantumlimits.qv.results import QVResult
 from quantumlimits.qv.stats import METHODS
-from quantumlimits.results import QVResult
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -63,7 +63,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run_history(args: argparse.Namespace) -> int:
     """Handle ``quantumlimits history``."""
     out, _ = _common.consoles(args.json)
-    with _common.open_store(args) as store:
+    with _common.open_store(args, readonly=True) as store:
         rows = store.runs(kind=args.kind, limit=args.limit)
     if args.json:
         _common.print_json(json.dumps([r.__dict__ for r in rows], indent=2))
@@ -84,8 +84,8 @@ def run_history(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     """Handle ``quantumlimits show``."""
     out_console, _ = _common.consoles(args.json)
-    out = _common.output_dir(args.out)
-    with _common.open_store(args) as store:
+    out = _common.output_dir(args.out, files=OUTPUTS)
+    with _common.open_store(args, readonly=True) as store:
         row = store.row(args.run_id)
         if row.kind != "qv":
             document = store.document(row.run_id)

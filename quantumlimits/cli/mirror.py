@@ -14,6 +14,7 @@ from quantumlimits.execution.backends import DEFAULT_BACKEND
 from quantumlimits.mirror import protocol
 from quantumlimits.mirror.circuits import VARIANTS
 from quantumlimits.mirror.results import MirrorResult, MirrorWidthResult
+from quantumlimits.mirror.settings import SIMULATORS, MirrorSettings
 from quantumlimits.progress import RichWidthProgress, width_bars
 
 DESCRIPTION = """\
@@ -72,7 +73,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--variant", choices=VARIANTS, default="clifford", help="two-qubit blocks")
     p.add_argument(
         "--simulator",
-        choices=protocol.SIMULATORS,
+        choices=SIMULATORS,
         default=None,
         help="clifford variant only: stim (default; Pauli frames, all shots at once) or aer "
         "(Aer's stabilizer method, one simulation per shot)",
@@ -156,37 +157,52 @@ def write_outputs(out: Path, result: MirrorResult) -> None:
     save_figure(figure(result), out / "mirror.png")
 
 
+#: The files ``mirror --out`` writes.
+OUTPUTS = ("mirror.json", "mirror.png")
+
+
+def settings_from_args(args: argparse.Namespace) -> MirrorSettings:
+    """The run the flags ask for (validated)."""
+    return MirrorSettings(
+        backend=args.backend,
+        widths=args.widths,
+        variant=args.variant,
+        simulator=args.simulator,
+        depth_factor=args.depth_factor,
+        trials=args.trials,
+        shots=args.shots,
+        seed=args.seed,
+        optimization_level=args.optimization_level,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Handle ``quantumlimits mirror``."""
+    settings = settings_from_args(args)
     out_console, err_console = _common.consoles(args.json)
-    out = _common.output_dir(args.out)
+    out = _common.output_dir(args.out, files=OUTPUTS)
     store = None if args.no_store else _common.open_store(args)
     try:
         with (
             _common.relayed_warnings(protocol.MirrorWarning, err_console),
             width_bars(err_console) as bar,
         ):
-            result = protocol.run_mirror(
-                backend=args.backend,
-                widths=args.widths,
-                variant=args.variant,
-                simulator=args.simulator,
-                depth_factor=args.depth_factor,
-                trials=args.trials,
-                shots=args.shots,
-                seed=args.seed,
-                optimization_level=args.optimization_level,
-                store=store,
-                progress=RichWidthProgress(bar, _describe_width),
+            result = protocol.measure(
+                settings, store=store, progress=RichWidthProgress(bar, _describe_width)
             )
     finally:
         if store is not None:
             store.close()
+    show(out_console, result, out=out, json_mode=args.json)
+    return 0
+
+
+def show(console: Console, result: MirrorResult, *, out: Path | None, json_mode: bool) -> None:
+    """Write the outputs, print the table and verdict, and the document with ``--json``."""
     if out is not None:
         write_outputs(out, result)
-    report(out_console, result)
+    report(console, result)
     if out is not None:
-        out_console.print(f"wrote {out / 'mirror.json'} and {out / 'mirror.png'}")
-    if args.json:
+        console.print(f"wrote {out / 'mirror.json'} and {out / 'mirror.png'}")
+    if json_mode:
         _common.print_json(result.to_json())
-    return 0

@@ -10,16 +10,21 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from quantumlimits._io import atomic_write_text
 from quantumlimits.cli import _common, _ibm
 from quantumlimits.documents import dumps
 from quantumlimits.errors import UsageError
 from quantumlimits.execution.aer import DEVICES, PRECISIONS
-from quantumlimits.execution.backends import DEFAULT_BACKEND
+from quantumlimits.execution.backends import DEFAULT_BACKEND, check_backend_name
 from quantumlimits.progress import RichWidthProgress, width_bars
 from quantumlimits.qv import optimize, protocol
+from quantumlimits.qv.results import QVResult, WidthResult
+from quantumlimits.qv.settings import (
+    AUTO_MAX_WIDTH_NOISELESS,
+    DEFAULT_ADAPTIVE_TRIALS,
+    QVSettings,
+    parse_widths,
+)
 from quantumlimits.qv.stats import METHODS
-from quantumlimits.results import QVResult, WidthResult
 
 if TYPE_CHECKING:
     from quantumlimits.execution.dask import DaskSession
@@ -71,7 +76,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         type=_common.positive_int,
         default=None,
         help="widest width --widths auto may reach (default: the device's qubits; "
-        f"{protocol.AUTO_MAX_WIDTH_NOISELESS} for aer)",
+        f"{AUTO_MAX_WIDTH_NOISELESS} for aer)",
     )
     p.add_argument(
         "--trials",
@@ -272,26 +277,25 @@ def _optimized_label(result: QVResult) -> str:
     return " and ".join(parts) + " arm" if parts else "optimized arm"
 
 
-def run_predict_only(args: argparse.Namespace) -> int:
+def run_predict_only(args: argparse.Namespace, settings: QVSettings) -> int:
     """Handle ``quantumlimits qv --predict-only``: calibration predictions, no simulation."""
     out_console, err_console = _common.consoles(args.json)
-    out = _common.output_dir(args.out)
-    plan = protocol.parse_widths(args.widths)
-    with err_console.status(f"predicting from the calibration of {args.backend}"):
+    out = _common.output_dir(args.out, files=("prediction.json",))
+    with err_console.status(f"predicting from the calibration of {settings.backend}"):
         rows = protocol.predict_scan(
-            backend=args.backend,
-            widths=None if plan.auto else plan.widths,
-            trials=args.trials,
-            optimization_level=args.optimization_level,
-            qubits=args.qubits,
-            seed=args.seed,
-            max_width=args.max_width,
+            backend=settings.backend,
+            widths=settings.widths or None,
+            trials=settings.trials,
+            optimization_level=settings.optimization_level,
+            qubits=settings.qubits,
+            seed=settings.seed,
+            max_width=settings.max_width,
         )
     log2 = protocol.predicted_log2_qv(rows)
     table = Table(
-        title=f"Predicted from the calibration of {args.backend} (no simulation)",
+        title=f"Predicted from the calibration of {settings.backend} (no simulation)",
         title_justify="left",
-        caption=f"pass: predicted HOP above the Cross threshold for {args.trials} circuits",
+        caption=f"pass: predicted HOP above the Cross threshold for {settings.trials} circuits",
     )
     for column in ("width", "predicted HOP", "threshold", "fidelity", "2q", "pass", "qubits"):
         table.add_column(column, justify="right")
@@ -306,23 +310,27 @@ def run_predict_only(args: argparse.Namespace) -> int:
             ",".join(map(str, r.qubits)),
         )
     out_console.print(table)
-    out_console.print(f"[bold]predicted QV = {2**log2}[/bold] on {args.backend}")
+    out_console.print(f"[bold]predicted QV = {2**log2}[/bold] on {settings.backend}")
     document = {
         "schema": 1,
         "kind": "qv-prediction",
-        "backend": args.backend,
+        "backend": settings.backend,
         "predicted_quantum_volume": 2**log2,
-        "trials": args.trials,
-        "seed": args.seed,
-        "optimization_level": args.optimization_level,
+        "trials": settings.trials,
+        "seed": settings.seed,
+        "optimization_level": settings.optimization_level,
         "widths": [r.to_dict() for r in rows],
     }
     if out is not None:
-        atomic_write_text(out / "prediction.json", dumps(document) + "\n")
+        _common.write_text(out / "prediction.json", dumps(document) + "\n")
         out_console.print(f"wrote {out / 'prediction.json'}")
     if args.json:
         _common.print_json(dumps(document))
     return 0
+
+
+#: The files ``qv --out`` writes.
+OUTPUTS = ("qv.json", "qv.png")
 
 
 def write_outputs(out: Path, result: QVResult) -> None:
@@ -335,96 +343,87 @@ def write_outputs(out: Path, result: QVResult) -> None:
 
 
 def _distributed(dask: DaskSession | None) -> dict[str, Any]:
-    """run_qv's mapper / memory / cluster keywords for a Dask session (none in-process)."""
+    """measure()'s mapper / memory / cluster keywords for a Dask session (none in-process)."""
     if dask is None:
         return {}
     memory = dask.task_memory_bytes
     return {
         "mapper": dask,
-        "memory": protocol.MemoryBudget(memory, dask.memory_where) if memory else None,
+        "memory": protocol.TaskMemory(memory, dask.memory_where) if memory else None,
         "cluster": dask.describe(),
     }
 
 
-def optimizations_from_args(args: argparse.Namespace) -> optimize.Optimizations:
-    """The reported optimizations the flags ask for."""
-    return optimize.Optimizations(
-        readout=args.mitigate_readout,
-        readout_shots=args.readout_shots,
-        dynamical_decoupling=args.dynamical_decoupling,
-        verdict_from=args.verdict_from,
+def settings_from_args(args: argparse.Namespace) -> QVSettings:
+    """The run the flags ask for (validated: a mistake is one line naming the flag)."""
+    adaptive = args.adaptive
+    depths = None
+    if args.depths is not None:
+        depth_plan = parse_widths(args.depths, minimum=1, flag="--depths")
+        if depth_plan.auto:
+            raise UsageError("--depths takes a range like 1-8 or a list like 2,4,8, not auto")
+        depths = depth_plan.widths
+    trials = getattr(args, "trials", None)
+    return QVSettings(
+        backend=check_backend_name(args.backend),
+        widths=parse_widths(args.widths),
+        depths=depths,
+        max_width=args.max_width,
+        trials=trials if trials is not None else DEFAULT_ADAPTIVE_TRIALS if adaptive else 100,
+        adaptive=adaptive,
+        shots=args.shots,
+        seed=args.seed,
+        optimization_level=args.optimization_level,
+        qubits=tuple(args.qubits) if args.qubits is not None else None,
+        method=args.method,
+        bootstrap_resamples=args.bootstrap_resamples,
+        precision=args.precision,
+        device=args.device,
+        optimizations=optimize.Optimizations(
+            readout=args.mitigate_readout,
+            readout_shots=args.readout_shots,
+            dynamical_decoupling=args.dynamical_decoupling,
+            verdict_from=args.verdict_from,
+        ),
     )
 
 
 def run(args: argparse.Namespace) -> int:
     """Handle ``quantumlimits qv``."""
-    if getattr(args, "trials", None) is None:
-        args.trials = 500 if args.adaptive else 100
+    settings = settings_from_args(args)
     if args.predict_only:
-        return run_predict_only(args)
-    depths = None
-    if args.depths is not None:
-        depth_plan = protocol.parse_widths(args.depths, minimum=1, flag="--depths")
-        if depth_plan.auto:
-            raise UsageError("--depths takes a range like 1-8 or a list like 2,4,8, not auto")
-        depths = list(depth_plan.widths)
-    out_console, err_console = _common.consoles(args.json)
-    out = _common.output_dir(args.out)
-    plan = protocol.parse_widths(args.widths)
+        return run_predict_only(args, settings)
     _ibm.check_flags(args)
-    optimizations = optimizations_from_args(args)
+    out_console, err_console = _common.consoles(args.json)
+    out = _common.output_dir(args.out, files=OUTPUTS)
     store = None if args.no_store else _common.open_store(args)
     executor = None
     dask: DaskSession | None = None
     try:
         executor = _ibm.qv_executor(
-            backend=args.backend,
+            settings,
             account=args.account,
             mode=args.mode,
             max_qpu_seconds=args.max_qpu_seconds,
             usd_per_second=args.usd_per_qpu_second,
             yes=args.yes,
-            widths=None if plan.auto else plan.widths,
-            max_width=args.max_width,
-            trials=args.trials,
-            shots=args.shots,
-            seed=args.seed,
-            optimization_level=args.optimization_level,
-            qubits=args.qubits,
             console=err_console,
-            optimizations=optimizations,
         )
         dask = _common.open_dask(args, err_console)
         with (
             _common.relayed_warnings(protocol.QVWarning, err_console),
             width_bars(err_console) as bar,
         ):
-            result = protocol.run_qv(
-                backend=args.backend,
-                widths=plan,
-                trials=args.trials,
-                shots=args.shots,
-                seed=args.seed,
-                optimization_level=args.optimization_level,
-                qubits=args.qubits,
-                method=args.method,
-                max_width=args.max_width,
-                bootstrap_resamples=args.bootstrap_resamples,
+            result = protocol.measure(
+                settings,
                 store=store,
                 progress=RichWidthProgress(
                     bar,
                     functools.partial(
-                        _describe_width,
-                        method="sequential" if args.adaptive else args.method,
-                        source=optimizations.verdict_from if optimizations.any else "raw",
+                        _describe_width, method=settings.method, source=settings.verdict_from
                     ),
                 ),
-                adaptive=args.adaptive,
-                depths=depths,
-                precision=args.precision,
-                device=args.device,
                 executor=executor,
-                optimizations=optimizations,
                 **_distributed(dask),
             )
         if executor is not None and store is not None:

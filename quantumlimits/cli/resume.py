@@ -1,21 +1,23 @@
 """``quantumlimits resume RUN_ID``: continue a stopped run from its recorded jobs.
 
 Finished cloud jobs are read from the store (or fetched from IBM Quantum when they finished after
-the run stopped), failed ones are resubmitted, and a completed job is never run again. A local
-(aer / fake_*) run is recomputed from its recorded settings: seeds make that exact. A classify run
+the run stopped), failed ones are resubmitted, and a completed job is never run again. A QV run
+continues from its recorded settings (``QVSettings``): widths it finished are read from the store,
+the others run (seeds make them exactly what the first attempt would have given). A classify run
 on a device resumes through ``classify`` with its recorded arguments (cli/_classify_ibm.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import warnings
+import functools
 from pathlib import Path
 
 from quantumlimits.cli import _classify_ibm, _common, _ibm
 from quantumlimits.errors import UsageError
+from quantumlimits.progress import RichWidthProgress, width_bars
 from quantumlimits.qv import protocol
-from quantumlimits.qv.optimize import Optimizations
+from quantumlimits.store import ResultsStore
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,11 +46,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     """Handle ``quantumlimits resume``."""
-    from quantumlimits.cli.qv import report, write_outputs
+    from quantumlimits.cli.qv import OUTPUTS, _describe_width, report, write_outputs
 
     out_console, err_console = _common.consoles(args.json)
-    out = _common.output_dir(args.out)
-    store = _common.open_store(args)
+    out = _common.output_dir(args.out, files=OUTPUTS)
+    store = _common.open_store(args, create=False)
     executor = None
     try:
         row = store.row(args.run_id)
@@ -64,58 +66,34 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if row.kind == "classify":
             return _classify_ibm.resume(args, store=store, run_id=row.run_id)
+        if row.kind == "mirror":
+            return _resume_mirror(args, store, row.run_id, out=out)
         if row.kind != "qv":
             raise UsageError(
-                f"run {row.run_id} is a {row.kind} run: only qv and classify runs resume here"
+                f"run {row.run_id} is a {row.kind} run: only qv, mirror and classify runs resume"
             )
-        inputs = store.inputs(row.run_id)
-        if inputs is None:
-            raise UsageError(
-                f"run {row.run_id} recorded no settings (it predates results schema 2): "
-                "it cannot be resumed; start a new run"
-            )
-        widths = inputs["widths"]
-        qubits = inputs.get("qubits")
-        optimizations = Optimizations.from_dict(inputs.get("optimizations"))
+        settings = protocol.recorded_settings(store, row.run_id)
         executor = _ibm.qv_executor(
-            backend=inputs["backend"],
+            settings,
             account=args.account,
             mode=args.mode,
             max_qpu_seconds=args.max_qpu_seconds,
             usd_per_second=args.usd_per_qpu_second,
             yes=args.yes,
-            widths=None if widths == "auto" else list(widths),
-            max_width=inputs.get("max_width"),
-            trials=int(inputs["trials"]),
-            shots=int(inputs["shots"]),
-            seed=int(inputs["seed"]),
-            optimization_level=int(inputs["optimization_level"]),
-            qubits=qubits,
             console=err_console,
             resume=(store, row.run_id),
-            optimizations=optimizations,
         )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", protocol.QVWarning)
-            result = protocol.run_qv(
-                backend=inputs["backend"],
-                widths="auto" if widths == "auto" else list(widths),
-                trials=int(inputs["trials"]),
-                shots=int(inputs["shots"]),
-                seed=int(inputs["seed"]),
-                optimization_level=int(inputs["optimization_level"]),
-                qubits=qubits,
-                method=inputs["method"],
-                max_width=inputs.get("max_width"),
-                bootstrap_resamples=int(inputs["bootstrap_resamples"]),
-                store=store,
+        with width_bars(err_console) as bar:
+            result = protocol.resume(
+                store,
+                row.run_id,
                 executor=executor,
-                resume_run_id=row.run_id,
-                optimizations=optimizations,
-                adaptive=bool(inputs.get("adaptive", False)),
-                depths=inputs.get("depths"),
-                precision=str(inputs.get("precision", "double")),
-                device=str(inputs.get("device", "cpu")),
+                progress=RichWidthProgress(
+                    bar,
+                    functools.partial(
+                        _describe_width, method=settings.method, source=settings.verdict_from
+                    ),
+                ),
             )
         _ibm.print_jobs(err_console, store, row.run_id, usd_per_second=args.usd_per_qpu_second)
     finally:
@@ -127,4 +105,19 @@ def run(args: argparse.Namespace) -> int:
     report(out_console, result)
     if args.json:
         _common.print_json(result.to_json())
+    return 0
+
+
+def _resume_mirror(
+    args: argparse.Namespace, store: ResultsStore, run_id: str, *, out: Path | None
+) -> int:
+    from quantumlimits.cli import mirror as mirror_cli
+    from quantumlimits.mirror import protocol as mirror_protocol
+
+    out_console, err_console = _common.consoles(args.json)
+    with width_bars(err_console) as bar:
+        result = mirror_protocol.resume(
+            store, run_id, progress=RichWidthProgress(bar, mirror_cli._describe_width)
+        )
+    mirror_cli.show(out_console, result, out=out, json_mode=args.json)
     return 0

@@ -1,5 +1,8 @@
 """Executors: where a batch of ISA circuits runs and comes back as counts.
 
+An executor knows circuits, not what they measure: each batch comes with a :class:`JobKey` its
+caller made (a QV width, a classifier's training step), which names, labels and seeds it.
+
 :class:`Executor` simulates a device snapshot with Aer, in chunks of :data:`CHUNK` circuits
 (:class:`NoisyTask`) handed to a mapper: the builtin ``map`` in-process, or a Dask session's. The
 cloud executor (:class:`quantumlimits.execution.ibm.IBMExecutor`) subclasses it. Each task carries
@@ -103,28 +106,52 @@ def run_noisy_task(task: NoisyTask) -> NoisyRun:
     )
 
 
+@dataclass(frozen=True)
+class JobKey:
+    """A batch of circuits as the caller names it; executors treat it as opaque.
+
+    ``name`` keys the batch's jobs in the store's journal (unique within a run), ``label`` names
+    it in messages, and ``seed_path`` seeds it: the chunk starting at circuit ``i`` gets
+    ``derive_seed(seed, STREAM_SIMULATE, *seed_path, i)``.
+
+    >>> JobKey(name="w5", label="width 5", seed_path=(5, 5)).name
+    'w5'
+    """
+
+    name: str
+    label: str
+    seed_path: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.label:
+            raise ValueError("a job key needs a name and a label")
+
+    def chunk_seed(self, seed: int, first_index: int) -> int:
+        """The seed of the chunk whose first circuit is ``first_index``."""
+        return derive_seed(seed, STREAM_SIMULATE, *self.seed_path, first_index)
+
+
 def noisy_tasks(
     *,
     backend: str,
     circuits: Sequence[QuantumCircuit],
     shots: int,
     seed: int,
-    width: int,
-    depth: int,
+    key: JobKey,
     physical_qubits: Sequence[int] | None = None,
     device: str = "cpu",
     first_index: int = 0,
 ) -> list[NoisyTask]:
     """Chunk ISA circuits into tasks, each seeded by its first circuit's index.
 
-    ``first_index`` is the index of ``circuits[0]`` in the width (when a width runs in rounds).
+    ``first_index`` is the index of ``circuits[0]`` in the batch (when a batch runs in rounds).
     """
     return [
         NoisyTask(
             backend=backend,
             circuits=tuple(circuits[start : start + count]),
             shots=shots,
-            seed=derive_seed(seed, STREAM_SIMULATE, width, depth, first_index + start),
+            seed=key.chunk_seed(seed, first_index + start),
             physical_qubits=tuple(physical_qubits) if physical_qubits is not None else None,
             device=device,
         )
@@ -158,8 +185,7 @@ class Executor:
         self,
         circuits: Sequence[Any],
         *,
-        width: int,
-        depth: int,
+        key: JobKey,
         shots: int,
         seed: int,
         physical_qubits: Sequence[int],
@@ -169,15 +195,14 @@ class Executor:
         """Counts per circuit (in order), the physical qubits simulated, the method used.
 
         ``circuits`` act on local qubits; local qubit ``i`` is ``physical_qubits[i]``.
-        ``first_index`` is the width's index of ``circuits[0]`` (a width may run in rounds).
+        ``first_index`` is the batch's index of ``circuits[0]`` (a batch may run in rounds).
         """
         task_list = noisy_tasks(
             backend=self.backend,
             circuits=circuits,
             shots=shots,
             seed=seed,
-            width=width,
-            depth=depth,
+            key=key,
             physical_qubits=physical_qubits,
             device=self.aer_device,
             first_index=first_index,

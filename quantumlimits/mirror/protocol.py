@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from quantumlimits import provenance
-from quantumlimits.circuits import MIN_WIDTH, measured
+from quantumlimits.circuits import measured
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import backends as backends_mod
 from quantumlimits.execution.aer import _simulator, run_noisy
@@ -31,17 +31,18 @@ from quantumlimits.execution.stabilizer import run_stabilizer
 from quantumlimits.execution.stim import run_stim
 from quantumlimits.execution.transpile import two_qubit_count
 from quantumlimits.mirror import stats
-from quantumlimits.mirror.circuits import VARIANTS, mirror_circuits
+from quantumlimits.mirror.circuits import mirror_circuits
 from quantumlimits.mirror.results import STAGES, MirrorResult, MirrorWidthResult
+from quantumlimits.mirror.settings import MirrorSettings
 from quantumlimits.progress import WidthProgress
 from quantumlimits.qv import tasks
 from quantumlimits.seeding import STREAM_SIMULATE, STREAM_TRANSPILE, derive_seed
-from quantumlimits.store import ResultsStore
+from quantumlimits.store import ResultsStore, recording
 
 #: Widest ``su4`` mirror width: its noisy simulation holds a state vector per shot thread.
 SU4_MAX_WIDTH = 24
-#: Simulators of the clifford variant: stim's Pauli frames, or Aer's stabilizer method.
-SIMULATORS = ("stim", "aer")
+#: Widest noiseless ``clifford`` width (no device bounds it).
+NOISELESS_MAX_WIDTH = 1000
 #: ``method`` recorded per width, by simulator, for noisy clifford runs.
 CLIFFORD_METHODS = {"stim": "stim", "aer": "stabilizer"}
 
@@ -51,39 +52,6 @@ RECOMMENDED_CIRCUITS = 10
 
 class MirrorWarning(UserWarning):
     """A statistically weak but valid mirror result (few circuits)."""
-
-
-def parse_widths(text: str, *, max_width: int) -> tuple[int, ...]:
-    """Parse ``A-B`` or ``a,b,c``; ``max`` stands for ``max_width`` (the device's qubits).
-
-    >>> parse_widths("2-4", max_width=133), parse_widths("8,max,2", max_width=133)
-    ((2, 3, 4), (2, 8, 133))
-    """
-    text = text.strip().lower()
-    try:
-        if "-" in text:
-            lo_text, hi_text = text.split("-", 1)
-            lo = int(lo_text)
-            hi = max_width if hi_text.strip() == "max" else int(hi_text)
-            if hi < lo:
-                raise UsageError(f"--widths {text}: the range is empty, write it low-high")
-            widths = tuple(range(lo, hi + 1))
-        else:
-            widths = tuple(
-                sorted({max_width if p.strip() == "max" else int(p) for p in text.split(",") if p})
-            )
-    except ValueError as exc:
-        if isinstance(exc, UsageError):
-            raise
-        raise UsageError(
-            f"--widths {text!r} is not understood: write a range like 2-8 or a list like 2,8,32,max"
-        ) from None
-    if not widths:
-        raise UsageError("no widths given: pass a range like 2-8 or a list like 2,8,max")
-    bad = [w for w in widths if w < MIN_WIDTH]
-    if bad:
-        raise UsageError(f"widths {bad} are below {MIN_WIDTH}: mirror circuits need width >= 2")
-    return widths
 
 
 def depth_for(width: int, depth_factor: float) -> int:
@@ -245,6 +213,119 @@ def run_width(
     return result
 
 
+def measure(
+    settings: MirrorSettings,
+    *,
+    store: ResultsStore | None = None,
+    progress: Progress | None = None,
+    on_width: Callable[[MirrorWidthResult], None] | None = None,
+    resume_run_id: str | None = None,
+) -> MirrorResult:
+    """Run the mirror benchmark ``settings`` ask for (``aer`` noiseless, or a device).
+
+    Every width runs (there is no early stop: the point is to see the decay up to full width).
+    With a ``store`` each finished width is recorded as it completes; ``resume_run_id`` continues
+    a stopped run (with its recorded settings: :func:`resume`) without running those again.
+    """
+    backend = settings.backend
+    backends_mod.check_backend_name(backend)
+    if backends_mod.is_cloud_name(backend):
+        raise UsageError(
+            f"{backend} is an IBM Quantum cloud device: the mirror benchmark runs on 'aer' and "
+            "device snapshots for now"
+        )
+    if backend == backends_mod.NOISELESS:
+        if isinstance(settings.widths, str) and "max" in settings.widths.lower():
+            raise UsageError(
+                "'max' means a device's full width, and the noiseless 'aer' has none: give "
+                "widths as numbers, or a device such as --backend fake_torino"
+            )
+        target, calibration = None, None
+        max_width = SU4_MAX_WIDTH if settings.variant == "su4" else NOISELESS_MAX_WIDTH
+    else:
+        snapshot = backends_mod.load_snapshot(backend)
+        target = snapshot.target
+        calibration = backends_mod.calibration_date(snapshot)
+        max_width = int(snapshot.num_qubits)
+    plan = settings.resolved_widths(max_width=max_width)
+    too_wide = [w for w in plan if w > max_width]
+    if too_wide:
+        raise UsageError(
+            f"widths {too_wide} are wider than {backend} allows ({max_width} qubits): "
+            "pass smaller --widths"
+        )
+    if settings.variant == "su4" and max(plan) > SU4_MAX_WIDTH:
+        raise UsageError(
+            f"--variant su4 simulates state vectors, up to width {SU4_MAX_WIDTH} here; "
+            f"widths {[w for w in plan if w > SU4_MAX_WIDTH]} need --variant clifford"
+        )
+    if settings.trials < RECOMMENDED_CIRCUITS:
+        warnings.warn(
+            f"{settings.trials} circuits per width: the t lower bound is wide; "
+            f"{RECOMMENDED_CIRCUITS} or more are recommended",
+            MirrorWarning,
+            stacklevel=2,
+        )
+    settings = settings.replace(widths=plan)
+    prov = provenance.provenance()
+    progress = progress or Progress()
+    results: list[MirrorWidthResult] = []
+    started = time.perf_counter()
+    with recording(
+        store,
+        kind="mirror",
+        backend=backend,
+        seed=settings.seed,
+        inputs=settings.to_dict(),
+        created=str(prov["created"]),
+        resume=resume_run_id,
+    ) as run:
+        finished = run.parts()
+        for width in plan:
+            name = f"w{width}"
+            if name in finished:
+                result = MirrorWidthResult.from_dict(finished[name])
+            else:
+                result = run_width(
+                    backend=backend,
+                    target=target,
+                    width=width,
+                    depth=depth_for(width, settings.depth_factor),
+                    variant=settings.variant,
+                    trials=settings.trials,
+                    shots=settings.shots,
+                    seed=settings.seed,
+                    optimization_level=settings.optimization_level,
+                    progress=progress,
+                    simulator=str(settings.simulator),
+                )
+                run.add_part(name, result.to_dict())
+            results.append(result)
+            if on_width is not None:
+                on_width(result)
+        totals = provenance.stage_totals(results, STAGES, started)
+        passing = [r.width for r in results if r.passed]
+        recorded = settings.to_dict()
+        del recorded["backend"], recorded["seed"]
+        mirror = MirrorResult(
+            backend=backend,
+            calibration_date=calibration,
+            variant=settings.variant,
+            seed=settings.seed,
+            threshold=stats.THRESHOLD,
+            confidence=stats.CONFIDENCE,
+            largest_passing_width=max(passing) if passing else None,
+            settings=recorded,
+            widths=tuple(results),
+            versions=dict(prov.pop("versions")),  # type: ignore[call-overload]
+            provenance=prov,
+            timings=totals,
+            run_id=run.run_id,
+        )
+        run.finish(document=mirror.to_dict(), summary=summary_line(mirror))
+    return mirror
+
+
 def run_mirror(
     *,
     backend: str = backends_mod.DEFAULT_BACKEND,
@@ -260,130 +341,37 @@ def run_mirror(
     progress: Progress | None = None,
     on_width: Callable[[MirrorWidthResult], None] | None = None,
 ) -> MirrorResult:
-    """Run the mirror benchmark on ``backend`` (``aer`` noiseless, or a ``fake_*`` snapshot).
+    """Run the mirror benchmark on ``backend``: :func:`measure` with the settings as keywords
+    (:class:`~quantumlimits.mirror.settings.MirrorSettings` documents each one).
 
-    ``widths`` is a list, or a string like ``"2-8"`` or ``"2,16,max"``. Every width runs (there
-    is no early stop: the point is to see the decay up to full width). ``simulator`` (clifford
-    only): ``"stim"`` (default) or ``"aer"`` (Aer's stabilizer method, the cross-check).
+    ``widths`` is a list, or a string like ``"2-8"`` or ``"2,16,max"``.
     """
-    if variant not in VARIANTS:
-        raise UsageError(f"--variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
-    if simulator is not None and simulator not in SIMULATORS:
-        raise UsageError(f"--simulator must be one of {', '.join(SIMULATORS)}, got {simulator!r}")
-    if variant == "su4" and simulator == "stim":
-        raise UsageError(
-            "--simulator stim runs Clifford circuits only: use --variant clifford, or drop "
-            "--simulator for su4 (it runs on Aer)"
-        )
-    simulator = simulator or ("stim" if variant == "clifford" else "aer")
-    if trials < 2:
-        raise UsageError(f"--trials must be at least 2 (the bound needs a spread), got {trials}")
-    if shots < 1:
-        raise UsageError(f"--shots must be at least 1, got {shots}")
-    if seed < 0:
-        raise UsageError(f"--seed must be a non-negative integer, got {seed}")
-    if not depth_factor > 0 or depth_factor > 10:
-        raise UsageError(f"--depth-factor must be in (0, 10], got {depth_factor}")
-    if optimization_level not in (0, 1, 2, 3):
-        raise UsageError(f"--optimization-level must be 0-3, got {optimization_level}")
-    backends_mod.check_backend_name(backend)
-    if backends_mod.is_cloud_name(backend):
-        raise UsageError(
-            f"{backend} is an IBM Quantum cloud device: the mirror benchmark runs on 'aer' and "
-            "fake_* snapshots for now"
-        )
-    if backend == backends_mod.NOISELESS:
-        target, calibration, max_width = None, None, SU4_MAX_WIDTH if variant == "su4" else 1000
-    else:
-        snapshot = backends_mod.load_snapshot(backend)
-        target = snapshot.target
-        calibration = backends_mod.calibration_date(snapshot)
-        max_width = int(snapshot.num_qubits)
-    plan = parse_widths(widths, max_width=max_width) if isinstance(widths, str) else widths
-    plan = tuple(sorted(set(int(w) for w in plan)))
-    if not plan or min(plan) < MIN_WIDTH:
-        raise UsageError(f"widths must be >= {MIN_WIDTH}, got {list(plan)}")
-    too_wide = [w for w in plan if w > max_width]
-    if too_wide:
-        raise UsageError(
-            f"widths {too_wide} are wider than {backend} allows ({max_width} qubits): "
-            "pass smaller --widths"
-        )
-    if variant == "su4" and max(plan) > SU4_MAX_WIDTH:
-        raise UsageError(
-            f"--variant su4 simulates state vectors, up to width {SU4_MAX_WIDTH} here; "
-            f"widths {[w for w in plan if w > SU4_MAX_WIDTH]} need --variant clifford"
-        )
-    if trials < RECOMMENDED_CIRCUITS:
-        warnings.warn(
-            f"{trials} circuits per width: the t lower bound is wide; "
-            f"{RECOMMENDED_CIRCUITS} or more are recommended",
-            MirrorWarning,
-            stacklevel=2,
-        )
-
-    settings = {
-        "widths": list(plan),
-        "depth_factor": depth_factor,
-        "trials": trials,
-        "shots": shots,
-        "optimization_level": optimization_level,
-        "variant": variant,
-        "simulator": simulator,
-    }
-    prov = provenance.provenance()
-    run_id = (
-        store.begin_run(kind="mirror", backend=backend, seed=seed, created=str(prov["created"]))
-        if store
-        else None
-    )
-    if store and run_id:
-        store.record_inputs(run_id, {**settings, "backend": backend, "seed": seed})
-    progress = progress or Progress()
-    results: list[MirrorWidthResult] = []
-    started = time.perf_counter()
-    try:
-        for width in plan:
-            result = run_width(
-                backend=backend,
-                target=target,
-                width=width,
-                depth=depth_for(width, depth_factor),
-                variant=variant,
-                trials=trials,
-                shots=shots,
-                seed=seed,
-                optimization_level=optimization_level,
-                progress=progress,
-                simulator=simulator,
-            )
-            results.append(result)
-            if on_width is not None:
-                on_width(result)
-    except BaseException:
-        if store and run_id:
-            store.mark_failed(run_id, summary="interrupted or failed")
-        raise
-    totals = provenance.stage_totals(results, STAGES, started)
-    passing = [r.width for r in results if r.passed]
-    mirror = MirrorResult(
+    settings = MirrorSettings(
         backend=backend,
-        calibration_date=calibration,
+        widths=widths,
         variant=variant,
+        simulator=simulator,
+        depth_factor=depth_factor,
+        trials=trials,
+        shots=shots,
         seed=seed,
-        threshold=stats.THRESHOLD,
-        confidence=stats.CONFIDENCE,
-        largest_passing_width=max(passing) if passing else None,
-        settings=settings,
-        widths=tuple(results),
-        versions=dict(prov.pop("versions")),  # type: ignore[call-overload]
-        provenance=prov,
-        timings=totals,
-        run_id=run_id,
+        optimization_level=optimization_level,
     )
-    if store and run_id:
-        store.finish_run(run_id, document=mirror.to_dict(), summary=summary_line(mirror))
-    return mirror
+    return measure(settings, store=store, progress=progress, on_width=on_width)
+
+
+def resume(store: ResultsStore, run_id: str, *, progress: Progress | None = None) -> MirrorResult:
+    """Continue a stopped mirror run under its own id and settings: finished widths are read
+    from the store, not run again."""
+    full = store.resolve(run_id)
+    inputs = store.inputs(full)
+    if inputs is None:
+        raise UsageError(f"run {full} recorded no settings: it cannot be resumed; start a new run")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MirrorWarning)  # said when the run started
+        return measure(
+            MirrorSettings.from_dict(inputs), store=store, progress=progress, resume_run_id=full
+        )
 
 
 def summary_line(result: MirrorResult) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 
 from quantumlimits.plots import pyplot
 from quantumlimits.qv import stats
-from quantumlimits.results import QVResult, WidthResult
+from quantumlimits.qv.results import QVResult, WidthResult
 
 _CROSS = "#1f77b4"
 _BOOT = "#ff7f0e"

@@ -78,12 +78,13 @@ class Optimizations:
         """Inverse of :meth:`to_dict` (None or an empty mapping: nothing optimized)."""
         if not d:
             return cls()
-        return cls(
+        read = cls(
             readout=bool(d.get("readout_mitigation")),
             readout_shots=int(d.get("readout_shots") or READOUT_SHOTS),
             dynamical_decoupling=d.get("dynamical_decoupling") is not None,
             verdict_from=str(d.get("verdict_from") or "optimized"),
         )
+        return read if read.any else cls()  # nothing applied: the defaults, whatever recorded
 
 
 # --- readout-error mitigation -------------------------------------------------------------

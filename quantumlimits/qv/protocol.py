@@ -1,5 +1,12 @@
 """The quantum volume width scan: build -> ideal -> transpile -> execute -> analyse, per width.
 
+:func:`measure` runs a :class:`~quantumlimits.qv.settings.QVSettings`; :func:`run_qv` is the same
+with the settings as keywords. Device-dependent checks (:func:`prepare`) come before any work and
+before the run is recorded. With a store, the run is recorded through one lifecycle
+(:meth:`quantumlimits.store.ResultsStore.recording`): each finished width's circuits and result
+are committed as it completes, and :func:`resume` continues a stopped run from its recorded
+settings without running a finished width again.
+
 >>> import warnings
 >>> from quantumlimits.qv.protocol import run_qv
 >>> with warnings.catch_warnings():
@@ -17,106 +24,92 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from quantumlimits import provenance
-from quantumlimits.circuits import MIN_WIDTH, measured, qv_circuits
+from quantumlimits.circuits import MIN_WIDTH
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import backends as backends_mod
-from quantumlimits.execution.aer import (
-    PRECISIONS,
-    ideal_memory_bytes,
-    resolve_device,
-    sub_target,
-)
+from quantumlimits.execution.aer import ideal_memory_bytes, resolve_device
 from quantumlimits.execution.executor import Executor, Mapper, local_map
 from quantumlimits.execution.layout import Layout, best_layout, check_layout
 from quantumlimits.execution.transpile import circuit_depth, two_qubit_count
 from quantumlimits.progress import WidthProgress
+from quantumlimits.qv import analysis, build, stats, tasks
 from quantumlimits.qv import optimize as optimize_mod
-from quantumlimits.qv import stats, tasks
+from quantumlimits.qv.analysis import analyse_width, summary_line
 from quantumlimits.qv.heavy import counts_to_arrays, heavy_count_arrays, unpack_mask
 from quantumlimits.qv.optimize import Optimizations
 from quantumlimits.qv.predict import WidthPrediction, predict_isa
+from quantumlimits.qv.results import STAGES, QVResult, WidthResult
 from quantumlimits.qv.sequential import SequentialTest, Verdict, sequential_verdict
-from quantumlimits.results import STAGES, QVResult, WidthResult
-from quantumlimits.seeding import STREAM_TRANSPILE, derive_seed
-from quantumlimits.store import ResultsStore, StoredCircuit
+from quantumlimits.qv.settings import (
+    AUTO_MAX_WIDTH_NOISELESS,
+    QVSettings,
+    WidthPlan,
+    parse_widths,
+)
+from quantumlimits.seeding import derive_seed
+from quantumlimits.store import ResultsStore, RunRecord, StoredCircuit, recording
 
-#: Widest noiseless width ``--widths auto`` scans to unless told otherwise.
-AUTO_MAX_WIDTH_NOISELESS = 10
+__all__ = [
+    "AUTO_MAX_WIDTH_NOISELESS",
+    "QVSettings",
+    "QVWarning",
+    "TaskMemory",
+    "WidthPlan",
+    "analyse_width",
+    "measure",
+    "parse_widths",
+    "predict_scan",
+    "prepare",
+    "reanalyse",
+    "resume",
+    "run_qv",
+    "summary_line",
+]
+
 #: Fraction of physical memory one width's simulation may plan to use.
 MEMORY_FRACTION = 0.8
+#: Circuits whose calibration-based prediction is printed beside each measured width.
+PREDICTION_SAMPLE = 20
 
 
 class QVWarning(UserWarning):
     """A statistically weak but valid result (for example fewer than 100 circuits)."""
 
 
-@dataclass(frozen=True)
-class WidthPlan:
-    """Which widths to run: an explicit list, or ``auto`` (scan up until the first failure)."""
-
-    auto: bool
-    widths: tuple[int, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not self.auto and not self.widths:
-            raise UsageError("no widths given: pass --widths auto, A-B or a comma list")
-
-    def check(self, *, minimum: int = MIN_WIDTH, flag: str = "--widths") -> WidthPlan:
-        """Refuse values below ``minimum`` (QV widths start at 2, depths at 1)."""
-        bad = [w for w in self.widths if w < minimum]
-        if bad:
-            raise UsageError(f"{flag} {bad} are below {minimum}: pass values >= {minimum}")
-        return self
-
-
-def parse_widths(text: str, *, minimum: int = MIN_WIDTH, flag: str = "--widths") -> WidthPlan:
-    """Parse ``auto``, ``A-B`` or ``a,b,c`` (``minimum`` and ``flag`` shape the checks).
-
-    >>> parse_widths("2-4").widths, parse_widths("5,3").widths, parse_widths("auto").auto
-    ((2, 3, 4), (3, 5), True)
-    """
-    text = text.strip().lower()
-    if text == "auto":
-        return WidthPlan(auto=True)
-    try:
-        if "-" in text:
-            lo, hi = (int(p) for p in text.split("-", 1))
-            if hi < lo:
-                raise UsageError(f"{flag} {text}: the range is empty, write it low-high")
-            plan = WidthPlan(auto=False, widths=tuple(range(lo, hi + 1)))
-        else:
-            plan = WidthPlan(auto=False, widths=tuple(sorted({int(p) for p in text.split(",")})))
-    except ValueError as exc:
-        if isinstance(exc, UsageError):
-            raise
-        raise UsageError(
-            f"{flag} {text!r} is not understood: write "
-            + ("auto, " if flag == "--widths" else "")
-            + "a range like 2-6, or a list like 2,3,5"
-        ) from None
-    return plan.check(minimum=minimum, flag=flag)
-
-
 #: The scan's progress callbacks (:class:`quantumlimits.progress.WidthProgress`).
 Progress = WidthProgress
 
 
+# -- the device and its memory -----------------------------------------------------------------
+
+
 @dataclass
-class _Device:
+class Device:
+    """The backend a run measures: its target (None when noiseless) and how wide it goes."""
+
     name: str
     backend: Any | None
     target: Any | None
     calibration_date: str | None
     max_width: int
 
+    @property
+    def noiseless(self) -> bool:
+        """Whether this is the noiseless simulator (no target, no layout)."""
+        return self.target is None
 
-def _device(name: str, precision: str = "double", executor: Executor | None = None) -> _Device:
+    @property
+    def cloud(self) -> bool:
+        """Whether it is an IBM Quantum cloud device."""
+        return backends_mod.is_cloud_name(self.name)
+
+
+def load_device(name: str, precision: str = "double", executor: Executor | None = None) -> Device:
+    """The device called ``name`` (a cloud device through ``executor``)."""
     backends_mod.check_backend_name(name)
     if name == backends_mod.NOISELESS:
-        return _Device(name, None, None, None, max_width=_memory_max_width(precision))
+        return Device(name, None, None, None, max_width=_memory_max_width(precision))
     remote = executor.device() if executor is not None else None
     if remote is None and backends_mod.is_cloud_name(name):
         raise UsageError(
@@ -124,7 +117,7 @@ def _device(name: str, precision: str = "double", executor: Executor | None = No
             "(quantumlimits.execution.ibm), as 'quantumlimits qv --backend' does"
         )
     backend = remote if remote is not None else backends_mod.load_snapshot(name)
-    return _Device(
+    return Device(
         name, backend, backend.target, backends_mod.calibration_date(backend), backend.num_qubits
     )
 
@@ -140,7 +133,7 @@ def statevector_bytes(width: int, *, precision: str = "double") -> int:
 
 
 @dataclass(frozen=True)
-class MemoryBudget:
+class TaskMemory:
     """Memory one simulation task may use where tasks run (a Dask worker, say), and its name.
 
     Without one, the budget is this machine's memory.
@@ -163,12 +156,12 @@ def _size(n: float) -> str:
 
 
 def check_memory(
-    width: int, *, precision: str = "double", memory: MemoryBudget | None = None
+    width: int, *, precision: str = "double", memory: TaskMemory | None = None
 ) -> None:
     """Refuse, before any work, a width whose ideal simulation cannot fit in memory (this
     machine's by default, or ``memory`` where the tasks run)."""
     need = statevector_bytes(width, precision=precision)
-    memory = memory or MemoryBudget(_memory_bytes())
+    memory = memory or TaskMemory(_memory_bytes())
     budget = MEMORY_FRACTION * memory.bytes
     if need > budget:
         hint = " or --precision single" if precision == "double" else ""
@@ -178,7 +171,74 @@ def check_memory(
         )
 
 
-def _layout(device: _Device, width: int, qubits: Sequence[int] | None) -> Layout | None:
+# -- preparing a run: every check that needs the device, before any work ----------------------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A run ready to start: its settings as recorded (``max_width`` the auto scan's limit,
+    ``device`` the one that will run) and the device."""
+
+    settings: QVSettings
+    device: Device
+
+    @property
+    def limit(self) -> int:
+        """The widest width the run may reach."""
+        return self.settings.max_width or self.device.max_width
+
+
+def prepare(
+    settings: QVSettings, *, executor: Executor | None = None, memory: TaskMemory | None = None
+) -> Prepared:
+    """Check ``settings`` against the device and this machine, before anything runs or is
+    recorded: the backend exists, widths fit the device and the memory, ``qubits`` exist."""
+    aer_device, device_note = resolve_device(settings.device)
+    if device_note:
+        warnings.warn(device_note, QVWarning, stacklevel=3)
+    for w in settings.widths:
+        # first: its message names the memory that is short
+        check_memory(w, precision=settings.precision, memory=memory)
+    device = load_device(settings.backend, settings.precision, executor)
+    if settings.optimizations.any and device.noiseless:
+        raise UsageError(
+            "the noiseless 'aer' has no readout errors or idle noise to optimize: pass a "
+            "device snapshot (--backend fake_torino) or drop the optimization flags"
+        )
+    if memory is not None and device.noiseless:
+        # the workers' memory, not ours
+        device.max_width = _memory_max_width(settings.precision, memory.bytes)
+    limit = device.max_width
+    if settings.auto:
+        default_cap = AUTO_MAX_WIDTH_NOISELESS if device.noiseless else device.max_width
+        limit = min(limit, settings.max_width if settings.max_width is not None else default_cap)
+    if settings.qubits is not None and device.noiseless:
+        raise UsageError("--qubits needs a device backend (fake_*); the noiseless 'aer' has none")
+    if settings.qubits is not None and settings.auto:
+        limit = min(limit, len(settings.qubits))
+    too_wide = [w for w in settings.widths if w > device.max_width]
+    if too_wide and not device.noiseless:
+        raise UsageError(
+            f"widths {too_wide} are wider than {settings.backend} allows "
+            f"({device.max_width} qubits): pass smaller --widths"
+        )
+    if settings.trials < stats.MIN_CIRCUITS:
+        warnings.warn(
+            f"{settings.trials} circuits per width is below the protocol's "
+            f"{stats.MIN_CIRCUITS}: results are flagged valid=false",
+            QVWarning,
+            stacklevel=3,
+        )
+    resolved = settings.replace(
+        max_width=limit if settings.auto else None,
+        device=aer_device,
+    )
+    return Prepared(resolved, device)
+
+
+def choose_layout(device: Device, width: int, qubits: Sequence[int] | None) -> Layout | None:
+    """The physical qubits of a width: the first ``width`` of ``qubits``, else the best
+    connected set from calibration (None when noiseless)."""
     if device.target is None:
         return None
     if qubits is not None:
@@ -191,35 +251,17 @@ def _layout(device: _Device, width: int, qubits: Sequence[int] | None) -> Layout
     return best_layout(device.target, width)
 
 
-def analyse_width(
-    *,
-    width: int,
-    depth: int,
-    heavy_counts: Sequence[int],
-    shots: Sequence[int],
-    seed: int,
-    bootstrap_resamples: int,
-) -> dict[str, Any]:
-    """Statistics of one width from heavy counts (pure; used for fresh runs and re-analysis)."""
-    h = np.asarray(heavy_counts, dtype=np.int64)
-    s = np.asarray(shots, dtype=np.int64)
-    hop_values = stats.hops(h, s)
-    cross_lower = stats.cross_lower_bound(hop_values)
-    boot_lower = stats.bootstrap_lower_bound(
-        heavy_counts=h,
-        shots=s,
-        seed=derive_seed(seed, width, depth),
-        resamples=bootstrap_resamples,
+def placement(device: Device, layout: Layout | None, width: int) -> build.Placement:
+    """Where a width's circuits run."""
+    return build.Placement(
+        device=device.name,
+        target=device.target,
+        qubits=layout.qubits if layout is not None else tuple(range(width)),
+        by_name=not device.cloud,
     )
-    return {
-        "hops": tuple(float(x) for x in hop_values),
-        "mean_hop": float(hop_values.mean()),
-        "cross_lower": cross_lower,
-        "bootstrap_lower": boot_lower,
-        "passed_cross": stats.passes(cross_lower),
-        "passed_bootstrap": stats.passes(boot_lower),
-        "valid": h.size >= stats.MIN_CIRCUITS,
-    }
+
+
+# -- one width -------------------------------------------------------------------------------
 
 
 @dataclass
@@ -230,55 +272,46 @@ class _Timer:
         self.totals[stage] += time.perf_counter() - start
 
 
-#: Circuits whose calibration-based prediction is printed beside each measured width.
-PREDICTION_SAMPLE = 20
-
-
 def run_width(
     *,
-    device: _Device,
+    settings: QVSettings,
+    device: Device,
     width: int,
     depth: int,
-    trials: int,
-    shots: int,
-    seed: int,
-    optimization_level: int,
     layout: Layout | None,
-    bootstrap_resamples: int,
     progress: Progress,
     executor: Executor | None = None,
     mapper: Mapper | None = None,
-    precision: str = "double",
-    aer_device: str = "cpu",
-    adaptive: SequentialTest | None = None,
-    optimizations: Optimizations | None = None,
 ) -> tuple[WidthResult, list[StoredCircuit]]:
     """Measure one width (and depth): every stage, timed.
 
-    Without ``adaptive`` all ``trials`` circuits run in one round. With it, circuits run in
-    rounds of ``tasks.CHUNK`` and the sequential test decides after each round whether to stop;
-    ``trials`` is then the cap. Circuit ``i`` gets the same seeds either way.
+    Without ``settings.adaptive`` all ``trials`` circuits run in one round. With it, circuits run
+    in rounds of ``tasks.CHUNK`` and the sequential test decides after each round whether to
+    stop; ``trials`` is then the cap. Circuit ``i`` gets the same seeds either way.
 
-    With ``optimizations`` (one round only) the same execute call also runs the decoupled arm
-    and the readout calibration circuits; their statistics go to ``WidthResult.optimized``.
+    With optimizations (one round only) the same execute call also runs the decoupled arm and
+    the readout calibration circuits; their statistics go to ``WidthResult.optimized``.
     """
     timer = _Timer()
     mapper = mapper or local_map
-    noiseless = device.target is None
+    seed, shots, trials = settings.seed, settings.shots, settings.trials
+    noiseless = device.noiseless
+    adaptive = (
+        SequentialTest(batch_size=tasks.CHUNK, min_circuits=stats.MIN_CIRCUITS, max_circuits=trials)
+        if settings.adaptive
+        else None
+    )
     if adaptive is not None and executor is not None and type(executor) is not Executor:
         raise UsageError("--adaptive runs on simulators only in this version: drop --adaptive")
-    opts = optimizations if optimizations is not None and optimizations.any else None
-    if opts is not None and (adaptive is not None or noiseless):
-        raise UsageError("readout mitigation and decoupling need a device snapshot, no --adaptive")
+    opts = settings.optimizations if settings.optimizations.any else None
     arms = 2 if opts is not None and opts.dynamical_decoupling else 1
     calibration_count = 2 * opts.repeats(shots) if opts is not None and opts.readout else 0
     progress.width_started(width, trials * arms + calibration_count)
     rounds = [(0, trials)] if adaptive is None else tasks.chunks(trials)
+    where = placement(device, layout, width)
+    local_target = where.local_target()
+    key = build.job_key(width, depth)
     extra_counts: list[dict[int, int]] = []
-    transpile_seed = derive_seed(seed, STREAM_TRANSPILE, width, depth)
-    local_target = (
-        sub_target(device.target, layout.qubits) if layout and device.target is not None else None
-    )
     outcomes: list[tasks.IdealOutcome] = []
     isa: list[Any] = []
     counts: list[dict[int, int]] = []
@@ -296,8 +329,8 @@ def run_width(
                 first + start,
                 n,
                 sample_shots=shots if noiseless else 0,
-                precision=precision,
-                device=aer_device,
+                precision=settings.precision,
+                device=settings.device,
             )
             for start, n in tasks.chunks(count)
         ]
@@ -311,29 +344,22 @@ def run_width(
 
         progress.stage(width, "build")
         t = time.perf_counter()
-        circuits = qv_circuits(width=width, depth=depth, seed=seed, count=count, start=first)
+        circuits = build.model_circuits(
+            width=width, depth=depth, seed=seed, start=first, count=count
+        )
         timer.add("build", t)
 
         progress.stage(width, "transpile")
         t = time.perf_counter()
-        # Transpile for the chosen qubits alone: routing stays inside the connected layout (as
-        # QV runs on hardware do) and the small target makes routing several times faster.
-        measured_circuits = [measured(c) for c in circuits]
-        transpile_tasks = [
-            tasks.TranspileTask(
-                circuits=tuple(measured_circuits[start : start + n]),
-                backend=device.name if device.target is not None else None,
-                physical_qubits=layout.qubits if layout else tuple(range(width)),
-                target=local_target if backends_mod.is_cloud_name(device.name) else None,
-                optimization_level=optimization_level,
-                # one seed for the width: a circuit's transpilation does not depend on its chunk
-                seed=transpile_seed,
-            )
-            for start, n in tasks.chunks(count)
-        ]
-        round_isa = [
-            c for chunk in mapper(tasks.run_transpile_task, transpile_tasks) for c in chunk
-        ]
+        round_isa = build.transpile(
+            circuits,
+            placement=where,
+            width=width,
+            depth=depth,
+            seed=seed,
+            optimization_level=settings.optimization_level,
+            mapper=mapper,
+        )
         isa.extend(round_isa)
         timer.add("transpile", t)
 
@@ -343,7 +369,7 @@ def run_width(
         else:
             progress.stage(width, "execute")
             t = time.perf_counter()
-            executor = executor or Executor(device.name, mapper, aer_device=aer_device)
+            executor = executor or Executor(device.name, mapper, aer_device=settings.device)
             run_circuits = (
                 optimize_mod.run_circuits(
                     round_isa, target=local_target, optimizations=opts, width=width, shots=shots
@@ -353,8 +379,7 @@ def run_width(
             )
             round_counts, used, method = executor.execute(
                 run_circuits,
-                width=width,
-                depth=depth,
+                key=key,
                 shots=shots,
                 seed=seed,
                 physical_qubits=layout.qubits if layout else (),
@@ -401,26 +426,26 @@ def run_width(
                 counts=values,
             )
         )
-    analysis = analyse_width(
+    statistics = analyse_width(
         width=width,
         depth=depth,
         heavy_counts=heavy,
         shots=[s.shots for s in stored],
         seed=seed,
-        bootstrap_resamples=bootstrap_resamples,
+        bootstrap_resamples=settings.bootstrap_resamples,
     )
     optimized = None
     if opts is not None:
-        optimized = _optimized_statistics(
+        optimized = analysis.optimized_statistics(
             opts,
             width=width,
-            outcomes=outcomes,
+            heavy_masks=[o.heavy_mask for o in outcomes],
             raw_counts=counts,
             extra_counts=extra_counts,
             isa=isa,
-            physical_qubits=layout.qubits if layout else tuple(range(width)),
+            physical_qubits=where.qubits,
             seed=derive_seed(seed, width, depth, 1),
-            bootstrap_resamples=bootstrap_resamples,
+            bootstrap_resamples=settings.bootstrap_resamples,
         )
     prediction = None
     if local_target is not None:
@@ -430,7 +455,7 @@ def run_width(
             target=local_target,
             width=width,
             ideal_hops=[o.ideal_hop for o in outcomes[:sample]],
-            idle=backends_mod.is_cloud_name(device.name),
+            idle=device.cloud,
         ).predicted_hop
     timer.add("analyse", t)
 
@@ -451,78 +476,13 @@ def run_width(
         predicted_hop=prediction,
         sequential=verdict.to_dict() if verdict is not None else None,
         optimized=optimized,
-        **analysis,
+        **statistics,
     )
     progress.width_done(result)
     return result, stored
 
 
-def _optimized_statistics(
-    opts: Optimizations,
-    *,
-    width: int,
-    outcomes: Sequence[tasks.IdealOutcome],
-    raw_counts: Sequence[dict[int, int]],
-    extra_counts: Sequence[dict[int, int]],
-    isa: Sequence[Any],
-    physical_qubits: Sequence[int],
-    seed: int,
-    bootstrap_resamples: int,
-) -> dict[str, Any]:
-    """The optimized arm's statistics: decoupled counts (or the raw ones), mitigated or not."""
-    n = len(outcomes)
-    arm = list(extra_counts[:n]) if opts.dynamical_decoupling else list(raw_counts)
-    masks = [unpack_mask(o.heavy_mask, width) for o in outcomes]
-    heavy = [heavy_count_arrays(*counts_to_arrays(c), m) for c, m in zip(arm, masks, strict=True)]
-    shots = [sum(c.values()) for c in arm]
-    calibration = None
-    if opts.readout:
-        cal = list(extra_counts[n:] if opts.dynamical_decoupling else extra_counts)
-        half = len(cal) // 2
-        try:
-            calibration = optimize_mod.ReadoutCalibration.from_counts(
-                physical_qubits, cal[:half], cal[half:]
-            )
-        except ValueError as exc:
-            raise UsageError(
-                f"readout mitigation at width {width}: {exc}; drop --mitigate-readout"
-            ) from None
-        estimates = [
-            optimize_mod.mitigated_hop(
-                c,
-                optimize_mod.mitigation_weights(
-                    m, optimize_mod.measured_qubits(circuit), calibration
-                ),
-            )
-            for c, m, circuit in zip(arm, masks, isa, strict=True)
-        ]
-        statistics = optimize_mod.estimate_statistics(
-            values=[e[0] for e in estimates],
-            shot_sds=[e[1] for e in estimates],
-            shots=shots,
-            seed=seed,
-            resamples=bootstrap_resamples,
-        )
-        bound = "binomial-or-empirical"
-    else:  # the decoupled arm's heavy counts: the raw arm's statistics
-        analysis = analyse_width(
-            width=width,
-            depth=width,
-            heavy_counts=heavy,
-            shots=shots,
-            seed=seed,
-            bootstrap_resamples=bootstrap_resamples,
-        )
-        statistics = {k: v for k, v in analysis.items() if k != "valid"}
-        statistics["hops"] = list(statistics["hops"])
-        bound = "binomial"
-    return {
-        **{k: v for k, v in opts.to_dict().items() if k != "verdict_from"},
-        "readout_calibration": calibration.to_dict() if calibration is not None else None,
-        "heavy_counts": heavy if opts.dynamical_decoupling else None,
-        "bound": bound,
-        **statistics,
-    }
+# -- predictions from calibration --------------------------------------------------------------
 
 
 def predict_scan(
@@ -542,7 +502,7 @@ def predict_scan(
     circuits exactly as :func:`run_width` does. With ``widths`` None the scan goes up from 2 and
     stops after the first width predicted to fail (the Cross threshold for ``trials`` circuits).
     """
-    device = _device(backend)
+    device = load_device(backend)
     if device.target is None:
         raise UsageError("predictions need a device snapshot (fake_*): 'aer' has no noise")
     if widths is not None:
@@ -551,26 +511,23 @@ def predict_scan(
     queue = list(widths) if widths is not None else list(range(MIN_WIDTH, top + 1))
     rows: list[WidthPrediction] = []
     for width in queue:
-        layout = _layout(device, width, qubits)
+        layout = choose_layout(device, width, qubits)
         assert layout is not None
-        local = sub_target(device.target, layout.qubits)
-        circuits = [measured(c) for c in qv_circuits(width=width, seed=seed, count=samples)]
-        isa = tasks.run_transpile_task(
-            tasks.TranspileTask(
-                circuits=tuple(circuits),
-                backend=device.name,
-                physical_qubits=layout.qubits,
-                target=local,
-                optimization_level=optimization_level,
-                seed=derive_seed(seed, STREAM_TRANSPILE, width, width),
-            )
+        where = placement(device, layout, width)
+        isa = build.isa_circuits(
+            placement=where,
+            width=width,
+            depth=width,
+            seed=seed,
+            optimization_level=optimization_level,
+            count=samples,
         )
         row = predict_isa(
             isa_circuits=isa,
-            target=local,
+            target=where.local_target(),
             width=width,
             qubits=layout.qubits,
-            idle=backends_mod.is_cloud_name(backend),
+            idle=device.cloud,
             circuits=trials,
         )
         rows.append(row)
@@ -583,6 +540,144 @@ def predicted_log2_qv(rows: Sequence[WidthPrediction]) -> int:
     """log2 of the QV the predictions imply (0 when no width is predicted to pass)."""
     passing = [r.width for r in rows if r.predicted_pass]
     return max(passing) if passing else 0
+
+
+# -- the scan ----------------------------------------------------------------------------------
+
+
+def _auto_start(prepared: Prepared, run: RunRecord) -> int:
+    """First width of an auto scan: recorded by a run being resumed, else one below the QV the
+    calibration predicts on a snapshot (widths far below it pass for certain and cost time),
+    else 2. Cloud scans start at 2, the widths their projection and budget were approved for."""
+    done = run.parts().get("scan")
+    if done is not None:
+        return int(done["auto_start"])
+    settings, device = prepared.settings, prepared.device
+    start = MIN_WIDTH
+    if not device.noiseless and not device.cloud:
+        rows = predict_scan(
+            backend=settings.backend,
+            trials=settings.trials,
+            optimization_level=settings.optimization_level,
+            qubits=settings.qubits,
+            seed=settings.seed,
+            max_width=prepared.limit,
+        )
+        start = max(MIN_WIDTH, min(prepared.limit, predicted_log2_qv(rows) - 1))
+    run.add_part("scan", {"auto_start": start})
+    return start
+
+
+def measure(
+    settings: QVSettings,
+    *,
+    store: ResultsStore | None = None,
+    progress: Progress | None = None,
+    mapper: Mapper | None = None,
+    executor: Executor | None = None,
+    memory: TaskMemory | None = None,
+    cluster: dict[str, Any] | None = None,
+    resume_run_id: str | None = None,
+) -> QVResult:
+    """Measure the quantum volume ``settings`` ask for.
+
+    With a ``store`` the run and every width's counts and result are recorded as they complete;
+    ``resume_run_id`` continues a stopped run in ``store`` under its own id (its settings must be
+    the recorded ones: :func:`resume` reads them), skipping the widths it finished.
+    ``mapper`` spreads the work (a :class:`~quantumlimits.execution.dask.DaskSession`, say);
+    ``memory`` is then what one task may use there, so a width too large for it is refused before
+    anything is scheduled; ``cluster`` describes where it ran (recorded in the provenance).
+    """
+    prepared = prepare(settings, executor=executor, memory=memory)
+    settings, device = prepared.settings, prepared.device
+    method, source = settings.method, settings.verdict_from
+    prov = provenance.provenance()
+    if cluster is not None:
+        prov["cluster"] = cluster
+    progress = progress or Progress()
+    results: list[WidthResult] = []
+    started = time.perf_counter()
+    with recording(
+        store,
+        kind="qv",
+        backend=settings.backend,
+        seed=settings.seed,
+        inputs=settings.to_dict(),
+        created=str(prov["created"]),
+        resume=resume_run_id,
+    ) as run:
+        if executor is not None:
+            executor.attach(store=store, run_id=run.run_id)
+        finished = run.parts()
+
+        def width_result(width: int, depth: int) -> WidthResult:
+            check_memory(width, precision=settings.precision, memory=memory)
+            name = build.job_key(width, depth).name
+            if name in finished:
+                result = WidthResult.from_dict(finished[name])
+            else:
+                layout = choose_layout(device, width, settings.qubits)
+                result, stored = run_width(
+                    settings=settings,
+                    device=device,
+                    width=width,
+                    depth=depth,
+                    layout=layout,
+                    progress=progress,
+                    executor=executor,
+                    mapper=mapper,
+                )
+                if store is not None and run.run_id is not None:
+                    store.add_qv_circuits(run.run_id, stored)
+                run.add_part(name, result.to_dict())
+            results.append(result)
+            return result
+
+        auto_start = None
+        if not settings.auto:
+            for width, depth in settings.cells():
+                width_result(width, depth)
+        else:
+            auto_start = start = _auto_start(prepared, run)
+            queue = list(range(start, prepared.limit + 1))
+            while queue:
+                width = queue.pop(0)
+                passed = width_result(width, width).passed(method, source)
+                below = width - 1
+                if not passed and width == start and below >= MIN_WIDTH:
+                    # the first width of a scan that began above 2 failed: look downwards
+                    queue = [below]
+                    start = below
+                elif not passed:
+                    break
+
+        totals = provenance.stage_totals(results, STAGES, started)
+        qv = QVResult(
+            quantum_volume=analysis.quantum_volume(results, method, source),
+            decided_by=method,
+            valid=all(r.valid for r in results),
+            backend=settings.backend,
+            calibration_date=device.calibration_date,
+            seed=settings.seed,
+            settings=_document_settings(settings, auto_start),
+            widths=tuple(results),
+            versions=dict(prov.pop("versions")),  # type: ignore[call-overload]
+            provenance=prov,
+            timings=totals,
+            run_id=run.run_id,
+            verdict_from=source,
+        )
+        run.finish(document=qv.to_dict(), summary=summary_line(qv))
+    return qv
+
+
+def _document_settings(settings: QVSettings, auto_start: int | None) -> dict[str, Any]:
+    """The ``settings`` object of qv.json: the recorded settings but the backend and the seed
+    (top-level keys), with the first width of an auto scan."""
+    d = settings.to_dict()
+    del d["backend"], d["seed"]
+    d["auto_start"] = auto_start
+    return d
 
 
 def run_qv(
@@ -606,244 +701,80 @@ def run_qv(
     resume_run_id: str | None = None,
     adaptive: bool = False,
     depths: Sequence[int] | None = None,
-    memory: MemoryBudget | None = None,
+    memory: TaskMemory | None = None,
     cluster: dict[str, Any] | None = None,
     optimizations: Optimizations | None = None,
 ) -> QVResult:
-    """Measure the quantum volume of ``backend``.
+    """Measure the quantum volume of ``backend``: :func:`measure` with the settings as keywords
+    (:class:`~quantumlimits.qv.settings.QVSettings` documents each one).
 
-    ``widths`` is ``"auto"`` (scan up from 2, stop after the first width that fails under
-    ``method``), a range string like ``"2-6"``, or a list of widths. With a ``store`` the run and
-    every width's counts are recorded as they complete. ``resume_run_id`` continues a stopped
-    run in ``store`` under its own id (same settings; its executor reuses recorded jobs).
-
-    ``mapper`` spreads the work (a :class:`~quantumlimits.execution.dask.DaskSession`, say);
-    ``memory`` is then what one task may use there, so a width too large for it is refused before
-    anything is scheduled; ``cluster`` describes where it ran (recorded in the provenance).
-
-    ``optimizations`` (readout mitigation, dynamical decoupling) add an optimized arm to every
-    width; ``optimizations.verdict_from`` says whether it or the raw arm sets the QV.
+    ``widths`` is ``"auto"``, a range string like ``"2-6"``, or a list of widths.
     """
-    if trials < 1:
-        raise UsageError(f"--trials must be at least 1, got {trials}")
-    if shots < 1:
-        raise UsageError(f"--shots must be at least 1, got {shots}")
-    if seed < 0:
-        raise UsageError(f"--seed must be a non-negative integer, got {seed}")
-    if optimization_level not in (0, 1, 2, 3):
-        raise UsageError(f"--optimization-level must be 0-3, got {optimization_level}")
-    if method not in stats.METHODS:
-        raise UsageError(f"--method must be one of {', '.join(stats.METHODS)}, got {method!r}")
-    sequential_test = None
-    if adaptive:
-        if trials < stats.MIN_CIRCUITS:
-            raise UsageError(
-                f"--adaptive needs a --trials cap of at least {stats.MIN_CIRCUITS}, got {trials}"
-            )
-        # Looks every CHUNK circuits keep per-circuit seeds identical to a fixed-size run; the
-        # first look at the protocol's 100 circuits keeps every verdict valid under its rule.
-        sequential_test = SequentialTest(
-            batch_size=tasks.CHUNK, min_circuits=stats.MIN_CIRCUITS, max_circuits=trials
-        )
-        method = "sequential"
-    opts = optimizations if optimizations is not None and optimizations.any else None
-    if opts is not None and adaptive:
-        raise UsageError(
-            "--adaptive decides from raw HOPs only: drop --mitigate-readout and "
-            "--dynamical-decoupling, or --adaptive"
-        )
-    verdict_from = opts.verdict_from if opts is not None else "raw"
-    if precision not in PRECISIONS:
-        raise UsageError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
-    if bootstrap_resamples < 100:
-        raise UsageError(f"bootstrap resamples must be at least 100, got {bootstrap_resamples}")
-    if isinstance(widths, str):
-        plan = parse_widths(widths)
-    elif isinstance(widths, WidthPlan):
-        plan = widths
-    else:
-        plan = WidthPlan(auto=False, widths=tuple(sorted(set(widths))))
-    plan.check()
-    if device not in ("cpu", "gpu"):
-        raise UsageError(f"--device must be cpu or gpu, got {device!r}")
-    aer_device, device_note = resolve_device(device)
-    if device_note:
-        warnings.warn(device_note, QVWarning, stacklevel=2)
-    for w in plan.widths:
-        # first: its message names the memory that is short
-        check_memory(w, precision=precision, memory=memory)
-    target_device = _device(backend, precision, executor)
-    if opts is not None and target_device.target is None:
-        raise UsageError(
-            "the noiseless 'aer' has no readout errors or idle noise to optimize: pass a "
-            "device snapshot (--backend fake_torino) or drop the optimization flags"
-        )
-    if memory is not None and target_device.target is None:
-        # the workers' memory, not ours
-        target_device.max_width = _memory_max_width(precision, memory.bytes)
-    limit = target_device.max_width
-    if plan.auto:
-        default_cap = (
-            AUTO_MAX_WIDTH_NOISELESS if target_device.target is None else target_device.max_width
-        )
-        limit = min(limit, max_width if max_width is not None else default_cap)
-    if qubits is not None and target_device.target is None:
-        raise UsageError("--qubits needs a device backend (fake_*); the noiseless 'aer' has none")
-    if qubits is not None and plan.auto:
-        limit = min(limit, len(qubits))
-    if depths is not None:
-        if plan.auto:
-            raise UsageError("--depths needs explicit --widths (a range or list), not auto")
-        if not depths or min(depths) < 1:
-            raise UsageError(f"--depths must be positive whole numbers, got {list(depths)}")
-        depths = sorted(set(depths))
-    too_wide = [w for w in plan.widths if w > target_device.max_width]
-    if too_wide and target_device.target is not None:
-        raise UsageError(
-            f"widths {too_wide} are wider than {backend} allows "
-            f"({target_device.max_width} qubits): pass smaller --widths"
-        )
-    if trials < stats.MIN_CIRCUITS:
-        warnings.warn(
-            f"{trials} circuits per width is below the protocol's {stats.MIN_CIRCUITS}: "
-            "results are flagged valid=false",
-            QVWarning,
-            stacklevel=2,
-        )
-
-    settings = {
-        "widths": "auto" if plan.auto else list(plan.widths),
-        "max_width": limit if plan.auto else None,
-        "trials": trials,
-        "shots": shots,
-        "optimization_level": optimization_level,
-        "qubits": list(qubits) if qubits is not None else None,
-        "method": method,
-        "bootstrap_resamples": bootstrap_resamples,
-        "bootstrap_confidence": stats.CONFIDENCE_TWO_SIGMA,
-        "precision": precision,
-        "device": aer_device,
-        "adaptive": adaptive,
-        "depths": list(depths) if depths is not None else None,
-        "auto_start": None,
-        "optimizations": (opts or Optimizations()).to_dict(),
-    }
-    prov = provenance.provenance()
-    if cluster is not None:
-        prov["cluster"] = cluster
-    if resume_run_id is not None:
-        if store is None:
-            raise UsageError("resuming a run needs its results store")
-        run_id: str | None = store.resolve(resume_run_id)
-        store.reopen_run(str(run_id))
-    else:
-        run_id = (
-            store.begin_run(kind="qv", backend=backend, seed=seed, created=str(prov["created"]))
-            if store
-            else None
-        )
-        if store and run_id:
-            store.record_inputs(run_id, {**settings, "backend": backend, "seed": seed})
-    if executor is not None:
-        executor.attach(store=store, run_id=run_id)
-    progress = progress or Progress()
-    results: list[WidthResult] = []
-    started = time.perf_counter()
-    try:
-        start = MIN_WIDTH
-        if (
-            plan.auto
-            and target_device.target is not None
-            and resume_run_id is None
-            and not backends_mod.is_cloud_name(backend)
-        ):
-            # Begin next to the width the calibration predicts as the QV (docs/predict.md):
-            # widths far below it pass for certain and cost time. Cloud scans start at 2, the
-            # widths their QPU-time projection and budget were approved for.
-            rows = predict_scan(
-                backend=backend,
-                trials=trials,
-                optimization_level=optimization_level,
-                qubits=qubits,
-                seed=seed,
-                max_width=limit,
-            )
-            start = max(MIN_WIDTH, min(limit, predicted_log2_qv(rows) - 1))
-            settings["auto_start"] = start
-        queue = (
-            [(w, d) for w in plan.widths for d in (depths or [w])]
-            if not plan.auto
-            else [(w, w) for w in range(start, limit + 1)]
-        )
-        while queue:
-            width, depth = queue.pop(0)
-            check_memory(width, precision=precision, memory=memory)
-            layout = _layout(target_device, width, qubits)
-            result, stored = run_width(
-                device=target_device,
-                width=width,
-                depth=depth,
-                trials=trials,
-                shots=shots,
-                seed=seed,
-                optimization_level=optimization_level,
-                layout=layout,
-                bootstrap_resamples=bootstrap_resamples,
-                progress=progress,
-                executor=executor,
-                mapper=mapper,
-                precision=precision,
-                aer_device=aer_device,
-                adaptive=sequential_test,
-                optimizations=opts,
-            )
-            results.append(result)
-            if store and run_id:
-                store.add_qv_circuits(run_id, stored)
-            if plan.auto:
-                below = width - 1
-                passed = result.passed(method, verdict_from)
-                if not passed and width == start and below >= MIN_WIDTH:
-                    # the first width of a scan that began above 2 failed: look downwards
-                    queue = [(below, below)]
-                    start = below
-                elif not passed:
-                    break
-    except BaseException:
-        if store and run_id:
-            store.mark_failed(run_id, summary="interrupted or failed; completed widths are stored")
-        raise
-
-    totals = provenance.stage_totals(results, STAGES, started)
-    passing = [r.width for r in results if r.passed(method, verdict_from) and r.width == r.depth]
-    qv = QVResult(
-        quantum_volume=stats.quantum_volume(passing),
-        decided_by=method,
-        valid=all(r.valid for r in results),
+    settings = QVSettings(
         backend=backend,
-        calibration_date=target_device.calibration_date,
+        widths=widths,
+        depths=tuple(depths) if depths is not None else None,
+        max_width=max_width,
+        trials=trials,
+        adaptive=adaptive,
+        shots=shots,
         seed=seed,
-        settings=settings,
-        widths=tuple(results),
-        versions=dict(prov.pop("versions")),  # type: ignore[call-overload]
-        provenance=prov,
-        timings=totals,
-        run_id=run_id,
-        verdict_from=verdict_from,
+        optimization_level=optimization_level,
+        qubits=tuple(qubits) if qubits is not None else None,
+        method=method,
+        bootstrap_resamples=bootstrap_resamples,
+        precision=precision,
+        device=device,
+        optimizations=optimizations or Optimizations(),
     )
-    if store and run_id:
-        store.finish_run(run_id, document=qv.to_dict(), summary=summary_line(qv))
-    return qv
+    return measure(
+        settings,
+        store=store,
+        progress=progress,
+        mapper=mapper,
+        executor=executor,
+        memory=memory,
+        cluster=cluster,
+        resume_run_id=resume_run_id,
+    )
 
 
-def summary_line(result: QVResult) -> str:
-    """One line: the QV, the device and how it was decided."""
-    widths = ",".join(str(w.width) for w in result.widths)
-    flag = "" if result.valid else " (not valid: fewer than 100 circuits)"
-    return (
-        f"QV {result.quantum_volume} on {result.backend} by {result.decided_by} "
-        f"(widths {widths}){flag}"
-    )
+def recorded_settings(store: ResultsStore, run_id: str) -> QVSettings:
+    """The settings a stored QV run started with (what :func:`resume` continues)."""
+    inputs = store.inputs(run_id)
+    if inputs is None:
+        raise UsageError(
+            f"run {run_id} recorded no settings (it predates results schema 2): "
+            "it cannot be resumed; start a new run"
+        )
+    return QVSettings.from_dict(inputs)
+
+
+def resume(
+    store: ResultsStore,
+    run_id: str,
+    *,
+    progress: Progress | None = None,
+    mapper: Mapper | None = None,
+    executor: Executor | None = None,
+    memory: TaskMemory | None = None,
+    cluster: dict[str, Any] | None = None,
+) -> QVResult:
+    """Continue a stopped QV run under its own id and settings: finished widths are read from
+    the store, not run again."""
+    full = store.resolve(run_id)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", QVWarning)  # said when the run started
+        return measure(
+            recorded_settings(store, full),
+            store=store,
+            progress=progress,
+            mapper=mapper,
+            executor=executor,
+            memory=memory,
+            cluster=cluster,
+            resume_run_id=full,
+        )
 
 
 def reanalyse(
@@ -855,30 +786,9 @@ def reanalyse(
 ) -> QVResult:
     """Recompute a stored run's statistics from its stored counts, without re-simulation."""
     original = QVResult.from_dict(store.document(run_id))
-    method = method or original.decided_by
-    resamples = bootstrap_resamples or int(original.settings["bootstrap_resamples"])
-    widths = []
-    for w in original.widths:
-        stored = store.qv_circuits(run_id, width=w.width)
-        analysis = analyse_width(
-            width=w.width,
-            depth=w.depth,
-            heavy_counts=[c.heavy_count for c in stored],
-            shots=[c.shots for c in stored],
-            seed=original.seed,
-            bootstrap_resamples=resamples,
-        )
-        widths.append(WidthResult.from_dict({**w.to_dict(), **analysis}))
-    passing = [
-        r.width for r in widths if r.passed(method, original.verdict_from) and r.width == r.depth
-    ]
-    settings = {**original.settings, "method": method, "bootstrap_resamples": resamples}
-    return QVResult(
-        **{
-            **original.__dict__,
-            "widths": tuple(widths),
-            "decided_by": method,
-            "settings": settings,
-            "quantum_volume": stats.quantum_volume(passing),
-        }
+    return analysis.reanalysed(
+        original,
+        store.qv_circuits(run_id),
+        method=method,
+        bootstrap_resamples=bootstrap_resamples,
     )

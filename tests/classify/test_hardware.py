@@ -113,9 +113,11 @@ def test_evaluation_circuits_give_the_model_accuracy(manila: Any) -> None:
 
 
 def test_job_keys_round_trip_and_stay_apart() -> None:
-    keys = {job_key(model=m, rep=r, step=s) for m in range(3) for r in range(4) for s in range(5)}
-    assert len(keys) == 60
-    assert all(split_key(job_key(model=2, rep=3, step=s)) == (2, 3, s) for s in (0, 1, 999_999))
+    keys = [job_key(model=m, rep=r, step=s) for m in range(3) for r in range(4) for s in range(5)]
+    assert len({k.name for k in keys}) == len({k.seed_path for k in keys}) == 60
+    assert all(
+        split_key(job_key(model=2, rep=3, step=s).name) == (2, 3, s) for s in (0, 1, 999_999)
+    )
     with pytest.raises(ValueError, match="out of range"):
         job_key(model=0, rep=0, step=1_000_000)
 

@@ -13,8 +13,8 @@ import pytest
 
 from quantumlimits.cli import main
 from quantumlimits.execution.dask import DaskSession
-from quantumlimits.qv.protocol import MemoryBudget, Progress, QVWarning, run_qv
-from quantumlimits.results import QVResult
+from quantumlimits.qv.protocol import Progress, QVWarning, TaskMemory, run_qv
+from quantumlimits.qv.results import QVResult
 
 DEVICE = dict(backend="fake_torino", widths=[3], trials=60, shots=200, seed=8)
 NOISELESS = dict(backend="aer", widths=[4], trials=30, shots=100, seed=3)
@@ -35,7 +35,7 @@ def _run(session: DaskSession | None = None, progress: Progress | None = None, *
         memory = session.task_memory_bytes
         extra = {
             "mapper": session,
-            "memory": MemoryBudget(memory, session.memory_where) if memory else None,
+            "memory": TaskMemory(memory, session.memory_where) if memory else None,
             "cluster": session.describe(),
         }
     with warnings.catch_warnings():
@@ -65,7 +65,8 @@ def test_same_seed_same_results_on_1_and_2_workers(
 
 
 class _KillOneWorker(Progress):
-    """Kills a worker that has tasks in flight when the first chunk of counts arrives."""
+    """Kills a worker that has tasks in flight when a chunk of counts arrives (the first one that
+    finds a task in flight: on a loaded machine the others may all have finished already)."""
 
     def __init__(self, session: DaskSession) -> None:
         self.session = session
@@ -75,7 +76,8 @@ class _KillOneWorker(Progress):
         if self.killed is not None:
             return
         busy = [addr for addr, keys in self.session.client.processing().items() if keys]
-        assert busy, "no task in flight to interrupt: make the run longer"
+        if not busy:
+            return
         self.killed = busy[0]
         pid = self.session.client.run(os.getpid, workers=[self.killed])[self.killed]
         os.kill(pid, signal.SIGKILL)  # no clean shutdown, as when a node dies
@@ -89,6 +91,7 @@ def test_a_killed_worker_does_not_change_the_results(expendable_workers: DaskSes
     killer = _KillOneWorker(session)
     result = _run(session, progress=killer, **kwargs)
     after = set(session.workers())
+    assert killer.killed is not None, "no task was ever in flight to interrupt: make the run longer"
     assert killer.killed in before and killer.killed not in after  # the nanny restarted it
     assert _comparable(result) == _comparable(expected)
 
@@ -102,7 +105,7 @@ def test_a_width_too_large_for_a_worker_is_refused_before_scheduling(
         calls.append(len(items))
         return one_worker.map(func, items)
 
-    budget = MemoryBudget(one_worker.task_memory_bytes or 0, one_worker.memory_where)
+    budget = TaskMemory(one_worker.task_memory_bytes or 0, one_worker.memory_where)
     # 27 qubits: 5 GiB with Aer's probabilities, which this 24 GB machine would run but a
     # 2 GiB worker cannot.
     with pytest.raises(ValueError, match=r"width 27 needs about 5\.1 GiB .* Dask worker"):

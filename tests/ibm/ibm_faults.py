@@ -22,7 +22,7 @@ from qiskit_ibm_runtime.api.exceptions import RequestsApiError
 from quantumlimits.execution.backends import load_snapshot
 from quantumlimits.execution.ibm import FAILED, IBMExecutor, JobLimits, JobOutcome, RuntimeTransport
 from quantumlimits.qv.protocol import QVWarning, run_qv
-from quantumlimits.results import QVResult
+from quantumlimits.qv.results import QVResult
 from quantumlimits.store import ResultsStore
 
 #: A recognisable token planted wherever a token can go; no output may ever contain it.

@@ -28,10 +28,10 @@ def test_qv_on_ibm_records_jobs_and_shows_usage(
     assert "local testing mode" in captured.err and "IBM Quantum jobs" in captured.err
     assert "projected" in captured.err and "IBM reported 0.0 QPU s" in captured.err
     with sqlite3.connect(store_path) as conn:
-        rows = conn.execute("SELECT width, status, job_id, usage_seconds FROM jobs").fetchall()
+        rows = conn.execute("SELECT key, status, job_id, usage_seconds FROM jobs").fetchall()
         (version,) = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-    assert version == "2"
-    assert [(w, s) for w, s, _, _ in rows] == [(2, "done"), (3, "done")]
+    assert version == "3"
+    assert [(w, s) for w, s, _, _ in rows] == [("w2", "done"), ("w3", "done")]
     assert all(job_id and usage == 0.0 for _, _, job_id, usage in rows)
 
 
@@ -260,6 +260,6 @@ def test_optimized_qv_on_ibm_projects_sends_and_resumes_every_arm(
     assert max(cloud.runs_per_chunk().values()) == 1
     with sqlite3.connect(store_path) as conn:
         rows = conn.execute(
-            "SELECT width, chunk, circuit_count FROM jobs WHERE status = 'done'"
+            "SELECT key, chunk, circuit_count FROM jobs WHERE status = 'done'"
         ).fetchall()
-    assert {w: sum(n for w2, _, n in rows if w2 == w) for w, _, _ in rows} == {2: 12, 3: 12}
+    assert {w: sum(n for w2, _, n in rows if w2 == w) for w, _, _ in rows} == {"w2": 12, "w3": 12}

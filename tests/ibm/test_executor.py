@@ -8,6 +8,7 @@ from qiskit import QuantumCircuit
 
 from quantumlimits.errors import UsageError
 from quantumlimits.execution.backends import load_snapshot
+from quantumlimits.execution.executor import JobKey
 from quantumlimits.execution.ibm import (
     JobFailedError,
     JobLimits,
@@ -15,7 +16,16 @@ from quantumlimits.execution.ibm import (
     TransientFailure,
     is_transient,
 )
+from quantumlimits.qv.build import job_key
 from quantumlimits.qv.cloud import isa_circuits
+from quantumlimits.qv.protocol import load_device
+from quantumlimits.qv.settings import QVSettings
+
+
+def _planned(*, width: int, trials: int, seed: int) -> list[QuantumCircuit]:
+    """The ISA circuits a cloud QV run sends for ``width`` (built as the projection builds them)."""
+    settings = QVSettings(backend="fake_manila", widths=[width], trials=trials, seed=seed)
+    return isa_circuits(device=load_device("fake_manila"), settings=settings, width=width)
 
 
 def _assert_no_chunk_ran_twice(cloud) -> None:  # type: ignore[no-untyped-def]
@@ -33,9 +43,9 @@ def test_end_to_end_local_mode_records_jobs_and_usage(make_executor, store, clou
     assert width.mean_hop > 0.5  # a noisy 2-qubit device still beats a coin
     assert store.row(result.run_id).status == "complete"
     jobs = store.jobs(result.run_id)
-    assert [(j.width, j.chunk, j.attempt, j.status) for j in jobs] == [
-        (2, 0, 1, "done"),
-        (2, 1, 1, "done"),
+    assert [(j.key, j.chunk, j.attempt, j.status) for j in jobs] == [
+        ("w2", 0, 1, "done"),
+        ("w2", 1, 1, "done"),
     ]
     for job in jobs:
         assert job.job_id and job.submitted and job.finished and job.backend == "fake_manila"
@@ -186,16 +196,14 @@ def test_changed_circuits_cannot_resume(make_executor, store) -> None:
 
 def test_projection_plans_the_same_circuits_the_protocol_runs(make_executor, store) -> None:
     ex, _ = make_executor()
-    target = load_snapshot("fake_manila").target
-    planned = isa_circuits(
-        target=target, width=2, trials=4, seed=SMALL["seed"], optimization_level=1, qubits=None
-    )
-    before = ex.projection(planned, width=2, shots=64)
+    planned = _planned(width=2, trials=4, seed=SMALL["seed"])
+    key = job_key(2, 2)
+    before = ex.projection(planned, key=key, shots=64)
     assert before.jobs == 2 and before.seconds > 4.0
     result = run_small(store, ex)
     digests = {j.digest for j in store.jobs(result.run_id)}
-    assert {c.digest for c in ex.plan(planned, width=2, shots=64)} == digests
-    assert ex.projection(planned, width=2, shots=64).jobs == 0  # nothing left to send
+    assert {c.digest for c in ex.plan(planned, key=key, shots=64)} == digests
+    assert ex.projection(planned, key=key, shots=64).jobs == 0  # nothing left to send
 
 
 def test_transient_classification() -> None:
@@ -229,18 +237,20 @@ def test_usage_comes_from_job_metrics_and_pending_is_unknown() -> None:
     assert job_usage(Job({"quantum_seconds": 3.5})) == 3.5
 
 
-def test_run_counts_serves_other_callers_through_the_same_journal(make_executor, store):
+def test_the_executor_serves_any_caller_through_the_same_journal(make_executor, store):
     ex, _ = make_executor()
     run_id = store.begin_run(kind="classify", backend="ibm_manila", seed=0, created="2026")
     ex.attach(store=store, run_id=run_id)
-    target = load_snapshot("fake_manila").target
-    circuits = isa_circuits(
-        target=target, width=2, trials=3, seed=0, optimization_level=1, qubits=None
-    )
-    counts = ex.run_counts(circuits, key=7, shots=64, seed=0)
+    circuits = _planned(width=2, trials=3, seed=0)
+    key = JobKey(name="batch-7", label="batch 7", seed_path=(7,))
+
+    def counts_of() -> list[dict[int, int]]:
+        return ex.execute(circuits, key=key, shots=64, seed=0, advance=lambda _: None)[0]
+
+    counts = counts_of()
     assert [sum(c.values()) for c in counts] == [64, 64, 64]
-    assert {(j.width, j.status) for j in store.jobs(run_id)} == {(7, "done")}
-    assert ex.run_counts(circuits, key=7, shots=64, seed=0) == counts  # from the journal
+    assert {(j.key, j.status) for j in store.jobs(run_id)} == {("batch-7", "done")}
+    assert counts_of() == counts  # from the journal
 
 
 def test_a_refusal_by_the_service_stops_resumably_and_redacted(make_executor, store, cloud):
@@ -271,10 +281,7 @@ def test_the_service_paths_of_the_transport(cloud) -> None:
     from quantumlimits.execution import ibm
 
     first = cloud.transport()
-    target = first.backend.target
-    circuits = isa_circuits(
-        target=target, width=2, trials=2, seed=3, optimization_level=1, qubits=None
-    )
+    circuits = _planned(width=2, trials=2, seed=3)
     job_id = first.submit(circuits, shots=32, tag="quantumlimits:r:w2:c0:a1", seed=1)
     calls: list[tuple[str, object]] = []
 

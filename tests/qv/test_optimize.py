@@ -38,7 +38,7 @@ from quantumlimits.qv.optimize import (
     schedule,
 )
 from quantumlimits.qv.protocol import reanalyse, run_qv
-from quantumlimits.results import QVResult
+from quantumlimits.qv.results import QVResult
 from quantumlimits.store import ResultsStore
 
 RESAMPLES = 500

@@ -10,7 +10,7 @@ import pytest
 from quantumlimits.errors import UsageError
 from quantumlimits.qv.heavy import unpack_mask
 from quantumlimits.qv.protocol import QVWarning, parse_widths, reanalyse, run_qv
-from quantumlimits.results import QVResult
+from quantumlimits.qv.results import QVResult
 from quantumlimits.store import ResultsStore
 
 # Ideal mean HOP by width (Baldwin et al. 2022, qvtsim).
@@ -174,10 +174,10 @@ def test_results_do_not_depend_on_how_tasks_are_mapped() -> None:
 
 
 def test_memory_guard_refuses_before_any_work(store_path: Path) -> None:
-    from quantumlimits.qv.protocol import MemoryBudget, check_memory, statevector_bytes
+    from quantumlimits.qv.protocol import TaskMemory, check_memory, statevector_bytes
 
     assert statevector_bytes(26, precision="single") < statevector_bytes(26)
-    machine = MemoryBudget(24 * 2**30, "on a 24 GB machine")
+    machine = TaskMemory(24 * 2**30, "on a 24 GB machine")
     check_memory(26, memory=machine)  # the goal: width 26 fits 24 GB in double precision
     with pytest.raises(UsageError, match="--precision single"):
         check_memory(31, memory=machine)

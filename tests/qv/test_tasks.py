@@ -10,6 +10,7 @@ from quantumlimits.execution.backends import load_snapshot
 from quantumlimits.execution.layout import best_layout
 from quantumlimits.execution.transpile import transpile_circuits
 from quantumlimits.qv import tasks
+from quantumlimits.qv.build import job_key
 
 
 def test_a_pickled_noisy_task_is_equal_and_gives_the_same_counts() -> None:
@@ -27,8 +28,7 @@ def test_a_pickled_noisy_task_is_equal_and_gives_the_same_counts() -> None:
         circuits=isa,
         shots=100,
         seed=5,
-        width=3,
-        depth=3,
+        key=job_key(3, 3),
         physical_qubits=qubits,
     )
     payload = pickle.dumps(task)

@@ -1,10 +1,11 @@
-"""The QV protocol's executor for IBM Quantum devices: job packing, budget, journal, resume.
+"""The executor for IBM Quantum devices: job packing, budget, journal, resume.
 
-:class:`IBMExecutor` packs a width's ISA circuits into as few sampler jobs as IBM's job limits
-allow, checks each job's projected QPU time against the budget before sending it, writes each job
-to the results store's ``jobs`` table *before* waiting on it, retries transient errors with capped
-exponential backoff, records usage and device errors, and on a second run (``quantumlimits
-resume``) reuses finished jobs, waits on submitted ones and resubmits only failed ones.
+:class:`IBMExecutor` packs a keyed batch of ISA circuits (a QV width, a classifier's step) into
+as few sampler jobs as IBM's job limits allow, checks each job's projected QPU time against the
+budget before sending it, writes each job to the results store's ``jobs`` table *before* waiting
+on it, retries transient errors with capped exponential backoff, records usage and device
+errors, and on a second run (``quantumlimits resume``) reuses finished jobs, waits on submitted
+ones and resubmits only failed ones.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from qiskit import QuantumCircuit
 
 from quantumlimits.errors import ResumableRunError, UsageError
 from quantumlimits.execution import qpu_time
-from quantumlimits.execution.executor import Executor
+from quantumlimits.execution.executor import Executor, JobKey
 from quantumlimits.execution.ibm.credentials import redact, redacted_logs
 from quantumlimits.execution.ibm.retry import (
     RetryPolicy,
@@ -34,7 +35,6 @@ from quantumlimits.execution.ibm.retry import (
 )
 from quantumlimits.execution.ibm.transport import DONE, FAILED, Transport
 from quantumlimits.execution.transpile import active_qubits, embed
-from quantumlimits.seeding import STREAM_SIMULATE, derive_seed
 from quantumlimits.store import JobRecord, ResultsStore
 
 logger = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def circuits_digest(circuits: Sequence[QuantumCircuit]) -> str:
 
 @dataclass(frozen=True)
 class _Chunk:
-    width: int
+    key: JobKey
     chunk: int
     start: int
     count: int
@@ -121,7 +121,7 @@ class _Chunk:
 
 
 class IBMExecutor(Executor):
-    """Runs a width's ISA circuits as sampler jobs on an IBM device, journaled in the store.
+    """Runs batches of ISA circuits as sampler jobs on an IBM device, journaled in the store.
 
     ``max_qpu_seconds`` caps the projected QPU seconds of all jobs this executor submits (each
     is checked before it is sent). ``sleep`` waits between retries of transient errors,
@@ -159,9 +159,7 @@ class IBMExecutor(Executor):
         self.committed_seconds = 0.0
         self.store: ResultsStore | None = None
         self.run_id: str | None = None
-        #: How messages name a journal key (a QV width; callers of run_counts name their own).
-        self.describe_key: Callable[[int], str] = _width_label
-        self._upfront: tuple[dict[int, Sequence[QuantumCircuit]], int, int] | None = None
+        self._upfront: tuple[dict[JobKey, Sequence[QuantumCircuit]], int, int] | None = None
         self._rep_delay = qpu_time.rep_delay_seconds(transport.backend)
 
     # -- hooks the protocol calls -----------------------------------------------------------
@@ -178,17 +176,17 @@ class IBMExecutor(Executor):
         self.store, self.run_id = store, run_id
         upfront, self._upfront = self._upfront, None
         if upfront is not None:
-            circuits_by_width, shots, seed = upfront
+            circuits_by_key, shots, seed = upfront
             with redacted_logs(self.secrets):
-                for width, circuits in circuits_by_width.items():
-                    self.submit_width(circuits, width=width, depth=width, shots=shots, seed=seed)
+                for key, circuits in circuits_by_key.items():
+                    self.submit(circuits, key=key, shots=shots, seed=seed)
 
     def queue_upfront(
-        self, circuits_by_width: Mapping[int, Sequence[QuantumCircuit]], *, shots: int, seed: int
+        self, circuits_by_key: Mapping[JobKey, Sequence[QuantumCircuit]], *, shots: int, seed: int
     ) -> None:
-        """Submit these widths' jobs as soon as the run is attached, so they queue together in
-        one Batch instead of one after another (for square QV circuits: depth = width)."""
-        self._upfront = (dict(circuits_by_width), shots, seed)
+        """Submit these batches' jobs as soon as the run is attached, so they queue together in
+        one Batch instead of one after another."""
+        self._upfront = (dict(circuits_by_key), shots, seed)
 
     @property
     def method(self) -> str:
@@ -197,8 +195,8 @@ class IBMExecutor(Executor):
 
     # -- planning ---------------------------------------------------------------------------
 
-    def plan(self, circuits: Sequence[QuantumCircuit], *, width: int, shots: int) -> list[_Chunk]:
-        """How a width's circuits are packed into jobs, with each job's projected QPU time."""
+    def plan(self, circuits: Sequence[QuantumCircuit], *, key: JobKey, shots: int) -> list[_Chunk]:
+        """How a batch's circuits are packed into jobs, with each job's projected QPU time."""
         chunks = []
         for number, (start, count) in enumerate(self.limits.pack(len(circuits), shots=shots)):
             part = circuits[start : start + count]
@@ -210,20 +208,18 @@ class IBMExecutor(Executor):
                 rep_delay=self._rep_delay,
             )
             chunks.append(
-                _Chunk(
-                    width, number, start, count, shots, circuits_digest(part), projection.seconds
-                )
+                _Chunk(key, number, start, count, shots, circuits_digest(part), projection.seconds)
             )
         return chunks
 
     def projection(
-        self, circuits: Sequence[QuantumCircuit], *, width: int, shots: int
+        self, circuits: Sequence[QuantumCircuit], *, key: JobKey, shots: int
     ) -> qpu_time.Projection:
-        """Projected QPU time of the jobs still to submit for a width (none when all are in the
+        """Projected QPU time of the jobs still to submit for a batch (none when all are in the
         journal as done or submitted)."""
         total = qpu_time.NOTHING
-        latest = self._latest(width)
-        for c in self.plan(circuits, width=width, shots=shots):
+        latest = self._latest(key)
+        for c in self.plan(circuits, key=key, shots=shots):
             job = latest.get(c.chunk)
             if job is not None and job.status in ("done", "submitted") and job.digest == c.digest:
                 continue
@@ -236,10 +232,10 @@ class IBMExecutor(Executor):
             )
         return total
 
-    def _latest(self, width: int) -> dict[int, JobRecord]:
+    def _latest(self, key: JobKey) -> dict[int, JobRecord]:
         if self.store is None or self.run_id is None:
             return {}
-        return self.store.latest_jobs(self.run_id, width=width)
+        return self.store.latest_jobs(self.run_id, key=key.name)
 
     # -- retries and redaction --------------------------------------------------------------
 
@@ -284,12 +280,10 @@ class IBMExecutor(Executor):
         assert self.store is not None
         self.store.put_job(job)
 
-    def _submit(
-        self, chunk: _Chunk, circuits: Sequence[QuantumCircuit], *, depth: int, seed: int
-    ) -> None:
+    def _submit(self, chunk: _Chunk, circuits: Sequence[QuantumCircuit], *, seed: int) -> None:
         """Submit one chunk unless the journal says it is done or already submitted."""
         assert self.store is not None and self.run_id is not None
-        latest = self._latest(chunk.width).get(chunk.chunk)
+        latest = self._latest(chunk.key).get(chunk.chunk)
         attempt = 1
         if latest is not None:
             if (latest.circuit_start, latest.circuit_count, latest.shots, latest.digest) != (
@@ -299,7 +293,7 @@ class IBMExecutor(Executor):
                 chunk.digest,
             ):
                 raise UsageError(
-                    f"run {self.run_id} {self.describe_key(chunk.width)} job {chunk.chunk} was "
+                    f"run {self.run_id} {chunk.key.label} job {chunk.chunk} was "
                     "recorded for "
                     "other circuits (a different qiskit version or settings?): it cannot be "
                     "resumed; start a new run"
@@ -327,15 +321,15 @@ class IBMExecutor(Executor):
             and self.committed_seconds + chunk.projected > self.max_qpu_seconds + 1e-9
         ):
             raise UsageError(
-                f"submitting {self.describe_key(chunk.width)} job {chunk.chunk} "
+                f"submitting {chunk.key.label} job {chunk.chunk} "
                 f"(about {chunk.projected:.1f} "
                 f"QPU s) would exceed --max-qpu-seconds {self.max_qpu_seconds:g} "
                 f"({self.committed_seconds:.1f} s already submitted): nothing more was sent"
             )
-        tag = f"quantumlimits:{self.run_id}:w{chunk.width}:c{chunk.chunk}:a{attempt}"
+        tag = f"quantumlimits:{self.run_id}:{chunk.key.name}:c{chunk.chunk}:a{attempt}"
         record = JobRecord(
             run_id=self.run_id,
-            width=chunk.width,
+            key=chunk.key.name,
             chunk=chunk.chunk,
             attempt=attempt,
             circuit_start=chunk.start,
@@ -350,7 +344,7 @@ class IBMExecutor(Executor):
         )
         self._put(record)  # before sending: a crash from here on is found again by its tag
         part = circuits[chunk.start : chunk.start + chunk.count]
-        job_seed = derive_seed(seed, STREAM_SIMULATE, chunk.width, depth, chunk.start)
+        job_seed = chunk.key.chunk_seed(seed, chunk.start)
 
         cap = None
         if self.max_qpu_seconds is not None:
@@ -371,31 +365,27 @@ class IBMExecutor(Executor):
                 raise
 
         try:
-            job_id = self._with_retries(
-                f"submitting {self.describe_key(chunk.width)} job {chunk.chunk}", send
-            )
+            job_id = self._with_retries(f"submitting {chunk.key.label} job {chunk.chunk}", send)
         except (UsageError, ResumableRunError):
             self._put(_replace(record, status="failed", finished=now(), error="not submitted"))
             raise
         self.committed_seconds += chunk.projected
         self._put(_replace(record, job_id=job_id, status="submitted", submitted=now()))
-        logger.info(
-            "%s job %d submitted as %s", self.describe_key(chunk.width), chunk.chunk, job_id
-        )
+        logger.info("%s job %d submitted as %s", chunk.key.label, chunk.chunk, job_id)
 
-    def submit_width(
-        self, circuits: Sequence[QuantumCircuit], *, width: int, depth: int, shots: int, seed: int
+    def submit(
+        self, circuits: Sequence[QuantumCircuit], *, key: JobKey, shots: int, seed: int
     ) -> None:
-        """Submit every job of a width that the journal lacks (so widths queue together)."""
+        """Submit every job of a batch that the journal lacks (so batches queue together)."""
         if self.store is None:
             self.attach(store=None, run_id=None)
-        for chunk in self.plan(circuits, width=width, shots=shots):
-            self._submit(chunk, circuits, depth=depth, seed=seed)
+        for chunk in self.plan(circuits, key=key, shots=shots):
+            self._submit(chunk, circuits, seed=seed)
 
     # -- waiting ----------------------------------------------------------------------------
 
-    def _collect(self, width: int, advance: Callable[[int], None]) -> dict[int, JobRecord]:
-        latest = self._latest(width)
+    def _collect(self, key: JobKey, advance: Callable[[int], None]) -> dict[int, JobRecord]:
+        latest = self._latest(key)
         for job in latest.values():
             if job.status == "done":
                 advance(job.circuit_count)
@@ -451,8 +441,7 @@ class IBMExecutor(Executor):
         self,
         circuits: Sequence[Any],
         *,
-        width: int,
-        depth: int,
+        key: JobKey,
         shots: int,
         seed: int,
         physical_qubits: Sequence[int] = (),
@@ -468,13 +457,13 @@ class IBMExecutor(Executor):
             size = self.device().num_qubits
             circuits = [embed(c, physical_qubits, size) for c in circuits]
         with redacted_logs(self.secrets):
-            self.submit_width(circuits, width=width, depth=depth, shots=shots, seed=seed)
-            latest = self._collect(width, advance)
+            self.submit(circuits, key=key, shots=shots, seed=seed)
+            latest = self._collect(key, advance)
         failed = [j for j in latest.values() if j.status != "done"]
         if failed:
             first = failed[0]
             raise JobFailedError(
-                f"{len(failed)} of {len(latest)} jobs of {self.describe_key(width)} failed on "
+                f"{len(failed)} of {len(latest)} jobs of {key.label} failed on "
                 f"{first.backend} (job {first.job_id}: {first.error})",
                 run_id=self.run_id,
             )
@@ -488,34 +477,9 @@ class IBMExecutor(Executor):
             used.update(active_qubits(circuit))
         return counts, tuple(sorted(used)), self.method
 
-    def run_counts(
-        self,
-        circuits: Sequence[QuantumCircuit],
-        *,
-        key: int,
-        shots: int,
-        seed: int,
-        advance: Callable[[int], None] | None = None,
-    ) -> list[dict[int, int]]:
-        """Counts of any ISA circuits, journaled under ``key`` (for callers other than QV, such
-        as classifier evaluation on hardware: one ``key`` per distinct batch of circuits, so
-        ``resume`` finds its jobs again). Budget, retries and journal work as for QV widths."""
-        counts, _, _ = self.execute(
-            circuits, width=key, depth=0, shots=shots, seed=seed, advance=advance or _ignore
-        )
-        return counts
-
     def close(self) -> None:
         """Close the transport's Batch or Session."""
         self.transport.close()
-
-
-def _ignore(_: int) -> None:
-    pass
-
-
-def _width_label(width: int) -> str:
-    return f"width {width}"
 
 
 def _replace(job: JobRecord, **changes: Any) -> JobRecord:

@@ -1,0 +1,124 @@
+"""A width's circuits as every path runs them: model circuits, measured, transpiled to a layout.
+
+One place builds and transpiles them for the local run
+(:func:`quantumlimits.qv.protocol.run_width`), the QPU-time projection of a cloud run
+(:mod:`quantumlimits.qv.cloud`) and the calibration prediction
+(:func:`quantumlimits.qv.protocol.predict_scan`), so the three cannot drift apart.
+
+A width's circuits are routed on the layout's sub-target alone: routing stays inside the chosen
+qubits, as QV runs on hardware do, and the small target makes routing several times faster. One
+transpiler seed serves the whole width, so a circuit's transpilation does not depend on the chunk
+it travels in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from qiskit import QuantumCircuit
+
+from quantumlimits.circuits import measured, qv_circuits
+from quantumlimits.execution.aer import sub_target
+from quantumlimits.execution.executor import CHUNK, JobKey, Mapper, chunks, local_map
+from quantumlimits.qv.tasks import TranspileTask, run_transpile_task
+from quantumlimits.seeding import STREAM_TRANSPILE, derive_seed
+
+
+def job_key(width: int, depth: int) -> JobKey:
+    """How a width's batch of circuits is named, labelled and seeded for an executor.
+
+    >>> job_key(5, 5), job_key(5, 3).name
+    (JobKey(name='w5', label='width 5', seed_path=(5, 5)), 'w5d3')
+    """
+    if depth == width:
+        return JobKey(name=f"w{width}", label=f"width {width}", seed_path=(width, depth))
+    return JobKey(
+        name=f"w{width}d{depth}", label=f"width {width} depth {depth}", seed_path=(width, depth)
+    )
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a width's circuits run: the device (its name, and its target unless noiseless) and
+    the physical qubits of the layout (local qubit ``i`` on ``qubits[i]``).
+
+    ``by_name`` says whether a worker can load the device from its name; otherwise tasks carry the
+    layout's sub-target itself (a cloud device).
+    """
+
+    device: str
+    target: Any | None
+    qubits: tuple[int, ...]
+    by_name: bool = True
+
+    def local_target(self) -> Any | None:
+        """The calibration of the layout's qubits alone (None when noiseless)."""
+        return None if self.target is None else sub_target(self.target, self.qubits)
+
+
+def model_circuits(
+    *, width: int, depth: int, seed: int, start: int = 0, count: int
+) -> list[QuantumCircuit]:
+    """Measured model circuits ``start .. start+count-1`` of a (width, depth) cell."""
+    return [
+        measured(c)
+        for c in qv_circuits(width=width, depth=depth, seed=seed, count=count, start=start)
+    ]
+
+
+def transpile_seed(*, seed: int, width: int, depth: int) -> int:
+    """The transpiler seed every circuit of a (width, depth) cell shares."""
+    return derive_seed(seed, STREAM_TRANSPILE, width, depth)
+
+
+def transpile(
+    circuits: Sequence[QuantumCircuit],
+    *,
+    placement: Placement,
+    width: int,
+    depth: int,
+    seed: int,
+    optimization_level: int,
+    mapper: Mapper = local_map,
+) -> list[QuantumCircuit]:
+    """ISA circuits on the layout's local qubits, transpiled in chunks handed to ``mapper``."""
+    noiseless = placement.target is None
+    local = None if noiseless or placement.by_name else placement.local_target()
+    tasks = [
+        TranspileTask(
+            circuits=tuple(circuits[start : start + n]),
+            backend=None if noiseless else placement.device,
+            physical_qubits=placement.qubits,
+            target=local,
+            optimization_level=optimization_level,
+            seed=transpile_seed(seed=seed, width=width, depth=depth),
+        )
+        for start, n in chunks(len(circuits), CHUNK)
+    ]
+    return [c for chunk in mapper(run_transpile_task, tasks) for c in chunk]
+
+
+def isa_circuits(
+    *,
+    placement: Placement,
+    width: int,
+    depth: int,
+    seed: int,
+    optimization_level: int,
+    count: int,
+    start: int = 0,
+    mapper: Mapper = local_map,
+) -> list[QuantumCircuit]:
+    """A cell's model circuits ``start .. start+count-1``, built and transpiled."""
+    circuits = model_circuits(width=width, depth=depth, seed=seed, start=start, count=count)
+    return transpile(
+        circuits,
+        placement=placement,
+        width=width,
+        depth=depth,
+        seed=seed,
+        optimization_level=optimization_level,
+        mapper=mapper,
+    )
