@@ -19,9 +19,9 @@ import os
 import socket
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Protocol, TypeAlias
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from quantumlimits.classify.quantum import QuantumClassifier
 from quantumlimits.classify.results import ClassifyResult, Curve, ModelResult, SeedRun
 from quantumlimits.errors import UsageError
 from quantumlimits.execution.cost import DEFAULT_PRICE_PER_SECOND, QpuCostModel
+from quantumlimits.execution.executor import Mapper
 from quantumlimits.seeding import derive_seed
 
 #: Quantum model names and their architectures.
@@ -43,8 +44,6 @@ STREAM_NOISY = 41
 
 #: ``progress(model, repetition, step, total=total_steps, dataset=name)`` — after each step or fit.
 Progress = Callable[..., None]
-#: ``mapper(func, items)`` -> the results in item order: ``map``, or a Dask session.
-Mapper: TypeAlias = Callable[[Callable[[Any], Any], Sequence[Any]], Iterable[Any]]
 
 
 class QuantumHooks(Protocol):

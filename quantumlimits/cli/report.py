@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from quantumlimits import report
 from quantumlimits._io import atomic_write_text
 from quantumlimits.cli import _common
 from quantumlimits.errors import UsageError
-from quantumlimits.limits import report
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     if out.is_dir():
         raise UsageError(f"--out {out} is a folder: pass a file name such as {out / 'report.html'}")
     _common.output_dir(out.parent if str(out.parent) else Path("."))
-    with _common.open_store(args) as store:
+    with _common.open_store(args, readonly=True) as store:
         text = report.render(store=store, run_ids=args.run_ids)
     atomic_write_text(out, text)
     print(f"wrote {out} ({len(text.encode()) / 1024:.0f} KiB)")

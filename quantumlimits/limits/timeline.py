@@ -16,6 +16,7 @@ error. Beside it, the publicly reported vendor values of :mod:`quantumlimits.lim
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import time
 import warnings
@@ -32,6 +33,7 @@ from quantumlimits.errors import UsageError
 from quantumlimits.limits.reported import REPORTED, ReportedQV
 from quantumlimits.qv.predict import predicted_hop_from_rates
 from quantumlimits.qv.stats import cross_threshold, quantum_volume
+from quantumlimits.store import recording
 
 SCHEMA = 1
 KIND = "timeline"
@@ -370,6 +372,8 @@ def run_timeline(
     ``trials`` is the circuits per width the prediction assumes (predicted mode) or runs
     (measured mode, where the CLI defaults to 20). ``progress`` is called with each snapshot name.
     """
+    # the run's recorded inputs: its arguments as given
+    inputs = {k: v for k, v in locals().items() if k not in ("store", "progress")}
     from quantumlimits.execution.backends import load_snapshot, snapshot_names
 
     if mode not in MODES:
@@ -392,68 +396,73 @@ def run_timeline(
         if not names:
             raise UsageError("--backends is empty: name at least one fake_* snapshot")
     prov = provenance.provenance()
-    started = time.perf_counter()
-    snapshots: list[SnapshotQV] = []
-    skipped: dict[str, str] = {}
-    for name in names:
-        if progress is not None:
-            progress(name)
-        backend = load_snapshot(name)
-        if backend.num_qubits < 2:
-            skipped[name] = f"{backend.num_qubits} qubit: quantum volume needs 2"
-            continue
-        if mode == "predicted":
-            snap = predicted_snapshot(name, trials=trials, max_width=max_width, seed=seed)
-        else:
-            snap = measured_snapshot(
-                name, trials=trials, shots=shots, max_width=max_width, seed=seed, store=store
-            )
-        snapshots.append(snap)
-    dated = [s for s in snapshots if s.calibration_date]
-    for s in snapshots:
-        if not s.calibration_date:
-            skipped[s.name] = "no calibration date: listed but left out of the fit"
-    fit = fit_doubling(
-        dates=[s.calibration_date for s in dated],  # type: ignore[misc]
-        log2_qv=[s.log2_qv for s in dated],
-    )
-    reported_fits = {
-        vendor: fit_doubling(
-            dates=[r.date for r in REPORTED if r.vendor == vendor],
-            log2_qv=[r.log2_qv for r in REPORTED if r.vendor == vendor],
+    with recording(
+        store,
+        kind=KIND,
+        backend=None,
+        seed=seed,
+        inputs=inputs,
+        created=str(prov["created"]),
+    ) as run:
+        started = time.perf_counter()
+        snapshots: list[SnapshotQV] = []
+        skipped: dict[str, str] = {}
+        for name in names:
+            if progress is not None:
+                progress(name)
+            backend = load_snapshot(name)
+            if backend.num_qubits < 2:
+                skipped[name] = f"{backend.num_qubits} qubit: quantum volume needs 2"
+                continue
+            if mode == "predicted":
+                snap = predicted_snapshot(name, trials=trials, max_width=max_width, seed=seed)
+            else:
+                snap = measured_snapshot(
+                    name, trials=trials, shots=shots, max_width=max_width, seed=seed, store=store
+                )
+            snapshots.append(snap)
+        dated = [s for s in snapshots if s.calibration_date]
+        for s in snapshots:
+            if not s.calibration_date:
+                skipped[s.name] = "no calibration date: listed but left out of the fit"
+        fit = fit_doubling(
+            dates=[s.calibration_date for s in dated],  # type: ignore[misc]
+            log2_qv=[s.log2_qv for s in dated],
         )
-        for vendor in sorted({r.vendor for r in REPORTED})
-    }
-    settings = {
-        "mode": mode,
-        "backends": names,
-        "trials": trials,
-        "shots": shots if mode == "measured" else None,
-        "max_width": max_width,
-        "seed": seed,
-        "pass_rule": "predicted mean HOP >= Cross threshold at `trials` circuits"
-        if mode == "predicted"
-        else "measured mean HOP >= Cross threshold at max(trials, 100) circuits (indicative)",
-        "hop_model": "qv.predict.predicted_hop_from_rates (global depolarizing)",
-    }
-    result = TimelineResult(
-        mode=mode,
-        settings=settings,
-        snapshots=tuple(snapshots),
-        skipped=skipped,
-        fit=fit,
-        reported=REPORTED,
-        reported_fits=reported_fits,
-        differences=tuple(differences(snapshots, fit, reported_fits, mode)),
-        versions=dict(prov.pop("versions")),  # type: ignore[call-overload]
-        provenance=prov,
-        timings={"total": round(time.perf_counter() - started, 6)},
-    )
-    if store is not None:
-        run_id = store.begin_run(kind=KIND, backend=None, seed=seed, created=str(prov["created"]))
-        values = {f.name: getattr(result, f.name) for f in fields(result)}
-        result = TimelineResult(**(values | {"run_id": run_id}))
-        store.finish_run(run_id, document=result.to_dict(), summary=summary_line(result))
+        reported_fits = {
+            vendor: fit_doubling(
+                dates=[r.date for r in REPORTED if r.vendor == vendor],
+                log2_qv=[r.log2_qv for r in REPORTED if r.vendor == vendor],
+            )
+            for vendor in sorted({r.vendor for r in REPORTED})
+        }
+        settings = {
+            "mode": mode,
+            "backends": names,
+            "trials": trials,
+            "shots": shots if mode == "measured" else None,
+            "max_width": max_width,
+            "seed": seed,
+            "pass_rule": "predicted mean HOP >= Cross threshold at `trials` circuits"
+            if mode == "predicted"
+            else "measured mean HOP >= Cross threshold at max(trials, 100) circuits (indicative)",
+            "hop_model": "qv.predict.predicted_hop_from_rates (global depolarizing)",
+        }
+        result = TimelineResult(
+            mode=mode,
+            settings=settings,
+            snapshots=tuple(snapshots),
+            skipped=skipped,
+            fit=fit,
+            reported=REPORTED,
+            reported_fits=reported_fits,
+            differences=tuple(differences(snapshots, fit, reported_fits, mode)),
+            versions=dict(prov.pop("versions")),  # type: ignore[call-overload]
+            provenance=prov,
+            timings={"total": round(time.perf_counter() - started, 6)},
+        )
+        result = dataclasses.replace(result, run_id=run.run_id)
+        run.finish(document=result.to_dict(), summary=summary_line(result))
     return result
 
 

@@ -18,6 +18,7 @@ where each memory budget runs out, and the width where the device's HOP falls be
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import subprocess
@@ -25,7 +26,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,7 @@ from quantumlimits.limits.fit import (
 )
 from quantumlimits.qv.predict import predicted_hop_from_rates
 from quantumlimits.qv.stats import HOP_THRESHOLD
+from quantumlimits.store import recording
 
 SCHEMA = 1
 KIND = "limits"
@@ -659,6 +661,8 @@ def run_limits(
     ``max_width`` is reached unless memory runs out). With a ``store``, measured HOPs
     of QV runs on ``backend`` replace predictions, and the result is recorded as ``kind="limits"``.
     """
+    # the run's recorded inputs: its arguments as given
+    inputs = {k: v for k, v in locals().items() if k not in ("store", "progress")}
     from quantumlimits.execution import backends as backends_mod
 
     progress = progress or LimitsProgress()
@@ -689,132 +693,137 @@ def run_limits(
     memory_budget = memory_budget_bytes or PROBE_MEMORY_FRACTION * machine_bytes
     cap = max_width if max_width is not None else memory_wall_width(budget_bytes=memory_budget)
     prov = provenance.provenance()
-    timings: dict[str, float] = {}
-
-    t = time.perf_counter()
-    device_backend = backends_mod.load_snapshot(backend)
-    if device_backend.num_qubits < 4:
-        raise UsageError(
-            f"{backend} has {device_backend.num_qubits} qubits, too few to project: pass a "
-            "snapshot with 4 or more, e.g. fake_torino"
-        )
-    lacking = _without_durations(device_backend.target)
-    if lacking:
-        raise UsageError(
-            f"{backend} has no {lacking} durations in its calibration, so its run time cannot be "
-            "projected: pass another --backend, e.g. fake_torino"
-        )
-    calibration = backends_mod.calibration_date(device_backend)
-    rep_delay = float(getattr(device_backend, "default_rep_delay", None) or 250e-6)
-    device_widths = list(range(2, min(device_max_width, device_backend.num_qubits) + 1))
-    progress.stage(f"transpiling to {backend} at widths 2-{device_widths[-1]}")
-    device = device_points(
-        backend=device_backend, widths=device_widths, circuits=device_circuits, seed=seed
-    )
-    missing = [p.width for p in device if p.duration_s is None]
-    if missing:
-        raise UsageError(
-            f"{backend} has no gate durations in its calibration (width {missing[0]}): "
-            "pass another --backend, e.g. fake_torino"
-        )
-    # Widths 2-3 need no routing and sit off the power law; keep them out when there are others.
-    fit_from = [p for p in device if p.width >= 4]
-    if len(fit_from) < 2:
-        fit_from = device[-2:]
-    duration_fit = fit_power_law(
-        widths=[p.width for p in fit_from], values=[p.duration_s or 0.0 for p in fit_from]
-    )
-    gates_fit = fit_power_law(
-        widths=[p.width for p in fit_from], values=[max(p.two_qubit_gates, 1.0) for p in fit_from]
-    )
-    timings["device"] = round(time.perf_counter() - t, 6)
-
-    progress.stage("measuring exact simulation on this machine")
-    t = time.perf_counter()
-    classical, reason = measure_classical(
-        max_width=cap,
-        time_budget_s=time_budget_s,
-        memory_budget_bytes=memory_budget,
-        repeats=repeats,
-        shots=shots,
-        seed=seed,
-        threads=threads,
-        on_point=progress.classical_point,
-    )
-    timings["classical"] = round(time.perf_counter() - t, 6)
-    classical_fit = fit_classical(classical, min_width=fit_min_width)
-
-    hop_measured = measured_hops(store, backend) if store is not None else []
-    budgets = memory_budgets(machine_bytes=machine_bytes)
-    last = max(extrapolate_to, classical[-1].width)
-    rows = build_rows(
-        widths=list(range(2, last + 1)),
-        classical=classical,
-        classical_fit=classical_fit,
-        device=device,
-        duration_fit=duration_fit,
-        gates_fit=gates_fit,
-        hop_measured=hop_measured,
-        budgets=budgets,
-        rep_delay_s=rep_delay,
-        shots=shots,
-        job_overhead_s=job_overhead_s,
-        circuits_per_job=circuits_per_job,
-    )
-    settings = {
-        "max_width": max_width,
-        "time_budget_s": time_budget_s if math.isfinite(time_budget_s) else None,
-        "memory_budget_bytes": memory_budget,
-        "repeats": repeats,
-        "shots": shots,
-        "seed": seed,
-        "threads": threads,
-        "device_max_width": device_max_width,
-        "device_circuits": device_circuits,
-        "extrapolate_to": extrapolate_to,
-        "circuits_per_job": circuits_per_job,
-        "job_overhead_s": job_overhead_s,
-        "fit_min_width": fit_min_width,
-        "fit_min_seconds": FIT_MIN_SECONDS,
-        "band_confidence": BAND_CONFIDENCE,
-        "hop_threshold": HOP_THRESHOLD,
-        "classical_method": "qiskit-aer statevector (save_probabilities) + multinomial sampling",
-        "hop_model": "qv.predict.predicted_hop_from_rates (global depolarizing)",
-        "qpu_time_model": "execution.qpu_time.seconds_per_circuit (IBM usage model)",
-    }
-    device_info = {
-        "num_qubits": int(device_backend.num_qubits),
-        "default_rep_delay_s": rep_delay,
-        "dt_s": getattr(device_backend.target, "dt", None),
-        "two_qubit_gate": backends_mod.two_qubit_gate(device_backend.target),
-    }
-    result = LimitsResult(
+    with recording(
+        store,
+        kind=KIND,
         backend=backend,
-        calibration_date=calibration,
-        settings=settings,
-        classical=tuple(classical),
-        classical_fit=classical_fit,
-        stop_reason=reason,
-        device=tuple(device),
-        duration_fit=duration_fit,
-        gates_fit=gates_fit,
-        device_info=device_info,
-        hop_measured=tuple(hop_measured),
-        budgets=tuple(budgets),
-        rows=tuple(rows),
-        crossings=crossings(rows, budgets),
-        versions=dict(prov.pop("versions")),  # type: ignore[call-overload]
-        provenance=prov,
-        timings=timings,
-    )
-    if store is not None:
-        run_id = store.begin_run(
-            kind=KIND, backend=backend, seed=seed, created=str(prov["created"])
+        seed=seed,
+        inputs=inputs,
+        created=str(prov["created"]),
+    ) as run:
+        timings: dict[str, float] = {}
+
+        t = time.perf_counter()
+        device_backend = backends_mod.load_snapshot(backend)
+        if device_backend.num_qubits < 4:
+            raise UsageError(
+                f"{backend} has {device_backend.num_qubits} qubits, too few to project: pass a "
+                "snapshot with 4 or more, e.g. fake_torino"
+            )
+        lacking = _without_durations(device_backend.target)
+        if lacking:
+            raise UsageError(
+                f"{backend} has no {lacking} durations in its calibration, so its run time "
+                "cannot be projected: pass another --backend, e.g. fake_torino"
+            )
+        calibration = backends_mod.calibration_date(device_backend)
+        rep_delay = float(getattr(device_backend, "default_rep_delay", None) or 250e-6)
+        device_widths = list(range(2, min(device_max_width, device_backend.num_qubits) + 1))
+        progress.stage(f"transpiling to {backend} at widths 2-{device_widths[-1]}")
+        device = device_points(
+            backend=device_backend, widths=device_widths, circuits=device_circuits, seed=seed
         )
+        missing = [p.width for p in device if p.duration_s is None]
+        if missing:
+            raise UsageError(
+                f"{backend} has no gate durations in its calibration (width {missing[0]}): "
+                "pass another --backend, e.g. fake_torino"
+            )
+        # Widths 2-3 need no routing and sit off the power law; keep them out when there are others.
+        fit_from = [p for p in device if p.width >= 4]
+        if len(fit_from) < 2:
+            fit_from = device[-2:]
+        duration_fit = fit_power_law(
+            widths=[p.width for p in fit_from], values=[p.duration_s or 0.0 for p in fit_from]
+        )
+        gates_fit = fit_power_law(
+            widths=[p.width for p in fit_from],
+            values=[max(p.two_qubit_gates, 1.0) for p in fit_from],
+        )
+        timings["device"] = round(time.perf_counter() - t, 6)
+
+        progress.stage("measuring exact simulation on this machine")
+        t = time.perf_counter()
+        classical, reason = measure_classical(
+            max_width=cap,
+            time_budget_s=time_budget_s,
+            memory_budget_bytes=memory_budget,
+            repeats=repeats,
+            shots=shots,
+            seed=seed,
+            threads=threads,
+            on_point=progress.classical_point,
+        )
+        timings["classical"] = round(time.perf_counter() - t, 6)
+        classical_fit = fit_classical(classical, min_width=fit_min_width)
+
+        hop_measured = measured_hops(store, backend) if store is not None else []
+        budgets = memory_budgets(machine_bytes=machine_bytes)
+        last = max(extrapolate_to, classical[-1].width)
+        rows = build_rows(
+            widths=list(range(2, last + 1)),
+            classical=classical,
+            classical_fit=classical_fit,
+            device=device,
+            duration_fit=duration_fit,
+            gates_fit=gates_fit,
+            hop_measured=hop_measured,
+            budgets=budgets,
+            rep_delay_s=rep_delay,
+            shots=shots,
+            job_overhead_s=job_overhead_s,
+            circuits_per_job=circuits_per_job,
+        )
+        settings = {
+            "max_width": max_width,
+            "time_budget_s": time_budget_s if math.isfinite(time_budget_s) else None,
+            "memory_budget_bytes": memory_budget,
+            "repeats": repeats,
+            "shots": shots,
+            "seed": seed,
+            "threads": threads,
+            "device_max_width": device_max_width,
+            "device_circuits": device_circuits,
+            "extrapolate_to": extrapolate_to,
+            "circuits_per_job": circuits_per_job,
+            "job_overhead_s": job_overhead_s,
+            "fit_min_width": fit_min_width,
+            "fit_min_seconds": FIT_MIN_SECONDS,
+            "band_confidence": BAND_CONFIDENCE,
+            "hop_threshold": HOP_THRESHOLD,
+            "classical_method": (
+                "qiskit-aer statevector (save_probabilities) + multinomial sampling"
+            ),
+            "hop_model": "qv.predict.predicted_hop_from_rates (global depolarizing)",
+            "qpu_time_model": "execution.qpu_time.seconds_per_circuit (IBM usage model)",
+        }
+        device_info = {
+            "num_qubits": int(device_backend.num_qubits),
+            "default_rep_delay_s": rep_delay,
+            "dt_s": getattr(device_backend.target, "dt", None),
+            "two_qubit_gate": backends_mod.two_qubit_gate(device_backend.target),
+        }
         result = LimitsResult(
-            **{f.name: getattr(result, f.name) for f in fields(result)} | {"run_id": run_id}
+            backend=backend,
+            calibration_date=calibration,
+            settings=settings,
+            classical=tuple(classical),
+            classical_fit=classical_fit,
+            stop_reason=reason,
+            device=tuple(device),
+            duration_fit=duration_fit,
+            gates_fit=gates_fit,
+            device_info=device_info,
+            hop_measured=tuple(hop_measured),
+            budgets=tuple(budgets),
+            rows=tuple(rows),
+            crossings=crossings(rows, budgets),
+            versions=dict(prov.pop("versions")),  # type: ignore[call-overload]
+            provenance=prov,
+            timings=timings,
         )
-        store.finish_run(run_id, document=result.to_dict(), summary=summary_line(result))
+        result = dataclasses.replace(result, run_id=run.run_id)
+        run.finish(document=result.to_dict(), summary=summary_line(result))
     return result
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from quantumlimits import report
 from quantumlimits.cli import main
-from quantumlimits.limits import report
 from quantumlimits.store import ResultsStore
 
 
@@ -91,12 +91,23 @@ def test_classify_points_read_the_classify_document(full_store: Path) -> None:
 
 @pytest.mark.parametrize(
     ("argv", "fragment"),
-    [(["report", "nonexistent-run"], "no run"), (["report", "--out", "."], "is a folder")],
+    [
+        (["report", "nonexistent-run"], "no run"),
+        (["report", "--out", "."], "is a folder"),
+        (["report", "--store", "missing.sqlite"], "no results store"),
+    ],
 )
 def test_report_bad_input(
     argv: list[str], fragment: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main([*argv, "--store", str(tmp_path / "s.sqlite")]) == 2
+    from quantumlimits.store import ResultsStore
+
+    ResultsStore(tmp_path / "s.sqlite").close()
+    if "--store" not in argv:
+        argv = [*argv, "--store", str(tmp_path / "s.sqlite")]
+    else:
+        argv = [str(tmp_path / a) if a.endswith(".sqlite") else a for a in argv]
+    assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and fragment in err[0]
 

@@ -27,19 +27,6 @@ SECTIONS = ("qv", "classify", "diminishing", "limits", "timeline", "provenance")
 #: QV runs shown with a figure (the newest); older ones are listed in the table only.
 QV_FIGURES = 6
 
-_ACCURACY_KEYS = (
-    "accuracy",
-    "test_accuracy",
-    "held_out_accuracy",
-    "heldout_accuracy",
-    "final_accuracy",
-    "best_accuracy",
-)
-_WALL_KEYS = ("wall_seconds", "wall_time_s", "wall_time", "seconds", "elapsed_s", "time_s")
-_QPU_KEYS = ("qpu_seconds", "projected_qpu_seconds", "qpu_time_s", "qpu_s")
-_MODEL_KEYS = ("model", "estimator", "name", "classifier")
-_QUANTUM_HINTS = ("vqc", "quantum", "qnn", "qsvc", "qsvm", "pennylane", "qiskit", "kernel_q")
-
 
 @dataclass(frozen=True)
 class ClassifyPoint:
@@ -201,7 +188,7 @@ def _qv_section(runs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
     )
     from quantumlimits.plots import pyplot
     from quantumlimits.plots.qv import plot_summary
-    from quantumlimits.results import QVResult
+    from quantumlimits.qv.results import QVResult
 
     plt = pyplot()
     for row, doc in runs[:QV_FIGURES]:
