@@ -16,7 +16,7 @@ from quantumlimits.errors import UsageError
 from quantumlimits.execution.aer import DEVICES, PRECISIONS
 from quantumlimits.execution.backends import DEFAULT_BACKEND, check_backend_name
 from quantumlimits.progress import RichWidthProgress, width_bars
-from quantumlimits.qv import optimize, protocol
+from quantumlimits.qv import analysis, optimize, protocol
 from quantumlimits.qv.results import QVResult, WidthResult
 from quantumlimits.qv.settings import (
     AUTO_MAX_WIDTH_NOISELESS,
@@ -250,21 +250,36 @@ def results_table(result: QVResult) -> Table:
 
 
 def report(console: Console, result: QVResult) -> None:
-    """Table, verdict line and provenance summary."""
+    """Table, layouts, verdict line (never a QV the data do not show) and undecided widths."""
     console.print(results_table(result))
     if not result.valid:
         console.print("* fewer than 100 circuits: the protocol does not accept this as a QV claim")
-    layouts = {w.width: w.physical_qubits for w in result.widths if w.physical_qubits}
-    for width, qubits in layouts.items():
-        console.print(f"width {width} on physical qubits {list(qubits)}")
+    for w in result.widths:
+        if not w.physical_qubits:
+            continue
+        line = f"width {w.width} on physical qubits {list(w.physical_qubits)}"
+        choice = w.layout_choice
+        if choice and choice.get("runner_up"):
+            runner_up = choice["runner_up"]
+            line += (
+                f" (predicted HOP {choice['predicted_hop']:.3f}; best of {choice['candidates']} "
+                f"candidates, runner-up {runner_up['qubits']} at {runner_up['predicted_hop']:.3f})"
+            )
+        console.print(line)
     date = result.calibration_date or "n/a"
     console.print(
-        f"[bold]QV = {result.quantum_volume}[/bold] (log2 {result.log2_qv}) on {result.backend}, "
-        f"calibration {date}, decided by the {result.decided_by} bound"
+        f"[bold]{analysis.verdict_line(result)}[/bold] on {result.backend}, calibration {date}, "
+        f"decided by the {result.decided_by} bound"
         + (f" of the {_optimized_label(result)}" if result.verdict_from == "optimized" else "")
         + f"; seed {result.seed}"
         + (f"; run {result.run_id}" if result.run_id else "")
     )
+    for u in analysis.undecided(result):
+        hint = ""
+        if u.circuits_needed is not None and result.decided_by != "sequential":
+            cap = max(u.circuits_needed, 100)
+            hint = f"; --adaptive --trials {cap} takes them and stops when decided"
+        console.print(u.describe() + hint)
 
 
 def _optimized_label(result: QVResult) -> str:
@@ -396,10 +411,11 @@ def run(args: argparse.Namespace) -> int:
     _ibm.check_flags(args)
     out_console, err_console = _common.consoles(args.json)
     out = _common.output_dir(args.out, files=OUTPUTS)
-    store = None if args.no_store else _common.open_store(args)
+    store = None
     executor = None
     dask: DaskSession | None = None
     try:
+        # a cloud device is reached and its projection approved before the store is touched
         executor = _ibm.qv_executor(
             settings,
             account=args.account,
@@ -409,6 +425,7 @@ def run(args: argparse.Namespace) -> int:
             yes=args.yes,
             console=err_console,
         )
+        store = None if args.no_store else _common.open_store(args)
         dask = _common.open_dask(args, err_console)
         with (
             _common.relayed_warnings(protocol.QVWarning, err_console),

@@ -61,9 +61,10 @@ def known_names() -> tuple[str, ...]:
     return (NOISELESS, *snapshot_names())
 
 
-def suggest(name: str) -> str:
-    """A hint naming the closest known backends to a mistyped ``name``."""
-    names = known_names()
+def suggest(name: str, names: tuple[str, ...] | None = None) -> str:
+    """A hint naming the closest of ``names`` (default: every known backend) to a mistyped
+    ``name``."""
+    names = names if names is not None else known_names()
     close = difflib.get_close_matches(name.lower(), names, n=3, cutoff=0.5)
     if not close and not name.startswith("fake_"):
         close = difflib.get_close_matches(f"fake_{name.lower()}", names, n=3, cutoff=0.5)
@@ -148,6 +149,30 @@ def readout_errors(target: Any) -> np.ndarray:
         if qargs is not None and props is not None and props.error is not None:
             out[qargs[0]] = props.error
     return out
+
+
+def calibration_problems(target: Any) -> list[str]:
+    """What makes a snapshot's calibration say nothing about its device (empty when sound).
+
+    Some snapshots carry placeholder calibrations: fake_kyoto has every coupler at error 1.0. A
+    few couplers at 1.0 are normal (broken couplers; layouts avoid them); most of them are not.
+
+    >>> from quantumlimits.execution.backends import load_snapshot
+    >>> calibration_problems(load_snapshot("fake_torino").target)
+    []
+    """
+    problems = []
+    errors = list(edge_errors(target).values())
+    broken = sum(e >= 1.0 for e in errors)
+    if errors and broken > len(errors) / 2:
+        problems.append(
+            f"{broken} of its {len(errors)} couplers have two-qubit error 1.0 (a placeholder "
+            "calibration)"
+        )
+    readout = readout_errors(target)
+    if readout.size and float(np.median(readout)) >= 0.5:
+        problems.append(f"its median readout error is {float(np.median(readout)):.2f}")
+    return problems
 
 
 def summarize(name: str) -> BackendSummary:

@@ -50,6 +50,15 @@ def _score(
 
 def best_layout(target: Any, width: int) -> Layout:
     """The best connected set of ``width`` physical qubits on ``target`` (see module docstring)."""
+    return candidate_layouts(target, width, count=1)[0]
+
+
+def candidate_layouts(target: Any, width: int, *, count: int) -> list[Layout]:
+    """The ``count`` best distinct connected sets of ``width`` qubits, best score first.
+
+    Each start qubit grows one set greedily; sets grown from several starts count once (scored as
+    grown from the first of them). The first is :func:`best_layout`.
+    """
     if width < 1:
         raise ValueError(f"width must be >= 1, got {width}")
     n = int(target.num_qubits)
@@ -75,7 +84,7 @@ def best_layout(target: Any, width: int) -> Layout:
         couplers = [errors[p] for p in grown(chosen, inside, q)]
         return _score(chosen | {q}, couplers, readout, width)[0], q
 
-    best: Layout | None = None
+    grown_sets: dict[frozenset[int], Layout] = {}
     for start in range(n):
         chosen = {start}
         order = [start]
@@ -90,14 +99,16 @@ def best_layout(target: Any, width: int) -> Layout:
             order.append(pick)
         if len(chosen) < width:
             continue
-        score, mean_edge, mean_ro = _score(chosen, _inside(chosen, edges), readout, width)
-        if best is None or score < best.score:
-            best = Layout(tuple(order), score, mean_edge, mean_ro)
-    if best is None:
+        key = frozenset(chosen)
+        if key not in grown_sets:
+            score, mean_edge, mean_ro = _score(chosen, _inside(chosen, edges), readout, width)
+            grown_sets[key] = Layout(tuple(order), score, mean_edge, mean_ro)
+    if not grown_sets:
         raise UsageError(
             f"the device has no connected set of {width} qubits: pass smaller widths or --qubits"
         )
-    return best
+    # stable: equal scores keep the order of their start qubits, as best_layout always did
+    return sorted(grown_sets.values(), key=lambda layout: layout.score)[:count]
 
 
 def check_layout(target: Any, qubits: tuple[int, ...]) -> Layout:

@@ -392,7 +392,13 @@ def run_timeline(
         if unknown:
             from quantumlimits.execution.backends import suggest
 
-            raise UsageError(f"unknown backend {unknown[0]!r}: {suggest(unknown[0])}")
+            if unknown[0] == "aer":
+                raise UsageError(
+                    "the timeline places device snapshots by calibration date; 'aer' is the "
+                    "noiseless simulator and has none: name fake_* snapshots"
+                )
+            hint = suggest(unknown[0], snapshot_names())
+            raise UsageError(f"unknown snapshot {unknown[0]!r}: {hint}")
         if not names:
             raise UsageError("--backends is empty: name at least one fake_* snapshot")
     prov = provenance.provenance()

@@ -43,8 +43,9 @@ def isa_circuits(*, device: Device, settings: QVSettings, width: int) -> list[Qu
     """One width's circuits as the protocol sends them to the device: the measured model
     circuits transpiled for the layout, with the optimizations' arms and calibration circuits
     (which depend on the shots), placed on the device's full register."""
-    layout = choose_layout(device, width, settings.qubits)
-    assert layout is not None
+    choice = choose_layout(device, width, settings)
+    assert choice is not None
+    layout = choice.layout
     where = placement(device, layout, width)
     isa = build.isa_circuits(
         placement=where,

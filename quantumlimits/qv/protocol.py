@@ -18,9 +18,10 @@ settings without running a finished width again.
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,8 +30,9 @@ from quantumlimits.circuits import MIN_WIDTH
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import backends as backends_mod
 from quantumlimits.execution.aer import ideal_memory_bytes, resolve_device
+from quantumlimits.execution.backends import TargetKey
 from quantumlimits.execution.executor import Executor, Mapper, local_map
-from quantumlimits.execution.layout import Layout, best_layout, check_layout
+from quantumlimits.execution.layout import Layout, candidate_layouts, check_layout
 from quantumlimits.execution.transpile import circuit_depth, two_qubit_count
 from quantumlimits.progress import WidthProgress
 from quantumlimits.qv import analysis, build, stats, tasks
@@ -212,10 +214,16 @@ def prepare(
     if settings.auto:
         default_cap = AUTO_MAX_WIDTH_NOISELESS if device.noiseless else device.max_width
         limit = min(limit, settings.max_width if settings.max_width is not None else default_cap)
-    if settings.qubits is not None and device.noiseless:
-        raise UsageError("--qubits needs a device backend (fake_*); the noiseless 'aer' has none")
-    if settings.qubits is not None and settings.auto:
-        limit = min(limit, len(settings.qubits))
+    if settings.qubits is not None:
+        limit = _check_qubits(settings, device, limit)
+    if not device.noiseless:
+        for problem in backends_mod.calibration_problems(device.target):
+            warnings.warn(
+                f"the calibration of {settings.backend} is degenerate: {problem}; its HOPs and "
+                "QV say nothing about the device",
+                QVWarning,
+                stacklevel=3,
+            )
     too_wide = [w for w in settings.widths if w > device.max_width]
     if too_wide and not device.noiseless:
         raise UsageError(
@@ -236,19 +244,111 @@ def prepare(
     return Prepared(resolved, device)
 
 
-def choose_layout(device: Device, width: int, qubits: Sequence[int] | None) -> Layout | None:
-    """The physical qubits of a width: the first ``width`` of ``qubits``, else the best
-    connected set from calibration (None when noiseless)."""
+def _check_qubits(settings: QVSettings, device: Device, limit: int) -> int:
+    """Refuse ``--qubits`` the device lacks or cannot use for the widths asked; the widest
+    width they allow an auto scan."""
+    qubits = tuple(settings.qubits or ())
+    if device.noiseless:
+        raise UsageError("--qubits needs a device backend (fake_*); the noiseless 'aer' has none")
+    outside = [q for q in qubits if q >= device.max_width]
+    if outside:
+        raise UsageError(
+            f"--qubits {outside} do not exist on {settings.backend}, whose qubits are "
+            f"0..{device.max_width - 1}: list qubits of the device"
+        )
+    if len(qubits) < MIN_WIDTH:
+        raise UsageError(
+            f"--qubits lists {len(qubits)} qubit; quantum volume needs at least {MIN_WIDTH}: "
+            "list more qubits"
+        )
+    wide = [w for w in settings.widths if w > len(qubits)]
+    if wide:
+        raise UsageError(
+            f"--qubits lists {len(qubits)} qubits but widths {wide} need more: "
+            "list more qubits or pass smaller --widths"
+        )
+    widths = settings.widths or tuple(range(MIN_WIDTH, min(limit, len(qubits)) + 1))
+    for w in widths:
+        check_layout(device.target, qubits[:w])
+    return min(limit, len(qubits))
+
+
+#: Candidate layouts a width's qubits are chosen among, and model circuits each is judged on.
+LAYOUT_CANDIDATES = 4
+LAYOUT_SAMPLES = 8
+
+
+@dataclass(frozen=True)
+class LayoutChoice:
+    """A width's layout, and how it was chosen: among the best-scored candidate qubit sets
+    (:func:`~quantumlimits.execution.layout.candidate_layouts`), the one whose transpiled sample
+    circuits the calibration predicts the highest HOP for (readout, gate and idle errors)."""
+
+    layout: Layout
+    predicted_hop: float | None = None
+    candidates: int = 1
+    runner_up: Layout | None = None
+    runner_up_hop: float | None = None
+
+    def to_dict(self) -> dict[str, Any] | None:
+        """What a width records as ``layout_choice`` (None for a layout that was given)."""
+        if self.predicted_hop is None:
+            return None
+        runner_up = None
+        if self.runner_up is not None:
+            runner_up = {"qubits": list(self.runner_up.qubits), "predicted_hop": self.runner_up_hop}
+        return {
+            "predicted_hop": self.predicted_hop,
+            "candidates": self.candidates,
+            "samples": LAYOUT_SAMPLES,
+            "runner_up": runner_up,
+        }
+
+
+def choose_layout(device: Device, width: int, settings: QVSettings) -> LayoutChoice | None:
+    """The physical qubits of a width: the first ``width`` of ``settings.qubits``, else the
+    candidate with the highest predicted HOP (:class:`LayoutChoice`); None when noiseless."""
     if device.target is None:
         return None
-    if qubits is not None:
-        if len(qubits) < width:
-            raise UsageError(
-                f"--qubits lists {len(qubits)} qubits but width {width} needs {width}: "
-                "list more qubits or pass smaller --widths"
-            )
-        return check_layout(device.target, tuple(qubits[:width]))
-    return best_layout(device.target, width)
+    if settings.qubits is not None:
+        return LayoutChoice(check_layout(device.target, tuple(settings.qubits[:width])))
+    return _predicted_best(
+        TargetKey(device.target),
+        device.name,
+        device.cloud,
+        width,
+        settings.optimization_level,
+        settings.seed,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _predicted_best(
+    key: TargetKey, name: str, cloud: bool, width: int, optimization_level: int, seed: int
+) -> LayoutChoice:
+    target = key.target
+    candidates = candidate_layouts(target, width, count=LAYOUT_CANDIDATES)
+    if len(candidates) == 1:
+        return LayoutChoice(candidates[0])
+    scored = []
+    for layout in candidates:
+        where = build.Placement(device=name, target=target, qubits=layout.qubits, by_name=not cloud)
+        isa = build.isa_circuits(
+            placement=where,
+            width=width,
+            depth=width,
+            seed=seed,
+            optimization_level=optimization_level,
+            count=LAYOUT_SAMPLES,
+        )
+        prediction = predict_isa(
+            isa_circuits=isa, target=where.local_target(), width=width, idle=cloud
+        )
+        scored.append((prediction.predicted_hop, layout))
+    # highest predicted HOP; equal predictions keep the better score (candidates' order)
+    ranked = sorted(scored, key=lambda pair: -pair[0])
+    (best_hop, best), (second_hop, second) = ranked[0], ranked[1]
+    return LayoutChoice(best, best_hop, len(candidates), second, second_hop)
 
 
 def placement(device: Device, layout: Layout | None, width: int) -> build.Placement:
@@ -278,7 +378,7 @@ def run_width(
     device: Device,
     width: int,
     depth: int,
-    layout: Layout | None,
+    choice: LayoutChoice | None,
     progress: Progress,
     executor: Executor | None = None,
     mapper: Mapper | None = None,
@@ -294,6 +394,7 @@ def run_width(
     """
     timer = _Timer()
     mapper = mapper or local_map
+    layout = choice.layout if choice is not None else None
     seed, shots, trials = settings.seed, settings.shots, settings.trials
     noiseless = device.noiseless
     adaptive = (
@@ -476,6 +577,7 @@ def run_width(
         predicted_hop=prediction,
         sequential=verdict.to_dict() if verdict is not None else None,
         optimized=optimized,
+        layout_choice=choice.to_dict() if choice is not None else None,
         **statistics,
     )
     progress.width_done(result)
@@ -510,9 +612,16 @@ def predict_scan(
     top = min(device.max_width, max_width or device.max_width)
     queue = list(widths) if widths is not None else list(range(MIN_WIDTH, top + 1))
     rows: list[WidthPrediction] = []
+    choice_settings = QVSettings(
+        backend=backend,
+        qubits=tuple(qubits) if qubits is not None else None,
+        optimization_level=optimization_level,
+        seed=seed,
+    )
     for width in queue:
-        layout = choose_layout(device, width, qubits)
-        assert layout is not None
+        choice = choose_layout(device, width, choice_settings)
+        assert choice is not None
+        layout = choice.layout
         where = placement(device, layout, width)
         isa = build.isa_circuits(
             placement=where,
@@ -545,15 +654,19 @@ def predicted_log2_qv(rows: Sequence[WidthPrediction]) -> int:
 # -- the scan ----------------------------------------------------------------------------------
 
 
-def _auto_start(prepared: Prepared, run: RunRecord) -> int:
-    """First width of an auto scan: recorded by a run being resumed, else one below the QV the
-    calibration predicts on a snapshot (widths far below it pass for certain and cost time),
-    else 2. Cloud scans start at 2, the widths their projection and budget were approved for."""
+def _auto_start(prepared: Prepared, run: RunRecord) -> tuple[int, int | None]:
+    """First width of an auto scan, and the largest width the calibration predicts to pass
+    (None where there is no prediction).
+
+    Recorded by a run being resumed; else, on a snapshot, one below the predicted QV (widths far
+    below it pass for certain and cost time); else 2. Cloud scans start at 2, the widths their
+    projection and budget were approved for, and have no prediction.
+    """
     done = run.parts().get("scan")
     if done is not None:
-        return int(done["auto_start"])
+        return int(done["auto_start"]), done.get("predicted_log2_qv")
     settings, device = prepared.settings, prepared.device
-    start = MIN_WIDTH
+    start, predicted = MIN_WIDTH, None
     if not device.noiseless and not device.cloud:
         rows = predict_scan(
             backend=settings.backend,
@@ -563,9 +676,43 @@ def _auto_start(prepared: Prepared, run: RunRecord) -> int:
             seed=settings.seed,
             max_width=prepared.limit,
         )
-        start = max(MIN_WIDTH, min(prepared.limit, predicted_log2_qv(rows) - 1))
-    run.add_part("scan", {"auto_start": start})
-    return start
+        predicted = predicted_log2_qv(rows)
+        start = max(MIN_WIDTH, min(prepared.limit, predicted - 1))
+    run.add_part("scan", {"auto_start": start, "predicted_log2_qv": predicted})
+    return start, predicted
+
+
+def _auto_scan(
+    passes: Callable[[int], bool], *, start: int, limit: int, predicted: int | None
+) -> list[int]:
+    """The widths of an auto scan, in the order run; ``passes(width)`` runs one.
+
+    Up from ``start`` while widths pass, and on past a width that does not pass as long as the
+    calibration predicts a wider one to pass (a scan never stops below a width the prediction
+    says may pass); then, when nothing passed, down from ``start - 1`` until a width passes.
+
+    >>> verdicts = {2: True, 3: False, 4: True, 5: False, 6: False}
+    >>> _auto_scan(verdicts.__getitem__, start=3, limit=6, predicted=4)
+    [3, 4, 5]
+    >>> _auto_scan({2: True, 3: False, 4: False}.__getitem__, start=3, limit=4, predicted=None)
+    [3, 2]
+    """
+    ran: list[int] = []
+    passed_any = False
+    width = start
+    while width <= limit:
+        ran.append(width)
+        passed = passes(width)
+        passed_any = passed_any or passed
+        if not passed and (predicted is None or width >= predicted):
+            break
+        width += 1
+    width = start - 1
+    while not passed_any and width >= MIN_WIDTH:
+        ran.append(width)
+        passed_any = passes(width)
+        width -= 1
+    return ran
 
 
 def measure(
@@ -616,13 +763,12 @@ def measure(
             if name in finished:
                 result = WidthResult.from_dict(finished[name])
             else:
-                layout = choose_layout(device, width, settings.qubits)
                 result, stored = run_width(
                     settings=settings,
                     device=device,
                     width=width,
                     depth=depth,
-                    layout=layout,
+                    choice=choose_layout(device, width, settings),
                     progress=progress,
                     executor=executor,
                     mapper=mapper,
@@ -638,18 +784,13 @@ def measure(
             for width, depth in settings.cells():
                 width_result(width, depth)
         else:
-            auto_start = start = _auto_start(prepared, run)
-            queue = list(range(start, prepared.limit + 1))
-            while queue:
-                width = queue.pop(0)
-                passed = width_result(width, width).passed(method, source)
-                below = width - 1
-                if not passed and width == start and below >= MIN_WIDTH:
-                    # the first width of a scan that began above 2 failed: look downwards
-                    queue = [below]
-                    start = below
-                elif not passed:
-                    break
+            auto_start, predicted = _auto_start(prepared, run)
+            _auto_scan(
+                lambda w: width_result(w, w).passed(method, source),
+                start=auto_start,
+                limit=prepared.limit,
+                predicted=predicted,
+            )
 
         totals = provenance.stage_totals(results, STAGES, started)
         qv = QVResult(

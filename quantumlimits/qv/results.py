@@ -53,6 +53,10 @@ class WidthResult:
     #: Statistics of the optimized arm (readout mitigation, dynamical decoupling; qv.optimize)
     #: beside the raw ones above; None when the run applied no optimization.
     optimized: dict[str, Any] | None = None
+    #: How the layout was chosen among candidates by predicted HOP (``predicted_hop``,
+    #: ``candidates``, ``runner_up`` with its ``qubits`` and ``predicted_hop``); None when the
+    #: qubits were given, on 'aer', and in documents written before layouts were compared.
+    layout_choice: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.width < 2 or self.depth < 1:
@@ -112,7 +116,11 @@ class WidthResult:
     def from_dict(cls, d: dict[str, Any]) -> WidthResult:
         """Inverse of :meth:`to_dict`."""
         names = {f.name for f in fields(cls)}
-        missing = names - set(d) - {"timings", "predicted_hop", "sequential", "optimized"}
+        missing = (
+            names
+            - set(d)
+            - {"timings", "predicted_hop", "sequential", "optimized", "layout_choice"}
+        )
         if missing:
             raise ValueError(f"width result lacks {sorted(missing)}")
         kw = {k: d[k] for k in names if k in d}
@@ -189,6 +197,17 @@ class QVResult(Document):
             "provenance": self.provenance,
             "timings": self.timings,
             "widths": [w.to_dict() for w in self.widths],
+            "verdict": self.verdict(),
+        }
+
+    def verdict(self) -> dict[str, Any]:
+        """What the run shows, derived from its widths (``text``, and the ``undecided`` widths
+        with the circuits each would need; docs/method.md)."""
+        from quantumlimits.qv import analysis
+
+        return {
+            "text": analysis.verdict_line(self),
+            "undecided": [u.to_dict() for u in analysis.undecided(self)],
         }
 
     @classmethod

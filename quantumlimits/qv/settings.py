@@ -35,6 +35,9 @@ DEFAULT_ADAPTIVE_TRIALS = 500
 AUTO_MAX_WIDTH_NOISELESS = 10
 #: Fewest bootstrap resamples that give a usable percentile bound.
 MIN_BOOTSTRAP_RESAMPLES = 100
+#: Most SU(4) blocks one (width, depth) cell may hold over all its circuits: far beyond any QV
+#: run (100 width-20 circuits hold 20,000), and hours of transpilation beyond it.
+MAX_CELL_BLOCKS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,14 @@ class QVSettings:
             if not depths or depths[0] < 1:
                 raise UsageError(f"--depths must be positive whole numbers, got {list(depths)}")
             object.__setattr__(self, "depths", depths)
+        for width, depth in self.cells():
+            blocks = self.trials * (width // 2) * depth
+            if blocks > MAX_CELL_BLOCKS:
+                raise UsageError(
+                    f"width {width} at depth {depth} with {self.trials} circuits is {blocks:,} "
+                    "SU(4) blocks to build, transpile and simulate (more than "
+                    f"{MAX_CELL_BLOCKS:,}, hours of work): pass smaller --depths or --trials"
+                )
 
     @property
     def plan(self) -> WidthPlan:

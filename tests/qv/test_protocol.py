@@ -138,7 +138,8 @@ def test_interrupted_run_is_marked_and_keeps_completed_widths(store_path: Path) 
         ({"widths": "40"}, "GiB"),
         ({"method": "bayes"}, "--method"),
         ({"backend": "aer", "qubits": [1, 2]}, "--qubits"),
-        ({"qubits": [1], "widths": "2"}, "needs 2"),
+        ({"qubits": [1], "widths": "2"}, "at least 2"),
+        ({"qubits": [1, 2], "widths": "3"}, "need more"),
     ],
 )
 def test_bad_input_is_a_usage_error(kwargs: dict[str, object], message: str) -> None:
@@ -241,18 +242,26 @@ def test_auto_scan_starts_near_the_prediction_and_walks_down_when_it_fails(
     from quantumlimits.qv import protocol
 
     # pretend the calibration promised QV 2^7 on a device predicted at 2^3: the scan starts at
-    # width 6, which fails, and walks down to a width that passes
+    # width 6 and runs at least up to the promised 7 (it never stops below a width predicted to
+    # pass); when nothing from 6 up passes, it walks down from 5 to a width that passes
     monkeypatch.setattr(protocol, "predicted_log2_qv", lambda rows: 7)
     result = run_qv(
         backend="fake_sherbrooke", widths="auto", trials=20, shots=200, seed=3, method="bootstrap"
     )
     widths = [w.width for w in result.widths]
+    passed = {w.width: w.passed_bootstrap for w in result.widths}
     assert result.settings["auto_start"] == 6 == widths[0]
-    assert len(widths) >= 2 and widths == list(range(6, widths[-1] - 1, -1))
-    assert [w.passed_bootstrap for w in result.widths[:-1]] == [False] * (len(widths) - 1)
-    last = result.widths[-1]
-    assert last.passed_bootstrap
-    assert result.quantum_volume == 2**last.width
+    turn = next((i for i in range(1, len(widths)) if widths[i] < widths[i - 1]), len(widths))
+    up, down = widths[:turn], widths[turn:]
+    assert up == list(range(6, 6 + len(up))) and len(up) >= 2
+    assert not passed[up[-1]] and all(passed[w] for w in up[1:-1])
+    if any(passed[w] for w in up):
+        assert down == []
+    else:
+        assert down == list(range(5, down[-1] - 1, -1))
+        assert not any(passed[w] for w in down[:-1]) and (passed[down[-1]] or down[-1] == 2)
+    passing = [w for w in widths if passed[w]]
+    assert result.quantum_volume == 2 ** max(passing, default=0)
 
 
 def test_predict_scan_stops_after_the_first_predicted_failure() -> None:
