@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: qv test bench bench-quick lint format clean
+.PHONY: qv test fuzz bench bench-quick lint format clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ test: $(STAMP)
 	$(PY) -m ruff format --check quantumlimits tests bench
 	$(PY) -m mypy
 	$(PY) -m pytest -q
+
+# The CLI fuzz test with many random examples (make test runs a few, derandomized).
+fuzz: $(STAMP)
+	QUANTUMLIMITS_FUZZ_EXAMPLES=$${QUANTUMLIMITS_FUZZ_EXAMPLES:-400} $(PY) -m pytest tests/test_fuzz_cli.py -q $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m pytest bench --benchmark-enable --benchmark-json=results/bench.json $(ARGS)

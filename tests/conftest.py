@@ -2,9 +2,55 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# Hypothesis keeps a cache in ./.hypothesis unless told otherwise: never in the checkout.
+os.environ.setdefault(
+    "HYPOTHESIS_STORAGE_DIRECTORY", tempfile.mkdtemp(prefix="quantumlimits-hypothesis-")
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest-benchmark makes its storage folder (./.benchmarks) at start-up: not in the
+    checkout (the benches in bench/ save nothing there either unless asked)."""
+    if str(getattr(config.option, "benchmark_storage", "")).endswith("./.benchmarks"):
+        config.option.benchmark_storage = "file://" + tempfile.mkdtemp(
+            prefix="quantumlimits-benchmarks-"
+        )
+
+
+_CHECKOUT = Path(__file__).resolve().parents[1]
+_NOT_OURS = {".git", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+
+
+def _checkout_files() -> set[str]:
+    found = set()
+    for folder, dirs, files in os.walk(_CHECKOUT):
+        dirs[:] = [d for d in dirs if d not in _NOT_OURS and not d.endswith(".egg-info")]
+        found.update(os.path.join(folder, f) for f in files)
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _checkout_untouched() -> Iterator[None]:
+    """The suite writes only under tmp_path: no file appears in the checkout."""
+    before = _checkout_files()
+    yield
+    added = sorted(_checkout_files() - before)
+    assert not added, f"the tests wrote into the checkout: {added[:5]}"
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in its own folder: relative default outputs (``results/...``) land there,
+    never in the checkout."""
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture(autouse=True)
