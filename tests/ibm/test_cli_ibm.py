@@ -44,8 +44,7 @@ def test_qv_on_ibm_refuses_without_approval_or_over_budget(
     assert main([*argv, "--yes", "--max-qpu-seconds", "1"]) == 2
     err = capsys.readouterr().err
     assert "over --max-qpu-seconds 1: nothing was sent" in err
-    with sqlite3.connect(store_path) as conn:
-        assert conn.execute("SELECT count(*) FROM jobs").fetchone() == (0,)
+    assert not store_path.exists()  # refused before the store was even opened
     assert main(["qv", "--backend", "ibm_manila", "--yes", "--store", str(store_path)]) == 2
     assert "needs --max-width" in capsys.readouterr().err
     assert main([*argv, "--yes", "--no-store"]) == 2

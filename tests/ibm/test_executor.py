@@ -218,7 +218,7 @@ def test_transient_classification() -> None:
 def test_local_transport_cannot_find_jobs_of_another_process() -> None:
     transport = RuntimeTransport(backend=load_snapshot("fake_manila"), service=None)
     state, error = transport.status("no-such-job")
-    assert state == "failed" and "local testing mode" in (error or "")
+    assert state == "lost" and "local testing mode" in (error or "")
     assert transport.find("no-such-tag") is None
 
 
@@ -328,3 +328,32 @@ def test_training_on_hardware_needs_a_budget() -> None:
 
     with pytest.raises(UsageError, match="--max-qpu-seconds"):
         require_budget(what="training on ibm_torino", max_qpu_seconds=None)
+
+
+def test_jobs_lost_with_their_process_are_all_sent_again_by_one_resume(
+    make_executor, store, sleeps
+) -> None:
+    """Local testing mode keeps jobs in the memory of the process that submitted them: after it
+    died, one resume sends every lost job of every width again (not one width per resume)."""
+    from ibm_faults import PLANTED as TOKEN
+    from ibm_faults import Cloud, FaultyTransport
+
+    ex, _ = make_executor(Faults(crash_after_submits=4))
+    ex.queue_upfront(
+        {job_key(w, w): _planned(width=w, trials=4, seed=SMALL["seed"]) for w in (2, 3)},
+        shots=64,
+        seed=SMALL["seed"],
+    )
+    with pytest.raises(Crash):
+        run_small(store, ex, widths=[2, 3])
+    (row,) = store.runs()
+    assert [j.status for j in store.jobs(row.run_id)] == ["submitted"] * 3 + ["submitting"]
+    fresh = Cloud()  # a new process: the old jobs are nowhere
+    transport = FaultyTransport(fresh, token=TOKEN)
+    ex2, _ = make_executor()
+    ex2.transport = transport
+    result = run_small(store, ex2, widths=[2, 3], resume_run_id=row.run_id)
+    assert store.row(row.run_id).status == "complete" and len(result.widths) == 2
+    assert sorted(t.rsplit(":", 1)[1] for t in fresh.submitted) == ["a2"] * 4
+    lost = [j for j in store.jobs(row.run_id) if j.attempt == 1]
+    assert {j.status for j in lost} == {"failed"}

@@ -206,6 +206,11 @@ def connect(credentials: Credentials) -> Any:
     """A ``QiskitRuntimeService`` for ``credentials`` (raises one clear line on failure)."""
     from qiskit_ibm_runtime import QiskitRuntimeService
 
+    runtime_log = logging.getLogger("qiskit_ibm_runtime")
+    level = runtime_log.level
+    # it warns that a given token overrides saved accounts: not news, and it would precede our
+    # one-line error
+    runtime_log.setLevel(max(level, logging.ERROR))
     with redacted_logs([credentials.token]):
         try:
             if credentials.account is not None:
@@ -225,3 +230,5 @@ def connect(credentials: Credentials) -> Any:
                 f"IBM Quantum rejected the credential from {credentials.describe()} ({why}): "
                 + SETUP_HINT
             ) from None
+        finally:
+            runtime_log.setLevel(level)

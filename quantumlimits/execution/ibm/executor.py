@@ -33,7 +33,7 @@ from quantumlimits.execution.ibm.retry import (
     _service_exception,
     is_transient,
 )
-from quantumlimits.execution.ibm.transport import DONE, FAILED, Transport
+from quantumlimits.execution.ibm.transport import DONE, FAILED, LOST, Transport
 from quantumlimits.execution.transpile import active_qubits, embed
 from quantumlimits.store import JobRecord, ResultsStore
 
@@ -384,8 +384,14 @@ class IBMExecutor(Executor):
 
     # -- waiting ----------------------------------------------------------------------------
 
-    def _collect(self, key: JobKey, advance: Callable[[int], None]) -> dict[int, JobRecord]:
+    def _collect(
+        self, key: JobKey, advance: Callable[[int], None], resubmit: Callable[[], None]
+    ) -> dict[int, JobRecord]:
+        """Wait for a batch's submitted jobs and store their counts. A lost job (local testing
+        mode, submitted by a process that ended) is recorded failed and, once per call, every
+        such job is sent again with ``resubmit``, so one resume recovers them all."""
         latest = self._latest(key)
+        resent = False
         for job in latest.values():
             if job.status == "done":
                 advance(job.circuit_count)
@@ -423,14 +429,20 @@ class IBMExecutor(Executor):
                         )
                         advance(job.circuit_count)
                     self._put(latest[job.chunk])
-                elif state == FAILED:
+                elif state in (FAILED, LOST):
                     latest[job.chunk] = _replace(
                         job,
                         status="failed",
                         finished=now(),
-                        error=self._clean(error or "failed"),
+                        error=self._clean(("lost: " if state == LOST else "") + (error or state)),
                     )
                     self._put(latest[job.chunk])
+            lost = [j for j in latest.values() if j.error and j.error.startswith("lost: ")]
+            if lost and not resent:
+                resent = True
+                resubmit()
+                latest = self._latest(key)
+                continue
             if any(j.status == "submitted" for j in latest.values()):
                 # queues take hours: poll less often the longer nothing changes
                 self.poll_sleep(delay)
@@ -458,7 +470,11 @@ class IBMExecutor(Executor):
             circuits = [embed(c, physical_qubits, size) for c in circuits]
         with redacted_logs(self.secrets):
             self.submit(circuits, key=key, shots=shots, seed=seed)
-            latest = self._collect(key, advance)
+            latest = self._collect(
+                key,
+                advance,
+                resubmit=lambda: self.submit(circuits, key=key, shots=shots, seed=seed),
+            )
         failed = [j for j in latest.values() if j.status != "done"]
         if failed:
             first = failed[0]

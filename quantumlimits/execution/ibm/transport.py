@@ -33,6 +33,9 @@ ENV_LOCAL = "QUANTUMLIMITS_IBM_LOCAL"
 
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
+#: A job that can never be collected: local testing mode keeps jobs in the memory of the process
+#: that submitted it, so after that process ended the job is gone (the executor sends it again).
+LOST = "lost"
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ class Transport(Protocol):
         ...
 
     def status(self, job_id: str) -> tuple[str, str | None]:
-        """``(PENDING|DONE|FAILED, error message or None)``."""
+        """``(PENDING|DONE|FAILED|LOST, error message or None)``."""
         ...
 
     def result(self, job_id: str) -> JobOutcome:
@@ -173,7 +176,7 @@ class RuntimeTransport:
         try:
             job = self._job(job_id)
         except LookupError as exc:
-            return FAILED, str(exc)
+            return LOST, str(exc)
         raw = job.status()
         name = str(getattr(raw, "name", raw)).upper()
         if name == "DONE":
