@@ -37,21 +37,6 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def writable_dir(path: str | os.PathLike[str]) -> Path:
-    """Create ``path`` if needed and check that files can be written there.
-
-    Raises ``PermissionError`` or ``OSError`` (with the reason) when they cannot.
-    """
-    folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
-    if not folder.is_dir():
-        raise NotADirectoryError(f"{folder} is not a folder")
-    fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-check.")
-    os.close(fd)
-    Path(probe).unlink()
-    return folder
-
-
 def check_writable_dir(path: str | os.PathLike[str], *, files: tuple[str, ...] = ()) -> Path:
     """Check, without creating anything, that ``path`` is (or can be created as) a folder in
     which ``files`` can be written.

@@ -17,6 +17,7 @@ from qiskit import qasm3
 
 from quantumlimits._io import atomic_write_text
 from quantumlimits.circuits import qv_circuit, to_standard_gates
+from quantumlimits.errors import UsageError
 from quantumlimits.execution.aer import ideal_probabilities
 from quantumlimits.provenance import versions
 from quantumlimits.qv.heavy import heavy_mask, ideal_hop, mask_digest
@@ -97,14 +98,26 @@ def export(
 
 def verify(folder: Path) -> list[str]:
     """Rebuild the set described by ``folder/manifest.json``; return every mismatch found."""
-    manifest = json.loads((folder / MANIFEST).read_text())
-    rebuilt = build(
-        seed=int(manifest["seed"]),
-        widths=tuple(manifest["widths"]),
-        per_width=int(manifest["per_width"]),
-    )
+    path = folder / MANIFEST
+    try:
+        manifest = json.loads(path.read_text())
+        seed, per_width = int(manifest["seed"]), int(manifest["per_width"])
+        widths = tuple(int(w) for w in manifest["widths"])
+        stored = {c["file"]: ReferenceCircuit(**c) for c in manifest["circuits"]}
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, KeyError) else f"no {exc}"
+        raise UsageError(
+            f"{path} is not a manifest quantumlimits wrote ({reason}): pass the folder "
+            "'quantumlimits circuits export' wrote, or export it again"
+        ) from None
+    missing = [name for name in stored if not (folder / name).is_file()]
+    if missing:
+        raise UsageError(
+            f"{path} lists {len(missing)} files missing from {folder} (first {missing[0]}): "
+            "export the set again"
+        )
+    rebuilt = build(seed=seed, widths=widths, per_width=per_width)
     problems: list[str] = []
-    stored = {c["file"]: ReferenceCircuit(**c) for c in manifest["circuits"]}
     if set(stored) != {e.file for e, _ in rebuilt}:
         problems.append("the manifest lists other files than the rebuilt set")
     for entry, text in rebuilt:

@@ -354,12 +354,12 @@ def split_and_scale(
     classes, counts = np.unique(dataset.y, return_counts=True)
     if len(classes) < 2:
         raise UsageError(
-            f"dataset {dataset.name} has a single class ({classes[0]!r}): "
+            f"dataset {dataset.name} has a single class ({classes[0].item()!r}): "
             "a classifier needs two or more"
         )
     if counts.min() < 2:
         raise UsageError(
-            f"class {classes[np.argmin(counts)]!r} of {dataset.name} has one sample: "
+            f"class {classes[np.argmin(counts)].item()!r} of {dataset.name} has one sample: "
             "each class needs two or more for a stratified split"
         )
     if not 0 < test_size < 1:

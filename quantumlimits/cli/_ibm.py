@@ -86,12 +86,15 @@ def check_flags(args: argparse.Namespace) -> None:
                 "in the store so an interrupted run can be resumed"
             )
         return
+    price = getattr(args, "usd_per_qpu_second", qpu_time.USD_PER_QPU_SECOND)
     used = [
         flag
         for flag, value in (
             ("--account", args.account),
             ("--max-qpu-seconds", args.max_qpu_seconds),
             ("--mode", None if getattr(args, "mode", "batch") == "batch" else args.mode),
+            ("--usd-per-qpu-second", None if price == qpu_time.USD_PER_QPU_SECOND else price),
+            ("--yes", True if getattr(args, "yes", False) else None),
         )
         if value is not None
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from dataclasses import asdict
 
 from rich.console import Console
@@ -37,6 +38,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     """Handle ``quantumlimits backends``."""
     out, err = _common.consoles(args.json)
+    if args.account is not None:  # a mistyped account fails before any work
+        ibm.resolve_credentials(account=args.account)
     with err.status("reading calibration snapshots"):
         rows = [backends.summarize(name) for name in backends.snapshot_names()]
     devices = _cloud_devices(args.account, err)
@@ -81,9 +84,11 @@ def _cloud_devices(account: str | None, err: Console) -> list[ibm.CloudDevice]:
     service cannot be reached; an explicit ``--account`` that fails is an error."""
     try:
         credentials = ibm.resolve_credentials(account=account)
-    except UsageError:
+    except UsageError as exc:
         if account is not None:
             raise
+        if os.environ.get(ibm.ENV_TOKEN) is not None:  # a token was given, and is unusable
+            err.print(f"[yellow]warning:[/yellow] cloud devices not listed: {exc}")
         return []
     if ibm.local_backend() is not None:
         err.print(f"[yellow]note:[/yellow] {ibm.ENV_LOCAL} is set: cloud devices not listed")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
 from rich.table import Table
 
 from quantumlimits.cli import _common
 from quantumlimits.cli.qv import OUTPUTS, report, write_outputs
+from quantumlimits.errors import UsageError
 from quantumlimits.qv.protocol import reanalyse
 from quantumlimits.qv.results import QVResult
 from quantumlimits.qv.stats import METHODS
@@ -69,8 +72,12 @@ def run_history(args: argparse.Namespace) -> int:
         _common.print_json(json.dumps([r.__dict__ for r in rows], indent=2))
         return 0
     table = Table(title="Recorded runs", title_justify="left")
-    for column in ("run id", "kind", "created (UTC)", "backend", "seed", "status", "summary"):
+    # a run id is copied into show and resume: never cut or wrapped, whatever the terminal
+    widest = max((len(r.run_id) for r in rows), default=6)
+    table.add_column("run id", no_wrap=True, min_width=widest)
+    for column in ("kind", "created (UTC)", "backend", "seed", "status"):
         table.add_column(column)
+    table.add_column("summary", overflow="fold")
     for r in rows:
         table.add_row(
             r.run_id, r.kind, r.created, r.backend or "-", str(r.seed), r.status, r.summary
@@ -88,9 +95,21 @@ def run_show(args: argparse.Namespace) -> int:
     with _common.open_store(args, readonly=True) as store:
         row = store.row(args.run_id)
         if row.kind != "qv":
-            document = store.document(row.run_id)
-            _common.print_json(json.dumps(document, indent=2))
-            return 0
+            asked = [
+                flag
+                for flag, value in (
+                    ("--reanalyse", args.reanalyse),
+                    ("--method", args.method),
+                    ("--bootstrap-resamples", args.bootstrap_resamples),
+                )
+                if value
+            ]
+            if asked:
+                raise UsageError(
+                    f"{', '.join(asked)} re-analyse QV runs; run {row.run_id} is a {row.kind} "
+                    "run: drop them"
+                )
+            return _show_document(row.kind, store.document(row.run_id), out, args.json)
         if args.reanalyse:
             result = reanalyse(
                 store,
@@ -98,6 +117,8 @@ def run_show(args: argparse.Namespace) -> int:
                 method=args.method,
                 bootstrap_resamples=args.bootstrap_resamples,
             )
+        elif args.method or args.bootstrap_resamples:
+            raise UsageError("--method and --bootstrap-resamples go with --reanalyse: add it")
         else:
             result = QVResult.from_dict(store.document(row.run_id))
     if out is not None:
@@ -105,4 +126,22 @@ def run_show(args: argparse.Namespace) -> int:
     report(out_console, result)
     if args.json:
         _common.print_json(result.to_json())
+    return 0
+
+
+def _show_document(kind: str, document: dict[str, Any], out: Path | None, json_mode: bool) -> int:
+    """A stored run of another kind: mirror runs as their table (and files with ``--out``); any
+    kind as its JSON document (written to ``--out`` as ``<kind>.json``)."""
+    if kind == "mirror":
+        from quantumlimits.cli import mirror as mirror_cli
+        from quantumlimits.mirror.results import MirrorResult
+
+        out_console, _ = _common.consoles(json_mode)
+        mirror_cli.show(out_console, MirrorResult.from_dict(document), out=out, json_mode=json_mode)
+        return 0
+    text = json.dumps(document, indent=2)
+    if out is not None:
+        _common.write_text(out / f"{kind}.json", text + "\n")
+        sys.stderr.write(f"wrote {out / f'{kind}.json'}\n")
+    _common.print_json(text)
     return 0

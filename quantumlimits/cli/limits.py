@@ -183,14 +183,15 @@ def run(args: argparse.Namespace) -> int:
     fit = result.classical_fit
     c = result.crossings
     low, high = c.device_faster_range
+    band = f" (band {low}-{high})" if low is not None and high is not None else ""
     out_console.print(
         f"classical time per circuit ∝ 2^(a·n), a = {fit.rate:.3f} ± {fit.rate_se:.3f} "
         f"(widths {fit.fitted_widths[0]}-{fit.fitted_widths[-1]}, {result.settings['threads']} "
         f"thread(s)); scan stopped: {result.stop_reason}"
     )
     out_console.print(
-        f"[bold]device faster from width {c.device_faster_width}[/bold] (band {low}-{high}); "
-        f"[bold]HOP < 2/3 from width {c.hop_below_two_thirds_width}[/bold] "
+        f"[bold]device faster {wall.from_width(c.device_faster_width, result)}[/bold]{band}; "
+        f"[bold]HOP < 2/3 {wall.from_width(c.hop_below_two_thirds_width, result)}[/bold] "
         f"({c.hop_below_source}); memory wall: "
         + ", ".join(f"{k} n ≤ {v}" for k, v in c.memory_wall.items())
     )

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from quantumlimits._io import atomic_write_bytes, atomic_write_text, writable_dir
+from quantumlimits._io import atomic_write_bytes, atomic_write_text
+from quantumlimits.cli import _common
 from quantumlimits.errors import UsageError
 from quantumlimits.qv.plan import DEFAULT_SHOTS_OPTIONS, Plan, plan
 
@@ -95,12 +96,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.seed < 0:
         raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
-    out_dir = None
-    if args.out is not None:
-        try:
-            out_dir = writable_dir(args.out)
-        except OSError as exc:
-            raise UsageError(f"cannot write to --out {args.out}: {exc}") from exc
+    out_dir = _common.output_dir(args.out, files=(JSON_NAME, FIGURE_NAME))
     result = plan(
         hop=args.hop,
         width=args.width,

@@ -827,12 +827,23 @@ def run_limits(
     return result
 
 
+def from_width(width: int | None, result: LimitsResult) -> str:
+    """``from width N``, or ``not up to width M`` when no width examined crosses.
+
+    A crossing past the widths examined (``--extrapolate-to``) is not known, not absent.
+    """
+    if width is not None:
+        return f"from width {width}"
+    last = max((r.width for r in result.rows), default=0)
+    return f"not up to width {last} (the widths examined; raise --extrapolate-to)"
+
+
 def summary_line(result: LimitsResult) -> str:
     """One line: the three limits."""
     c = result.crossings
     walls = ", ".join(f"{k} {v}" for k, v in c.memory_wall.items())
     return (
-        f"{result.backend}: device faster from width {c.device_faster_width}; "
-        f"HOP < 2/3 from width {c.hop_below_two_thirds_width}; memory wall {walls}; "
+        f"{result.backend}: device faster {from_width(c.device_faster_width, result)}; "
+        f"HOP < 2/3 {from_width(c.hop_below_two_thirds_width, result)}; memory wall {walls}; "
         f"a = {result.classical_fit.rate:.3f} ± {result.classical_fit.rate_se:.3f}"
     )

@@ -43,6 +43,9 @@ from quantumlimits.store import ResultsStore, recording
 SU4_MAX_WIDTH = 24
 #: Widest noiseless ``clifford`` width (no device bounds it).
 NOISELESS_MAX_WIDTH = 1000
+#: Most two-qubit blocks (forward and mirrored layers) of one width's circuits: a full-width run
+#: of a 156-qubit device holds about 500,000.
+MAX_WIDTH_BLOCKS = 4_000_000
 #: ``method`` recorded per width, by simulator, for noisy clifford runs.
 CLIFFORD_METHODS = {"stim": "stim", "aer": "stabilizer"}
 
@@ -259,6 +262,14 @@ def measure(
             f"--variant su4 simulates state vectors, up to width {SU4_MAX_WIDTH} here; "
             f"widths {[w for w in plan if w > SU4_MAX_WIDTH]} need --variant clifford"
         )
+    for width in plan:
+        blocks = settings.trials * (width // 2) * 2 * depth_for(width, settings.depth_factor)
+        if blocks > MAX_WIDTH_BLOCKS:
+            raise UsageError(
+                f"width {width} with {settings.trials} circuits is {blocks:,} two-qubit blocks to "
+                f"transpile and simulate (more than {MAX_WIDTH_BLOCKS:,}, hours of work): pass "
+                "smaller --widths, --depth-factor or --trials"
+            )
     if settings.trials < RECOMMENDED_CIRCUITS:
         warnings.warn(
             f"{settings.trials} circuits per width: the t lower bound is wide; "
