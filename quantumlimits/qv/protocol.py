@@ -333,16 +333,13 @@ def _predicted_best(
     scored = []
     for layout in candidates:
         where = build.Placement(device=name, target=target, qubits=layout.qubits, by_name=not cloud)
-        isa = build.isa_circuits(
-            placement=where,
+        prediction = _predict_sample(
+            where,
             width=width,
-            depth=width,
             seed=seed,
             optimization_level=optimization_level,
             count=LAYOUT_SAMPLES,
-        )
-        prediction = predict_isa(
-            isa_circuits=isa, target=where.local_target(), width=width, idle=cloud
+            idle=cloud,
         )
         scored.append((prediction.predicted_hop, layout))
     # highest predicted HOP; equal predictions keep the better score (candidates' order)
@@ -621,21 +618,12 @@ def predict_scan(
     for width in queue:
         choice = choose_layout(device, width, choice_settings)
         assert choice is not None
-        layout = choice.layout
-        where = placement(device, layout, width)
-        isa = build.isa_circuits(
-            placement=where,
+        row = _predict_sample(
+            placement(device, choice.layout, width),
             width=width,
-            depth=width,
             seed=seed,
             optimization_level=optimization_level,
             count=samples,
-        )
-        row = predict_isa(
-            isa_circuits=isa,
-            target=where.local_target(),
-            width=width,
-            qubits=layout.qubits,
             idle=device.cloud,
             circuits=trials,
         )
@@ -643,6 +631,36 @@ def predict_scan(
         if widths is None and not row.predicted_pass:
             break
     return rows
+
+
+def _predict_sample(
+    where: build.Placement,
+    *,
+    width: int,
+    seed: int,
+    optimization_level: int,
+    count: int,
+    idle: bool,
+    circuits: int = stats.MIN_CIRCUITS,
+) -> WidthPrediction:
+    """The calibration's prediction for a width's first ``count`` model circuits transpiled
+    onto ``where`` (``circuits``: the run size whose Cross threshold a pass must clear)."""
+    isa = build.isa_circuits(
+        placement=where,
+        width=width,
+        depth=width,
+        seed=seed,
+        optimization_level=optimization_level,
+        count=count,
+    )
+    return predict_isa(
+        isa_circuits=isa,
+        target=where.local_target(),
+        width=width,
+        qubits=where.qubits,
+        idle=idle,
+        circuits=circuits,
+    )
 
 
 def predicted_log2_qv(rows: Sequence[WidthPrediction]) -> int:
