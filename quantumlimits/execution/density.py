@@ -54,24 +54,86 @@ def _superop(kraus: Sequence[np.ndarray]) -> np.ndarray:
     For ``k`` qubits (Qiskit order: qubit 0 is the least significant bit of ``K``'s index) the
     matrix acts on the axes of qubits ``k-1 .. 0``, each axis the (row, column) bit pair.
     """
-    k = kraus[0].shape[0].bit_length() - 1
-    total = np.zeros((4**k, 4**k), dtype=complex)
-    for op in kraus:
-        t = np.asarray(op, dtype=complex).reshape((2,) * (2 * k))
-        # out[r'_i, c'_i ..., r_i, c_i ...] = K[r', r] conj(K[c', c]), bits interleaved per qubit
-        rows_out, rows_in = list(range(k)), list(range(k, 2 * k))
-        cols_out, cols_in = list(range(2 * k, 3 * k)), list(range(3 * k, 4 * k))
-        out = [x for pair in zip(rows_out, cols_out, strict=True) for x in pair]
-        inp = [x for pair in zip(rows_in, cols_in, strict=True) for x in pair]
-        total += np.einsum(t, rows_out + rows_in, t.conj(), cols_out + cols_in, out + inp).reshape(
-            4**k, 4**k
-        )
-    return total
+    stack = np.asarray(kraus, dtype=complex)
+    k = stack.shape[1].bit_length() - 1
+    t = stack.reshape((len(stack),) + (2,) * (2 * k))
+    # out[r'_i, c'_i ..., r_i, c_i ...] = Σ_K K[r', r] conj(K[c', c]), bits interleaved per qubit
+    batch = [4 * k]
+    rows_out, rows_in = list(range(k)), list(range(k, 2 * k))
+    cols_out, cols_in = list(range(2 * k, 3 * k)), list(range(3 * k, 4 * k))
+    out = [x for pair in zip(rows_out, cols_out, strict=True) for x in pair]
+    inp = [x for pair in zip(rows_in, cols_in, strict=True) for x in pair]
+    return np.einsum(
+        t, batch + rows_out + rows_in, t.conj(), batch + cols_out + cols_in, out + inp
+    ).reshape(4**k, 4**k)
 
 
 def _swap_pairs(superop: np.ndarray) -> np.ndarray:
     """A two-qubit channel matrix with its two qubits' roles exchanged."""
     return superop.reshape(4, 4, 4, 4).transpose(1, 0, 3, 2).reshape(16, 16)
+
+
+_I4 = np.eye(4, dtype=complex)
+_I2 = np.eye(2, dtype=complex)
+_SWAP = np.eye(4, dtype=complex)[[0, 2, 1, 3]]
+_RESET_KRAUS = (
+    np.array([[1, 0], [0, 0]], dtype=complex),
+    np.array([[0, 1], [0, 0]], dtype=complex),
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _fixed_kraus(name: str, label: str) -> tuple[np.ndarray, ...]:
+    """Kraus operators of a parameterless instruction or Pauli ``label`` of an error circuit."""
+    if name == "reset":
+        return _RESET_KRAUS
+    if name == "pauli":
+        from qiskit.quantum_info import Pauli
+
+        return (Pauli(label).to_matrix(),)
+    from qiskit.circuit.library import get_standard_gate_name_mapping
+
+    return (get_standard_gate_name_mapping()[name].to_matrix(),)
+
+
+def _operation_kraus(operation: Any) -> Sequence[np.ndarray]:
+    """Kraus operators of one instruction of an Aer error circuit."""
+    if operation.name == "kraus":
+        return [np.asarray(k, dtype=complex) for k in operation.params]
+    if operation.name in {"reset", "pauli", "id", "x", "y", "z"}:
+        label = operation.params[0] if operation.name == "pauli" else ""
+        return _fixed_kraus(operation.name, str(label))
+    return [operation.to_matrix()]
+
+
+def error_superop(error: Any) -> np.ndarray:
+    """The channel matrix of an Aer ``QuantumError`` on one or two qubits, in the layout of
+    :func:`_superop`: the mixture of its circuits, each circuit's Kraus operators the products
+    of its instructions' (lifted to the error's qubits).
+
+    Equal to ``_superop(Kraus(error.to_quantumchannel()).data)`` (test), without building qiskit
+    channel objects, which made up most of what a device's noise cost to set up.
+    """
+    k = error.num_qubits
+    if k > 2:
+        raise Unsupported(f"a {k}-qubit error")
+    kraus: list[np.ndarray] = []
+    for circuit, probability in zip(error.circuits, error.probabilities, strict=True):
+        if probability == 0:
+            continue
+        ops = np.sqrt(probability) * np.eye(2**k, dtype=complex)[None]
+        for inst in circuit.data:
+            qubits = [circuit.find_bit(q).index for q in inst.qubits]
+            local = np.asarray(_operation_kraus(inst.operation))
+            if len(qubits) == 1 and k == 2:
+                pattern = "nab,ij->naibj" if qubits[0] == 1 else "ab,nij->naibj"
+                operands = (local, _I2) if qubits[0] == 1 else (_I2, local)
+                local = np.einsum(pattern, *operands).reshape(-1, 4, 4)
+            elif qubits == [1, 0]:
+                local = _SWAP @ local @ _SWAP
+            ops = (local[:, None] @ ops[None]).reshape(-1, 2**k, 2**k)
+        kraus.extend(ops)
+    return _superop(kraus)
 
 
 @dataclass
@@ -96,17 +158,13 @@ class DeviceChannels:
         """Aer's device noise (as ``NoiseModel.from_backend`` builds it) on every qubit of
         ``target`` (restrict a device's target first: ``aer.sub_target``, or use
         ``aer.device_channels``)."""
-        from qiskit.quantum_info import Kraus
         from qiskit_aer.noise.device import basic_device_gate_errors, basic_device_readout_errors
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             gate_errors = basic_device_gate_errors(target=target)
             readout_errors = basic_device_readout_errors(target=target) if readout_error else []
-        errors = {
-            (name, tuple(q)): _superop(Kraus(error.to_quantumchannel()).data)
-            for name, q, error in gate_errors
-        }
+        errors = {(name, tuple(q)): error_superop(error) for name, q, error in gate_errors}
         readout = {
             int(q[0]): np.asarray(error.probabilities, dtype=float) for q, error in readout_errors
         }
@@ -135,7 +193,6 @@ class DeviceChannels:
         return superop
 
 
-_I4 = np.eye(4, dtype=complex)
 _DIAGONAL = np.array([0, 3])  # the (row, column) pairs (0, 0) and (1, 1) of a qudit axis
 
 
