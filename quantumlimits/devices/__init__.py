@@ -97,8 +97,14 @@ def load_spec(name: str) -> DeviceSpec:
 
 @functools.cache
 def load_backend(name: str) -> SpecBackend:
-    """The backend of the spec ``name`` (cached per name: its target is built once)."""
-    return SpecBackend(load_spec(name))
+    """The backend of the spec ``name`` (cached per name: its target is built once).
+
+    Every command that loads a backend simulates or predicts with its noise, so a spec that
+    lists a noise figure as missing is refused here, with one line naming the figure.
+    """
+    spec = load_spec(name)
+    spec.require_noise()
+    return SpecBackend(spec)
 
 
 def default_data_dir() -> Path:

@@ -129,14 +129,20 @@ class DeviceSpec:
             return self.durations[name].value
         raise UsageError(
             f"{self.label} does not give durations.{name}, which {needed_for} needs (the "
-            "QPU-time projection): copy the spec, add durations.{name} = {{ value = seconds, "
-            "source = ... }} from a published source, and pass --backend path/to/copy.toml"
+            f"QPU-time projection): copy the spec, add durations.{name} = {{ value = seconds, "
+            "source = ... } from a published source, and pass --backend path/to/copy.toml"
         )
 
     def require_noise(self) -> None:
         """Refuse (one line) unless every figure the noise model reads is given."""
-        for name in ERROR_FIELDS:
-            self.number(name, needed_for="a noisy simulation")
+        absent = [f"errors.{name}" for name in ERROR_FIELDS if name not in self.errors]
+        if absent:
+            raise UsageError(
+                f"{self.label} does not give {', '.join(absent)} (its sources do not publish "
+                "them, so they are listed under 'missing'), which its noise model needs: copy "
+                "the spec, add each as { value = ..., source = ... } from a published source, "
+                "and pass --backend path/to/copy.toml"
+            )
 
     @property
     def readout_error(self) -> float:

@@ -155,6 +155,13 @@ class SpecBackend(BackendV2):
             f"{self.name} is a device spec: its circuits run on the local engines"
         )
 
+    @property
+    def default_rep_delay(self) -> float | None:
+        """Seconds each shot adds besides its circuit (the spec's ``durations.shot_overhead``),
+        None when the spec does not give it."""
+        figure = self.spec.durations.get("shot_overhead")
+        return figure.value if figure else None
+
     def properties(self) -> None:
         """No IBM calibration properties (the spec's date is :attr:`spec`.date)."""
         return None
