@@ -147,8 +147,8 @@ def _spec_table(specs: list[device_specs.DeviceSpec]) -> Table:
             spec.label,
             str(spec.qubits),
             spec.two_qubit_gate,
-            _common.fmt(row["median_two_qubit_error"]),  # type: ignore[arg-type]
-            _common.fmt(row["median_readout_error"]),  # type: ignore[arg-type]
+            _common.fmt(row["median_two_qubit_error"]),
+            _common.fmt(row["median_readout_error"]),
             spec.date,
             source,
         )
