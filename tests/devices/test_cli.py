@@ -82,3 +82,17 @@ def test_backends_lists_specs_with_source_and_date(capsys: pytest.CaptureFixture
     assert "spec-sheet-parameters.csv" in h1["sources"]["spec_sheet"]
     assert "errors.two_qubit" in rows["honeywell_h0@2021-04-09"]["missing"]
     assert "fake_torino" in rows
+
+
+def test_timeline_places_specs_by_their_date(capsys: pytest.CaptureFixture[str]) -> None:
+    names = "quantinuum_h1_1@2022-06-09,quantinuum_h1_1@2024-04-10"
+    argv = ["timeline", "--backends", names, "--max-width", "4", "--no-store", "--json"]
+    assert main(argv) == 0
+    document = json.loads(capsys.readouterr().out)
+    dates = {s["name"]: s["calibration_date"] for s in document["snapshots"]}
+    assert dates == {
+        "quantinuum_h1_1@2022-06-09": "2022-06-09",
+        "quantinuum_h1_1@2024-04-10": "2024-04-10",
+    }
+    err = _error_line(capsys, ["timeline", "--backends", "honeywell_h0", "--no-store"])
+    assert "errors.two_qubit" in err
