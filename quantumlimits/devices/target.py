@@ -52,6 +52,17 @@ class SpecTarget(Target):
 
     spec: DeviceSpec
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Target's state leaves out attributes of subclasses: carry the spec (QPY, Dask, copies)
+        return {**super().__getstate__(), "_quantumlimits_spec": self.spec}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        spec = state.pop("_quantumlimits_spec", None)
+        super().__setstate__(state)
+        if spec is not None:
+            self.spec = spec
+
 
 def _gate(name: str) -> Any:
     if name == "rz":

@@ -157,3 +157,12 @@ def test_a_user_spec_file_runs(tmp_path: Path, toy: dict[str, Any]) -> None:
     assert twirled_channels(backend.target)[("rzz", (0, 1))]["ZZ"] == pytest.approx(
         0.04 * 1.25 / 15
     )
+
+
+def test_a_spec_target_keeps_its_spec_when_pickled() -> None:
+    import pickle
+
+    target = backends.load_snapshot("quantinuum_h1_1@2024-04-10").target
+    copied = pickle.loads(pickle.dumps(target))
+    assert spec_of(copied) == spec_of(target)
+    assert copied["rzz"][(0, 1)].error == 0.00093
