@@ -222,8 +222,50 @@ def train_classical(*, estimator: Any, split: Split, seed: int) -> SeedRun:
 
 
 def _json_safe(params: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = json.loads(json.dumps(params, default=str))
+    """``params`` as JSON values: objects as their text, non-finite floats as text too
+    (``"nan"``: a stored document holds only finite numbers)."""
+
+    def finite(value: Any) -> Any:
+        if isinstance(value, float) and not np.isfinite(value):
+            return str(value)
+        if isinstance(value, dict):
+            return {k: finite(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [finite(v) for v in value]
+        return value
+
+    out: dict[str, Any] = finite(json.loads(json.dumps(params, default=str)))
     return out
+
+
+def classical_hyperparameters(model: Any) -> dict[str, Any]:
+    """What a fitted classical model was run with: its parameters, or for a search the chosen
+    estimator's parameters and what was searched (``search``).
+
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> import numpy as np
+    >>> X, y = np.arange(12.0).reshape(6, 2), np.array([0, 1] * 3)
+    >>> g = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=2).fit(X, y)
+    >>> h = classical_hyperparameters(g)
+    >>> h["search"]["grid"], h["C"] in (0.1, 1.0)
+    ({'C': [0.1, 1.0]}, True)
+    """
+    best = getattr(model, "best_estimator_", None)
+    if best is None:
+        return _json_safe(model.get_params(deep=False))
+    grid = getattr(model, "param_grid", None) or getattr(model, "param_distributions", None)
+    return _json_safe(
+        {
+            **best.get_params(deep=False),
+            "search": {
+                "grid": grid,
+                "best_params": model.best_params_,
+                "cv_splits": int(model.n_splits_),
+                "best_cv_accuracy": float(model.best_score_),
+            },
+        }
+    )
 
 
 def check_request(
@@ -350,7 +392,7 @@ def run_unit(
         return UnitOutcome(
             run=run,
             n_params=_classical_param_count(est),
-            hyperparameters=_json_safe(est.get_params(deep=False)),
+            hyperparameters=classical_hyperparameters(est),
             seconds=time.perf_counter() - t0,
             where=_where(),
         )
