@@ -546,7 +546,7 @@ def jobs_console() -> Console:
 
 def key_column(inputs: dict[str, Any] | None) -> _ibm.KeyColumn:
     """How a recorded classify run's job table names its journal keys."""
-    from quantumlimits.classify.trainer import QUANTUM, parse_models
+    from quantumlimits.classify.settings import QUANTUM, parse_models
 
     names: list[str] = []
     with contextlib.suppress(KeyError, UsageError):  # an unreadable record: generic labels

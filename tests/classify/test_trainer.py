@@ -7,10 +7,9 @@ import pytest
 
 from quantumlimits.classify.datasets import load_dataset, split_and_scale
 from quantumlimits.classify.quantum import QuantumClassifier
+from quantumlimits.classify.settings import parse_models, parse_target
 from quantumlimits.classify.trainer import (
     QuantumSettings,
-    parse_models,
-    parse_target,
     run_classify,
     train_quantum,
 )
