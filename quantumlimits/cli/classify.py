@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from quantumlimits.execution.dask import DaskSession
 
 DEFAULT_OUT = "results/classify"
+#: The part of a device run that records its --out folder (resume writes there by default).
+OUTPUT_PART = "output"
 
 
 def add_parser(subparsers: Any) -> None:
@@ -164,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
                 f"--backend {args.backend} runs in this process (its jobs wait on the device): "
                 "drop --dask"
             )
-        return _run_on_device(args, settings=settings, prepared=prepared)
+        return run_on_device(settings, args, prepared=prepared)
     from quantumlimits.execution.dask import resolve_spec
 
     resolve_spec(args.dask)  # a bad --dask / $QUANTUMLIMITS_DASK fails before any folder is made
@@ -219,59 +221,60 @@ def show(measured: Sequence[Any], *, out_dirs: Sequence[Path | None], json_mode:
         _common.print_json(dumps(documents[0] if len(documents) == 1 else documents) + "\n")
 
 
-def _run_on_device(args: argparse.Namespace, *, settings: Any, prepared: Any) -> int:
-    """``classify --backend ibm_<device>``: projection and approval before anything runs, the
-    models trained (on the simulator, or through the device with ``--train-on-backend``), then
-    evaluated on the device; journaled so ``resume`` can finish it."""
+def run_on_device(
+    settings: Any,
+    args: argparse.Namespace,
+    *,
+    prepared: Any = None,
+    resume_run_id: str | None = None,
+) -> int:
+    """``classify --backend ibm_<device>`` (or its ``resume``): projection and approval before
+    anything runs, the models trained (on the simulator, or through the device with
+    ``--train-on-backend``), then evaluated on the device; journaled so ``resume`` can finish it.
+    ``args`` holds this invocation's account, mode, budget, ``--yes``, ``--out``, ``--json`` and
+    store."""
     from quantumlimits import provenance
     from quantumlimits.classify import protocol
+    from quantumlimits.store import recording
 
-    split = prepared.splits[0]
+    prepared = prepared or protocol.prepare(settings)
     out_dir = _common.output_dir(Path(args.out))
-    assert out_dir is not None
-    store = None if args.no_store else _common.open_store(args)
-    try:  # projection and approval before anything runs
-        hardware = _classify_ibm.prepare(
-            args, split=split, models=settings.models, settings=settings.quantum, store=store
-        )
-    except BaseException:
-        if store is not None:
-            store.close()
-        raise
-    assert hardware is not None
-    run_id = None if store is None else hardware.start(store, created=provenance.now_utc())
+    store = _common.open_store(args)
+    hw = None
     try:
-        result = hardware.partial()
-        if result is None:
-            with _Progress() as progress:
-                result = protocol.train(settings, prepared, progress=progress, hooks=hardware)
-            hardware.record_training(result)
-        result = hardware.evaluate(result)
-        hardware.print_jobs(_classify_ibm.jobs_console())
-        document = {**result.to_dict(), "run_id": run_id}
-        text = dumps(document) + "\n"
-        from quantumlimits.plots.classify import write_png
-
-        write_png(result, out_dir / "classify.png")
-        atomic_write_text(out_dir / "classify.json", text)
-    except BaseException as exc:
-        if store is not None and run_id is not None:
-            store.mark_failed(run_id, summary="classify run failed or was interrupted")
-            if isinstance(exc, KeyboardInterrupt):
-                hardware.interrupted(Console(stderr=True))
-            store.close()
-        raise
+        hw = _classify_ibm.open_device(
+            settings, args, split=prepared.splits[0], store=store, resume_run_id=resume_run_id
+        )
+        with recording(
+            store,
+            kind="classify",
+            backend=settings.backend,
+            seed=settings.seed,
+            inputs=settings.to_dict(),
+            created=provenance.now_utc(),
+            resume=resume_run_id,
+        ) as run:
+            assert run.run_id is not None
+            hw.attach(store, run.run_id)
+            run.add_part(OUTPUT_PART, {"out": str(out_dir)})  # where resume writes by default
+            try:
+                result = hw.partial()
+                if result is None:
+                    with _Progress() as progress:
+                        result = protocol.train(settings, prepared, progress=progress, hooks=hw)
+                    hw.record_training(result)
+                result = hw.evaluate(result)
+            except KeyboardInterrupt:
+                _classify_ibm.interrupted(hw)
+                raise
+            _classify_ibm.print_jobs(hw)
+            one = protocol.Measured(result=result, run_id=run.run_id)
+            run.finish(document=one.document, summary=protocol.summary(result))
     finally:
-        hardware.close()
-    if store is not None and run_id is not None:
-        store.finish_run(run_id, document=document, summary=protocol.summary(result))
+        if hw is not None:
+            hw.close()
         store.close()
-    table_to = sys.stderr if args.json else sys.stdout
-    _print_table(result, file=table_to)
-    recorded = f"; run {run_id}" if run_id else " (not stored)"
-    print(f"wrote {out_dir / 'classify.json'} and classify.png{recorded}", file=sys.stderr)
-    if args.json:
-        _common.print_json(text)
+    show([one], out_dirs=[out_dir], json_mode=args.json)
     return 0
 
 
