@@ -26,7 +26,7 @@ from quantumlimits.errors import UsageError
 
 NOISELESS = "aer"
 DEFAULT_BACKEND = "fake_torino"
-TWO_QUBIT_GATES = ("cz", "ecr", "cx")
+TWO_QUBIT_GATES = ("cz", "ecr", "cx", "rzz")
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,18 @@ def snapshot_names() -> tuple[str, ...]:
 
 
 def known_names() -> tuple[str, ...]:
-    """Every backend name ``qv`` accepts offline."""
-    return (NOISELESS, *snapshot_names())
+    """Every backend name ``qv`` accepts offline (``.toml`` spec paths besides)."""
+    from quantumlimits import devices
+
+    return (NOISELESS, *snapshot_names(), *devices.spec_names())
+
+
+def is_spec_name(name: str) -> bool:
+    """Whether ``name`` names a device spec (``quantinuum_h1_1@2024-04-10``, ``honeywell_h0``,
+    ``path/to/device.toml``; see :mod:`quantumlimits.devices`)."""
+    from quantumlimits import devices
+
+    return devices.is_spec_name(name)
 
 
 def suggest(name: str, names: tuple[str, ...] | None = None) -> str:
@@ -83,10 +93,15 @@ def suggest(name: str, names: tuple[str, ...] | None = None) -> str:
 
 @functools.cache
 def load_snapshot(name: str) -> Any:
-    """The fake backend (a BackendV2 with a calibrated Target) called ``name``.
+    """The fake backend (a BackendV2 with a calibrated Target) called ``name``, or the backend
+    of the device spec ``name`` names (:mod:`quantumlimits.devices`).
 
     Raises :class:`UsageError` with the closest names for an unknown one.
     """
+    if is_spec_name(name):
+        from quantumlimits import devices
+
+        return devices.load_backend(name)
     if name not in snapshot_names():
         raise UsageError(f"unknown backend {name!r}: {suggest(name)}")
     with warnings.catch_warnings():
@@ -111,11 +126,20 @@ def check_backend_name(name: str) -> str:
     """
     if name == NOISELESS or name in snapshot_names() or is_cloud_name(name):
         return name
+    if is_spec_name(name):
+        from quantumlimits import devices
+
+        devices.load_spec(name)  # a malformed spec or an ambiguous machine fails here
+        return name
     raise UsageError(f"unknown backend {name!r}: {suggest(name)}")
 
 
 def calibration_date(backend: Any) -> str | None:
-    """The snapshot's calibration date as ISO 8601, or None when it has none."""
+    """The snapshot's calibration date as ISO 8601 (a device spec's date), or None when it has
+    none."""
+    spec = getattr(backend, "spec", None)
+    if spec is not None and hasattr(spec, "date"):
+        return str(spec.date)
     try:
         props = backend.properties()
     except Exception:  # some snapshots carry no BackendProperties
