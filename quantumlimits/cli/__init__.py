@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         backends,
         circuits,
         classify,
+        dataset,
         history,
         limits,
         mirror,
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         timeline,
         report,
         mirror,
+        dataset,
     ):
         module.add_parser(sub)
     return parser
