@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.table import Table
 
 from quantumlimits.cli import _common
 from quantumlimits.cli.qv import OUTPUTS, report, write_outputs
@@ -15,6 +16,10 @@ from quantumlimits.errors import UsageError
 
 if TYPE_CHECKING:
     from quantumlimits.dataset.importer import ImportAnalysis
+    from quantumlimits.store import ResultsStore
+
+#: The files ``import --simulate --out`` adds.
+SIMULATE_OUTPUTS = ("simulate.json", "simulate.png")
 
 IMPORT_DESCRIPTION = """\
 Re-analyse a published quantum volume experiment: its model circuits (OpenQASM 2 or 3, one file
@@ -77,7 +82,26 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--bootstrap-resamples", type=_common.positive_int, default=10_000, help="resamples"
     )
-    p.add_argument("--out", type=Path, default=None, help="write qv.json and qv.png here")
+    p.add_argument(
+        "--simulate",
+        metavar="BACKEND",
+        default=None,
+        help="also run the same circuits on this snapshot's noise model and show measured and "
+        "simulated HOP side by side (per width and per circuit, with their correlation)",
+    )
+    p.add_argument(
+        "--optimization-level",
+        type=int,
+        choices=(0, 1, 2, 3),
+        default=1,
+        help="with --simulate: Qiskit preset pass manager level",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="write qv.json and qv.png here (and simulate.json, simulate.png with --simulate)",
+    )
     p.add_argument("--json", action="store_true", help="print the run's document on stdout")
     p.add_argument("--no-store", action="store_true", help="analyse only; record nothing")
     _common.add_store_argument(p)
@@ -112,7 +136,8 @@ def run_import(args: argparse.Namespace) -> int:
     from quantumlimits.dataset.importer import ImportOptions, analyse, record
 
     out_console, err_console = _common.consoles(args.json)
-    out = _common.output_dir(args.out, files=OUTPUTS)
+    files = OUTPUTS + (SIMULATE_OUTPUTS if args.simulate else ())
+    out = _common.output_dir(args.out, files=files)
     if args.no_store and args.store is not None:
         raise UsageError("--no-store and --store contradict each other: drop one")
     dataset = read_dataset(args.data, counts=args.counts, heavy=args.heavy)
@@ -130,18 +155,25 @@ def run_import(args: argparse.Namespace) -> int:
     )
     with err_console.status(f"computing the heavy sets of {len(dataset.entries)} circuits"):
         analysed = analyse(dataset, options)
+    device = None
+    if args.simulate is not None:
+        from quantumlimits.dataset.simulate import check_device
+
+        device = check_device(args.simulate, analysed.circuits)
     store = None if args.no_store else _common.open_store(args)
     try:
         result = record(analysed, store)
+        if out is not None:
+            write_outputs(out, result)
+        report(out_console, result)
+        _checks(err_console, analysed)
+        if device is not None:
+            _simulate(args, analysed, device, store, result.run_id, out, out_console, err_console)
     finally:
         if store is not None:
             store.close()
     if out is not None:
-        write_outputs(out, result)
-    report(out_console, result)
-    _checks(err_console, analysed)
-    if out is not None:
-        out_console.print(f"wrote {out / 'qv.json'} and {out / 'qv.png'}")
+        out_console.print(f"wrote {', '.join(str(out / f) for f in files)}")
     if args.json:
         _common.print_json(result.to_json())
     return 0
@@ -163,6 +195,65 @@ def _checks(console: Console, analysed: ImportAnalysis) -> None:
         )
         for d in analysed.disagreements:
             console.print(f"[yellow]disagreement:[/yellow] {d.describe()}", soft_wrap=True)
+
+
+def _simulate(
+    args: argparse.Namespace,
+    analysed: ImportAnalysis,
+    device: object,
+    store: ResultsStore | None,
+    run_id: str | None,
+    out: Path | None,
+    console: Console,
+    err_console: Console,
+) -> None:
+    from quantumlimits.dataset.simulate import simulate
+    from quantumlimits.documents import dumps
+    from quantumlimits.plots.dataset import figure
+
+    with err_console.status(f"simulating {len(analysed.circuits)} circuits on {args.simulate}"):
+        comparison = simulate(
+            analysed.circuits,
+            backend=args.simulate,
+            seed=args.seed,
+            optimization_level=args.optimization_level,
+            device=device,
+        )
+    document = comparison.to_dict()
+    if store is not None and run_id is not None:
+        store.add_part(run_id, f"simulate:{args.simulate}", document)
+    if out is not None:
+        _common.write_document_and_figure(
+            out, name="simulate", document=dumps(document), figure=figure(comparison)
+        )
+    table = Table(
+        title=f"Measured (imported) against simulated HOP on {comparison.backend}, "
+        f"calibration {comparison.calibration_date or 'n/a'}",
+        title_justify="left",
+        caption="diff: mean of measured - simulated over circuits, ± 2 standard errors; "
+        "r: Pearson correlation of the per-circuit HOPs",
+    )
+    for column in ("width", "N", "measured", "simulated", "ideal", "diff", "r", "qubits"):
+        table.add_column(column, justify="right")
+    for w in comparison.widths:
+        se = "" if w.difference_se is None else f" ± {2 * w.difference_se:.3f}"
+        table.add_row(
+            str(w.width),
+            str(w.circuits),
+            _common.fmt(w.measured_hop),
+            _common.fmt(w.simulated_hop),
+            _common.fmt(w.ideal_hop),
+            f"{w.difference:+.3f}{se}",
+            _common.fmt(w.correlation, 2),
+            ",".join(map(str, w.physical_qubits)),
+        )
+    console.print(table)
+    r = comparison.correlation
+    console.print(
+        f"{len(comparison.circuits)} circuits paired; correlation of measured and simulated "
+        f"HOP over all of them: {'n/a' if r is None else f'{r:.3f}'}"
+        + ("" if out is None else "; per circuit in simulate.json")
+    )
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -332,3 +332,36 @@ def test_python_literal_counts_are_read_without_running_them(
     (folder / "evil.txt").write_text("__import__('os').system('false')")
     argv = ["import", str(folder), "--counts", str(folder / "evil.txt"), "--no-store"]
     assert main(argv) == 2
+
+
+def test_simulate_pairs_every_circuit_and_is_stored(
+    source: tuple[Path, str], tmp_path: Path, capsys: Any
+) -> None:
+    path, run_id = source
+    data = write_lists(tmp_path / "d.json", stored_circuits(path, run_id), order="little")
+    store = tmp_path / "s.sqlite"
+    argv = ["import", str(data), "--simulate", "fake_jakarta", "--store", str(store)]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
+    assert "24 circuits paired" in capsys.readouterr().out
+    document = json.loads((tmp_path / "out" / "simulate.json").read_text())
+    assert [w["width"] for w in document["widths"]] == [2, 3]
+    assert len(document["circuits"]) == 24
+    assert all(0 <= c["simulated_hop"] <= 1 for c in document["circuits"])
+    # the same circuits on the device they came from: the per-circuit HOPs go together
+    assert document["correlation"] > 0.3
+    result, _ = imported_run(store)
+    assert result.run_id is not None
+    with ResultsStore(store, readonly=True) as s:
+        assert s.parts(result.run_id)["simulate:fake_jakarta"] == document
+    assert (tmp_path / "out" / "simulate.png").stat().st_size > 0
+
+
+def test_simulate_on_a_noiseless_backend_is_refused_before_anything_is_stored(
+    source: tuple[Path, str], tmp_path: Path, capsys: Any
+) -> None:
+    path, run_id = source
+    data = write_lists(tmp_path / "d.json", stored_circuits(path, run_id)[:2], order="little")
+    store = tmp_path / "s.sqlite"
+    assert main(["import", str(data), "--simulate", "aer", "--store", str(store)]) == 2
+    assert "noiseless" in capsys.readouterr().err
+    assert not store.exists()
