@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         report,
         resume,
         timeline,
+        validate,
     )
 
     parser = _Parser(
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         report,
         mirror,
         dataset,
+        validate,
     ):
         module.add_parser(sub)
     return parser
