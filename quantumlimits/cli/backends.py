@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if args.account is not None:  # a mistyped account fails before any work
         ibm.resolve_credentials(account=args.account)
     with err.status("reading calibration snapshots"):
-        rows = [backends.summarize(name) for name in backends.snapshot_names()]
+        rows = backends.snapshot_summaries()
     devices = _cloud_devices(args.account, err)
     if args.json:
         listed = [asdict(r) for r in rows] + [{**asdict(d), "cloud": True} for d in devices]

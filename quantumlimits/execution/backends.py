@@ -8,10 +8,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import difflib
 import functools
+import json
+import os
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -176,19 +181,121 @@ def calibration_problems(target: Any) -> list[str]:
 
 
 def summarize(name: str) -> BackendSummary:
-    """Calibration summary of the snapshot ``name``."""
-    backend = load_snapshot(name)
-    target = backend.target
-    edges = edge_errors(target)
-    readout = readout_errors(target)
+    """Calibration summary of the snapshot ``name``, read from the snapshot's own JSON files.
+
+    No backend or Target is built (that takes about half a second per snapshot); the figures
+    are the ones :func:`edge_errors`, :func:`readout_errors` and :func:`calibration_date` give on
+    the built snapshot (a test holds them equal).
+    """
+    if name not in snapshot_names():
+        raise UsageError(f"unknown backend {name!r}: {suggest(name)}")
+    return _summary_from_files(name, _snapshot_classes()[name])
+
+
+def _summary_from_files(name: str, cls: Any) -> BackendSummary:
+    folder = Path(cls.dirname)
+    conf = json.loads((folder / cls.conf_filename).read_text())
+    props_name = getattr(cls, "props_filename", None)
+    props: dict[str, Any] = {}
+    if props_name and (folder / props_name).exists():
+        props = json.loads((folder / props_name).read_text())
+    n = int(conf["n_qubits"])
+    gates = props.get("gates", [])
+    names = set(conf.get("basis_gates", [])) | {g["gate"] for g in gates}
+    gate = next((g for g in TWO_QUBIT_GATES if g in names), None)
+    edges: dict[tuple[int, int], float] = {}
+    for g in gates:
+        if g["gate"] != gate or len(g["qubits"]) != 2:
+            continue
+        err = _parameter(g["parameters"], "gate_error")
+        edge = (min(g["qubits"]), max(g["qubits"]))
+        edges[edge] = min(1.0 if err is None else err, edges.get(edge, 1.0))
+    readout = np.ones(n)
+    for q, parameters in enumerate(props.get("qubits", [])[:n]):
+        err = _parameter(parameters, "readout_error")
+        if err is not None:
+            readout[q] = err
+    date = props.get("last_update_date")
     return BackendSummary(
         name=name,
-        num_qubits=int(target.num_qubits),
-        two_qubit_gate=two_qubit_gate(target),
+        num_qubits=n,
+        two_qubit_gate=gate,
         median_two_qubit_error=float(np.median(list(edges.values()))) if edges else None,
         median_readout_error=float(np.median(readout)) if readout.size else None,
-        calibration_date=calibration_date(backend),
+        calibration_date=datetime.datetime.fromisoformat(date).isoformat() if date else None,
     )
+
+
+def _parameter(parameters: list[dict[str, Any]], name: str) -> float | None:
+    return next((float(p["value"]) for p in parameters if p.get("name") == name), None)
+
+
+SUMMARY_CACHE_FORMAT = 1
+
+
+def cache_dir() -> Path:
+    """``$QUANTUMLIMITS_CACHE_DIR``, else ``$XDG_CACHE_HOME/quantumlimits``, else
+    ``~/.cache/quantumlimits``: files the package can rebuild at any time."""
+    explicit = os.environ.get("QUANTUMLIMITS_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "quantumlimits"
+
+
+def snapshot_summaries() -> list[BackendSummary]:
+    """Summaries of every snapshot, sorted by name, as ``quantumlimits backends`` lists them.
+
+    Read from a cache file keyed by the versions of qiskit-ibm-runtime (which ships the
+    snapshots) and of this package, so a listing costs no import of the fake provider. A cache
+    that is missing, unreadable or malformed is rebuilt from the snapshots' files, never trusted;
+    a cache that cannot be written (a read-only home) is skipped.
+    """
+    from importlib import metadata
+
+    from quantumlimits import __version__
+
+    key = f"{metadata.version('qiskit-ibm-runtime')}-{__version__}"
+    path = cache_dir() / f"snapshots-{key}.json"
+    cached = _read_summaries(path, key)
+    if cached is not None:
+        return cached
+    summaries = [summarize(name) for name in snapshot_names()]
+    document = {
+        "format": SUMMARY_CACHE_FORMAT,
+        "key": key,
+        "summaries": [dataclasses.asdict(s) for s in summaries],
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(document))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return summaries
+
+
+def _read_summaries(path: Path, key: str) -> list[BackendSummary] | None:
+    try:
+        document = json.loads(path.read_text())
+        if document["format"] != SUMMARY_CACHE_FORMAT or document["key"] != key:
+            return None
+        summaries = [BackendSummary(**row) for row in document["summaries"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    for s in summaries:  # types as written, or rebuild
+        if not (
+            isinstance(s.name, str)
+            and s.name.startswith("fake_")
+            and isinstance(s.num_qubits, int)
+            and isinstance(s.two_qubit_gate, (str, type(None)))
+            and isinstance(s.median_two_qubit_error, (float, type(None)))
+            and isinstance(s.median_readout_error, (float, type(None)))
+            and isinstance(s.calibration_date, (str, type(None)))
+        ):
+            return None
+    return summaries
 
 
 class TargetKey:

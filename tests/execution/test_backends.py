@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 from quantumlimits.errors import UsageError
@@ -61,3 +65,46 @@ def test_disconnected_qubits_are_refused() -> None:
     target = backends.load_snapshot("fake_torino").target
     with pytest.raises(UsageError, match="not connected"):
         check_layout(target, (0, 60))
+
+
+@pytest.mark.parametrize(
+    "name", ["fake_torino", "fake_sherbrooke", "fake_melbourne", "fake_kyoto", "fake_armonk"]
+)
+def test_summaries_from_files_equal_the_built_snapshots(name: str) -> None:
+    """The listing reads the snapshot's JSON files; the figures are the built Target's."""
+    built = backends.load_snapshot(name)
+    edges = backends.edge_errors(built.target)
+    readout = backends.readout_errors(built.target)
+    expected = backends.BackendSummary(
+        name=name,
+        num_qubits=built.target.num_qubits,
+        two_qubit_gate=backends.two_qubit_gate(built.target),
+        median_two_qubit_error=float(np.median(list(edges.values()))) if edges else None,
+        median_readout_error=float(np.median(readout)),
+        calibration_date=backends.calibration_date(built),
+    )
+    assert backends.summarize(name) == expected
+
+
+def test_the_summary_cache_is_rebuilt_when_damaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUANTUMLIMITS_CACHE_DIR", str(tmp_path / "cache"))
+    first = backends.snapshot_summaries()
+    assert [s.name for s in first] == list(backends.snapshot_names())
+    (cached,) = (tmp_path / "cache").iterdir()
+    assert backends.snapshot_summaries() == first  # read back as written
+    for damage in ("", "{not json", '{"format": 1}', cached.read_text().replace('"fake_', '"x_')):
+        cached.write_text(damage)
+        assert backends.snapshot_summaries() == first
+    row = json.loads(cached.read_text())
+    row["summaries"][0]["num_qubits"] = "many"
+    cached.write_text(json.dumps(row))
+    assert backends.snapshot_summaries() == first
+
+
+def test_an_unwritable_cache_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("QUANTUMLIMITS_CACHE_DIR", str(blocker / "cache"))  # under a file
+    assert len(backends.snapshot_summaries()) == len(backends.snapshot_names())
