@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         backends,
         circuits,
         classify,
+        dataset,
         history,
         limits,
         mirror,
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         report,
         resume,
         timeline,
+        validate,
     )
 
     parser = _Parser(
@@ -62,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
         timeline,
         report,
         mirror,
+        dataset,
+        validate,
     ):
         module.add_parser(sub)
     return parser
