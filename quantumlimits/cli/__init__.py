@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         backends,
         circuits,
         classify,
+        eplg,
         history,
         limits,
         mirror,
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         timeline,
         report,
         mirror,
+        eplg,
     ):
         module.add_parser(sub)
     return parser

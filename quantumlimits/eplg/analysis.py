@@ -3,7 +3,8 @@ layer fidelity (LF) and error per layered gate (EPLG), with bootstrap intervals.
 
 Each subsystem of a layer (a pair, or a qubit the layer leaves alone) has, per sequence length
 ``m`` and random sequence ``s``, the probability ``y`` that its qubits all read 0. The mean over
-sequences is fitted to ``A·α^m + B`` (least squares, ``0 ≤ α, B ≤ 1``), and the subsystem's
+sequences is fitted to ``A·α^m + B`` (least squares, ``0 ≤ α ≤ 1``, ``B = 1/2^k`` held: see
+:func:`fit_decays`), and the subsystem's
 process fidelity is ``F = (1 + (d² − 1)·α)/d²``, ``d = 2^k`` for ``k`` qubits — as
 qiskit-experiments' ``LayerFidelityAnalysis`` does. LF is the product of every subsystem's ``F``
 over both layers; with ``n₂`` two-qubit gates in the layers (``n − 1`` on a chain of ``n``),
@@ -19,7 +20,7 @@ refitted, and the 2.5 % and 97.5 % percentiles of each quantity are reported.
 
 >>> m = np.array([1, 2, 4, 8, 16, 32])
 >>> y = 0.7 * 0.95 ** m + 0.25
->>> a, alpha, b = fit_decays(m, y[None, :])[:, 0]
+>>> a, alpha, b = fit_decays(m, y[None, :], num_qubits=[2])[:, 0]
 >>> round(float(alpha), 6), round(process_fidelity(float(alpha), 2), 6)
 (0.95, 0.953125)
 >>> round(eplg(0.5, two_qubit_gates=99), 6)
@@ -56,67 +57,63 @@ def eplg_process(lf: float, *, two_qubit_gates: int) -> float:
     return 1.0 - max(lf, 0.0) ** (1.0 / two_qubit_gates)
 
 
-def _initial(lengths: np.ndarray, y: np.ndarray, b0: np.ndarray) -> np.ndarray:
-    """(A, α, B) guesses per curve from the first and last points above B."""
-    first, last = y[:, 0] - b0, y[:, -1] - b0
-    span = float(lengths[-1] - lengths[0]) or 1.0
-    ratio = np.clip(last, 1e-3, None) / np.clip(first, 1e-3, None)
-    alpha = np.clip(ratio ** (1.0 / span), 0.05, 0.9999)
-    a = np.clip(first / alpha ** lengths[0], 0.05, 1.0)
-    return np.stack([a, alpha, b0])
-
-
 def fit_decays(
     lengths: Sequence[int] | np.ndarray,
     y: np.ndarray,
     *,
-    num_qubits: np.ndarray | None = None,
+    num_qubits: np.ndarray | Sequence[int] | None = None,
     start: np.ndarray | None = None,
-    iterations: int = 60,
+    iterations: int = 40,
 ) -> np.ndarray:
-    """Least-squares fits of ``A·α^m + B`` to each row of ``y`` (curves × lengths), all at once
-    (Levenberg–Marquardt, batched in numpy). Returns ``(A, α, B)`` as a 3 × curves array.
+    """Least-squares fits of ``A·α^m + B`` to each row of ``y`` (curves × lengths), ``B`` held
+    at ``1/2^k`` for a ``k``-qubit subsystem (default 2), all curves at once (Levenberg–Marquardt
+    on ``A`` and ``α``, batched in numpy). Returns ``(A, α, B)`` as a 3 × curves array;
+    ``start`` gives starting ``(A, α, ·)`` instead of the guess from the first and last points.
 
-    ``num_qubits`` (per curve) sets the starting ``B`` at ``1/2^k``; ``start`` gives starting
-    parameters (3 × curves) instead.
+    Why ``B`` is fixed: with sequences much shorter than ``1/(1 − α)`` (a lone qubit decays by
+    a few 10⁻⁴ per layer) a free asymptote trades off against ``α`` and the fit wanders; a fully
+    randomized ``k``-qubit subsystem reads all zeros with probability ``1/2^k`` (up to the
+    difference of its two readout errors).
     """
     m = np.asarray(lengths, dtype=float)
     y = np.atleast_2d(np.asarray(y, dtype=float))
     curves = y.shape[0]
+    k = np.full(curves, 2.0) if num_qubits is None else np.asarray(num_qubits, dtype=float)
+    b = 1.0 / 2.0**k
     if start is None:
-        k = np.full(curves, 2.0) if num_qubits is None else np.asarray(num_qubits, dtype=float)
-        p = _initial(m, y, 1.0 / 2.0**k)
+        first = np.clip(y[:, 0] - b, 1e-3, None)
+        last = np.clip(y[:, -1] - b, 1e-3, None)
+        span = float(m[-1] - m[0]) or 1.0
+        alpha = np.clip((last / first) ** (1.0 / span), 0.05, 0.99999)
+        a = np.clip(first / alpha ** m[0], 0.05, 1.0)
     else:
-        p = np.array(start, dtype=float)
+        a, alpha = np.array(start[0], dtype=float), np.array(start[1], dtype=float)
+    p = np.stack([a, alpha])
     damping = np.full(curves, 1e-3)
 
     def residuals(params: np.ndarray) -> np.ndarray:
-        a, alpha, b = params
-        return a[:, None] * alpha[:, None] ** m[None, :] + b[:, None] - y
+        return params[0][:, None] * params[1][:, None] ** m[None, :] + b[:, None] - y
 
     cost = (residuals(p) ** 2).sum(axis=1)
     for _ in range(iterations):
-        a, alpha, _b = p
+        a, alpha = p
         pw = alpha[:, None] ** m[None, :]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dalpha = np.where(m[None, :] > 0, a[:, None] * m[None, :] * pw / alpha[:, None], 0.0)
-        jac = np.stack([pw, np.nan_to_num(dalpha), np.ones_like(pw)], axis=2)  # curves×L×3
+        safe = np.where(alpha > 0, alpha, 1.0)[:, None]
+        jac = np.stack([pw, a[:, None] * m[None, :] * pw / safe], axis=2)  # curves × L × 2
         r = residuals(p)
         jtj = np.einsum("clp,clq->cpq", jac, jac)
         jtr = np.einsum("clp,cl->cp", jac, r)
         diag = np.einsum("cpp->cp", jtj)
-        lhs = jtj + (damping[:, None] * (diag + 1e-12))[:, :, None] * np.eye(3)[None]
+        lhs = jtj + (damping[:, None] * (diag + 1e-12))[:, :, None] * np.eye(2)[None]
         step = np.linalg.solve(lhs, -jtr[:, :, None])[:, :, 0]
         trial = p + step.T
         trial[1] = np.clip(trial[1], 0.0, 1.0)
-        trial[2] = np.clip(trial[2], 0.0, 1.0)
         new_cost = (residuals(trial) ** 2).sum(axis=1)
         better = new_cost < cost
         p = np.where(better[None, :], trial, p)
         cost = np.where(better, new_cost, cost)
-        damping = np.where(better, damping / 3.0, damping * 4.0)
-        damping = np.clip(damping, 1e-9, 1e9)
-    return p
+        damping = np.clip(np.where(better, damping / 3.0, damping * 4.0), 1e-9, 1e9)
+    return np.stack([p[0], p[1], b])
 
 
 def subsystem_fidelities(
@@ -151,7 +148,7 @@ def bootstrap_fidelities(
     ).mean(axis=2)
     curves = gathered.transpose(0, 2, 1).reshape(resamples * n_sub, n_len)
     k = np.tile(np.asarray(sizes, dtype=float), resamples)
-    params = fit_decays(lengths, curves, start=np.tile(start, (1, resamples)), iterations=30)
+    params = fit_decays(lengths, curves, num_qubits=k, start=np.tile(start, (1, resamples)))
     d2 = 4.0**k
     return ((1.0 + (d2 - 1.0) * params[1]) / d2).reshape(resamples, n_sub)
 

@@ -193,8 +193,8 @@ def best_chain(
     if length < 2:
         raise UsageError(f"--chain-length must be at least 2, got {length}")
     chain = _grow(edges=edges, one_qubit=one_qubit, length=length, beam=beam)
-    found = 0 if chain is None else len(chain.qubits)
-    if chain is None or found < length:
+    if chain is None or len(chain.qubits) < length:
+        found = len(longest_chain(edges=edges, one_qubit=one_qubit, upper=length, beam=beam).qubits)
         raise UsageError(
             f"no chain of {length} qubits through working couplers was found (the longest found "
             f"has {found}): pass --chain-length {found} or less, or --chain-length max"
