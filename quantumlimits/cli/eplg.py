@@ -38,7 +38,12 @@ def _chain_length(text: str) -> str | int:
 
 
 def _lengths(text: str) -> tuple[int, ...]:
-    values = _common.int_list(text)
+    try:
+        values = [int(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated sequence lengths like 2,8,32, got {text!r}"
+        ) from None
     if len(values) < 3:
         raise argparse.ArgumentTypeError(f"give at least 3 lengths, like 2,8,32, got {text!r}")
     return tuple(values)
@@ -46,7 +51,7 @@ def _lengths(text: str) -> tuple[int, ...]:
 
 def _at_least(minimum: int, why: str) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        value = _common.positive_int(text)
+        value = _common.non_negative_int(text)
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum} ({why})")
         return value
