@@ -42,7 +42,7 @@ def one_qubit_infidelities(target: Any) -> dict[int, float]:
     for qargs, props in target["sx"].items():
         if qargs is None or props is None or props.error is None:
             continue
-        out[qargs[0]] = 1.0 - (1.0 - 1.5 * float(props.error)) ** MEAN_PULSES
+        out[qargs[0]] = 1.0 - max(0.0, 1.0 - 1.5 * float(props.error)) ** MEAN_PULSES
     return out
 
 
