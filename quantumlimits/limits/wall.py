@@ -675,7 +675,7 @@ def run_limits(
 
         spec = load_spec(backend)
         for figure in DURATION_FIELDS:
-            spec.duration(figure, needed_for="limits")
+            spec.duration(figure, needed_for="limits (the QPU-time projection)")
     checks = (
         ("--time-budget", time_budget_s is None or time_budget_s > 0),
         ("--repeats", repeats >= 1),

@@ -46,6 +46,9 @@ def test_missing_figures_and_bad_names_are_one_line(
     assert "errors.single_qubit" in err and "missing" in err
     err = _error_line(capsys, ["qv", "--backend", "quantinuum_h1_1", *base])
     assert "quantinuum_h1_1@2024-04-10" in err
+    spec = ["qv", "--backend", "quantinuum_h1_1@2024-04-10", "--dynamical-decoupling", *base]
+    err = _error_line(capsys, spec)
+    assert "durations.single_qubit, which --dynamical-decoupling" in err
     assert not (tmp_path / "o").exists()
 
 
