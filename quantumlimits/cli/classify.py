@@ -72,6 +72,17 @@ def add_parser(subparsers: Any) -> None:
     models.add_argument(
         "--grid", action="store_true", help="small timed grid search for the classical models"
     )
+    models.add_argument(
+        "--tune",
+        type=int,
+        default=0,
+        metavar="N",
+        help="search N configurations of every model's grid first (the same budget and folds "
+        "for every model; its time kept apart; docs/classify.md); 0: off",
+    )
+    models.add_argument(
+        "--tune-folds", type=int, default=3, metavar="K", help="cross-validation folds of --tune"
+    )
     models.add_argument("--qubits", type=int, default=8, help="qubit budget (features must fit)")
     models.add_argument(
         "--width",
