@@ -40,7 +40,7 @@ from quantumlimits.classify.hardware import (
 )
 from quantumlimits.classify.quantum import QuantumClassifier
 from quantumlimits.classify.results import ClassifyResult
-from quantumlimits.classify.settings import QUANTUM, ClassifySettings
+from quantumlimits.classify.settings import QUANTUM, ClassifySettings, entangles
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import ibm, qpu_time
 from quantumlimits.execution.executor import JobKey
@@ -408,7 +408,7 @@ def prepare(
             n_qubits=settings.width or d,
             n_features=d,
             layers=settings.layers,
-            entangle=settings.entangle,
+            entangle=settings.entangle and entangles(name),
         )
         circuit = DeviceCircuit.build(ansatz, backend=executor.device(), seed=settings.seed)
         built.append(DeviceModel(index, name, circuit))

@@ -43,8 +43,15 @@ REAL = ("breast_cancer", "wine", "iris", "digits35")
 DATASETS = SYNTHETIC + REAL
 #: Classical model names (descriptions in :data:`quantumlimits.classify.classical.CLASSICAL`).
 CLASSICAL_NAMES = ("dummy", "logreg", "svc", "mlp", "gbdt")
-#: Quantum model names and their architectures.
-QUANTUM: dict[str, str] = {"vqc-reupload": "reupload", "vqc-angle": "angle", "vqc-iqp": "iqp"}
+#: Suffix of a quantum model's entanglement-free variant (same parameters, no entangling gate).
+NOENT = "-noent"
+_ARCHITECTURES = {"vqc-reupload": "reupload", "vqc-angle": "angle", "vqc-iqp": "iqp"}
+#: Quantum model names and their architectures: each model, then each one's entanglement-free
+#: variant (the ablation of Bowles, Ahmed and Schuld, arXiv:2403.07059).
+QUANTUM: dict[str, str] = {
+    **_ARCHITECTURES,
+    **{name + NOENT: arch for name, arch in _ARCHITECTURES.items()},
+}
 MODELS: tuple[str, ...] = (*CLASSICAL_NAMES, *QUANTUM)
 ENGINES = ("numpy", "pennylane", "lightning")
 #: USD per QPU second (IBM Pay-As-You-Go list price; kept in step with execution.cost).
@@ -59,6 +66,15 @@ _FLAGS = {"entangle": "--no-entangle", "learning_rate": "--lr", "seeds": "--seed
 
 def _flag(name: str) -> str:
     return f"{name} ({_FLAGS.get(name, '--' + name.replace('_', '-'))})"
+
+
+def entangles(model: str) -> bool:
+    """Whether quantum ``model`` keeps its entangling gates (its ``-noent`` variant does not).
+
+    >>> entangles("vqc-angle"), entangles("vqc-angle-noent")
+    (True, False)
+    """
+    return not model.endswith(NOENT)
 
 
 def parse_datasets(text: str | Sequence[str] | None) -> tuple[str, ...]:

@@ -33,6 +33,7 @@ from quantumlimits.classify.settings import (
     MODELS,
     QUANTUM,
     QuantumSettings,
+    entangles,
     parse_target,
 )
 from quantumlimits.errors import UsageError
@@ -671,7 +672,12 @@ def run_classify_many(
                 ModelResult(
                     name=name,
                     family="quantum",
-                    description=_describe(QUANTUM[name], first.ansatz_qubits or 0, settings),
+                    description=_describe(
+                        QUANTUM[name],
+                        first.ansatz_qubits or 0,
+                        settings,
+                        entangle=settings.entangle and entangles(name),
+                    ),
                     hyperparameters=_with_search(
                         name,
                         _json_safe({**params, "random_state": None}),
@@ -803,7 +809,7 @@ def _quantum_params(name: str, settings: QuantumSettings, n_qubits: int) -> dict
         architecture=QUANTUM[name],
         n_qubits=n_qubits,
         layers=settings.layers,
-        entangle=settings.entangle,
+        entangle=settings.entangle and entangles(name),
         learning_rate=settings.learning_rate,
         batch_size=settings.batch_size,
         max_steps=settings.max_steps,
@@ -835,7 +841,7 @@ def _cost_model(
         n_qubits=n_qubits,
         n_features=n_features,
         layers=settings.layers,
-        entangle=settings.entangle,
+        entangle=settings.entangle and entangles(name),
     )
     circuit, _, _ = qiskit_circuit(ansatz, measure=True)
     return cost_model_for(
@@ -859,9 +865,11 @@ def _dataset_info(dataset: Dataset, split: Split, test_size: float) -> dict[str,
     }
 
 
-def _describe(architecture: str, n_qubits: int, settings: QuantumSettings) -> str:
+def _describe(
+    architecture: str, n_qubits: int, settings: QuantumSettings, *, entangle: bool
+) -> str:
     text = f"{architecture} ansatz, {n_qubits} qubits, {settings.layers} layers"
-    return text if settings.entangle else text + ", no entanglement"
+    return text if entangle else text + ", no entanglement"
 
 
 def _classical_param_count(model: Any) -> int:

@@ -91,7 +91,12 @@ def add_parser(subparsers: Any) -> None:
         help="qubits of the quantum models; None: one per feature",
     )
     models.add_argument("--layers", type=int, default=3, help="variational layers")
-    models.add_argument("--no-entangle", action="store_true", help="drop every CZ (ablation)")
+    models.add_argument(
+        "--no-entangle",
+        action="store_true",
+        help="drop every entangling gate of every quantum model (the -noent models drop theirs "
+        "always)",
+    )
     models.add_argument("--lr", type=float, default=0.1, help="Adam learning rate")
     models.add_argument(
         "--batch-size", type=int, default=None, help="minibatch size; None: the full training set"
