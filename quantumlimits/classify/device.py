@@ -400,6 +400,12 @@ def prepare(
     from quantumlimits.classify.ansatz import build_ansatz
 
     check(settings)
+    classes = len(np.unique(split.y_train))
+    if classes > 2:
+        raise UsageError(
+            f"the training set has {classes} classes and the quantum models run on a device as "
+            "binary classifiers: pass --positive-class LABEL to make the task one-vs-rest"
+        )
     d = split.X_train.shape[1]
     built = []
     for index, name in enumerate(quantum_models(settings)):

@@ -27,7 +27,7 @@ import numpy as np
 
 from quantumlimits.classify.classical import CLASSICAL, make_classical
 from quantumlimits.classify.datasets import Dataset, Split, split_and_scale
-from quantumlimits.classify.quantum import QuantumClassifier
+from quantumlimits.classify.quantum import OneVsRestQuantumClassifier, QuantumClassifier
 from quantumlimits.classify.results import ClassifyResult, Curve, ModelResult, SeedRun
 from quantumlimits.classify.settings import (
     MODELS,
@@ -244,11 +244,6 @@ def check_request(
             "a relative --target needs a classical model besides dummy in --models, "
             "e.g. --models svc,vqc-reupload"
         )
-    if quantum_names and dataset.n_classes > 2:
-        raise UsageError(
-            f"{dataset.name} has {dataset.n_classes} classes and the quantum models are "
-            "binary-only: pass --positive-class LABEL for one-vs-rest, or choose classical --models"
-        )
     # The qubit budget binds only when a quantum model will read the features.
     budget = qubits if quantum_names else max(qubits, dataset.X.shape[1])
     split = split_and_scale(
@@ -383,7 +378,7 @@ def run_unit(
     if tunable:
         best, searched = tuning_mod.tune(
             model=unit.model,
-            estimator=QuantumClassifier(**params),
+            estimator=_quantum_estimator(params, unit.split),
             X=unit.split.X_train,
             y=unit.split.y_train,
             configurations=unit.tune,
@@ -392,7 +387,7 @@ def run_unit(
         )
         params.update(best)
     if hooks is None:
-        qest = QuantumClassifier(**params)
+        qest = _quantum_estimator(params, unit.split)
     else:
         qest = hooks.estimator(model=unit.model, rep=unit.repetition, params=params)
     run = train_quantum(
@@ -427,7 +422,7 @@ def run_unit(
     return UnitOutcome(
         run=run,
         hyperparameters=_json_safe({**params, "random_state": None}),
-        n_params=ansatz.n_params + 2,
+        n_params=(ansatz.n_params + 2) * getattr(qest, "n_models_", 1),
         trainable_gates=ansatz.n_trainable_gates,
         ansatz_qubits=ansatz.n_qubits,
         seconds=time.perf_counter() - t0,
@@ -778,6 +773,14 @@ def _map_units(
             n = total(unit)
             progress(unit.model, unit.repetition, n, total=n, dataset=unit.dataset)
         yield outcome
+
+
+def _quantum_estimator(params: dict[str, Any], split: Split) -> QuantumClassifier:
+    """A binary task's :class:`QuantumClassifier`; with more classes, one per class against the
+    rest, trained in lockstep (docs/classify.md, "Multiclass")."""
+    if len(np.unique(split.y_train)) > 2:
+        return OneVsRestQuantumClassifier(**params)
+    return QuantumClassifier(**params)
 
 
 def _with_search(
