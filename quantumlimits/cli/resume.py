@@ -70,9 +70,12 @@ def run(args: argparse.Namespace) -> int:
             return _resume_classify(args, store, row.run_id, out=out)
         if row.kind == "mirror":
             return _resume_mirror(args, store, row.run_id, out=out)
+        if row.kind == "eplg":
+            return _resume_eplg(args, store, row.run_id, out=out)
         if row.kind != "qv":
             raise UsageError(
-                f"run {row.run_id} is a {row.kind} run: only qv, mirror and classify runs resume"
+                f"run {row.run_id} is a {row.kind} run: only qv, mirror, eplg and classify runs "
+                "resume"
             )
         settings = protocol.recorded_settings(store, row.run_id)
         executor = _ibm.qv_executor(
@@ -151,4 +154,17 @@ def _resume_mirror(
             store, run_id, progress=RichWidthProgress(bar, mirror_cli._describe_width)
         )
     mirror_cli.show(out_console, result, out=out, json_mode=args.json)
+    return 0
+
+
+def _resume_eplg(
+    args: argparse.Namespace, store: ResultsStore, run_id: str, *, out: Path | None
+) -> int:
+    from quantumlimits.cli import eplg as eplg_cli
+    from quantumlimits.eplg import protocol as eplg_protocol
+
+    out_console, err_console = _common.consoles(args.json)
+    with err_console.status("layer fidelity") as status:
+        result = eplg_protocol.resume(store, run_id, progress=lambda line: status.update(line))
+    eplg_cli.show(out_console, result, out=out, json_mode=args.json)
     return 0
