@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from quantumlimits.classify.settings import NOENT, QUANTUM, ClassifySettings, entangles
 
 if TYPE_CHECKING:
+    from quantumlimits.classify.datasets import Split
     from quantumlimits.classify.results import ClassifyResult
     from quantumlimits.classify.trainer import Progress
     from quantumlimits.execution.executor import Mapper
@@ -71,6 +72,10 @@ def _part(name: str) -> str:
     return f"dataset/{name}"
 
 
+def _curves_part(name: str) -> str:
+    return f"curves/{name}"
+
+
 @dataclass(frozen=True)
 class StudyResult:
     """A study's settings, each dataset's classify result, and :func:`analyse`'s answers."""
@@ -79,6 +84,7 @@ class StudyResult:
     results: tuple[ClassifyResult, ...]
     analysis: dict[str, Any] = field(default_factory=dict)
     run_id: str | None = None
+    curves: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The study.json document (each dataset's full classify.json under ``datasets``)."""
@@ -88,6 +94,7 @@ class StudyResult:
             "run_id": self.run_id,
             "settings": self.settings.to_dict(),
             "analysis": self.analysis,
+            "curves": self.curves,
             "datasets": [r.to_dict() for r in self.results],
         }
 
@@ -196,8 +203,9 @@ def run_study(
     from quantumlimits.classify.results import ClassifyResult
     from quantumlimits.store import recording
 
-    for name in settings.names:  # every dataset checks before anything is recorded
-        protocol.prepare(settings.replace(dataset=(name,)))
+    prepared = {  # every dataset checks before anything is recorded
+        name: protocol.prepare(settings.replace(dataset=(name,))) for name in settings.names
+    }
     with recording(
         store,
         kind="study",
@@ -209,26 +217,70 @@ def run_study(
     ) as run:
         finished = run.parts()
         results = []
+        curves: dict[str, Any] = {}
         for name in settings.names:
             if _part(name) in finished:
                 results.append(ClassifyResult.from_dict(finished[_part(name)]))
-                continue
-            (one,) = protocol.measure(
-                settings.replace(dataset=(name,)),
-                progress=progress,
-                mapper=mapper,
-                cluster=cluster,
-            )
-            run.add_part(_part(name), one.result.to_dict())
-            results.append(one.result)
+            else:
+                (one,) = protocol.measure(
+                    settings.replace(dataset=(name,)),
+                    progress=progress,
+                    mapper=mapper,
+                    cluster=cluster,
+                    prepared=prepared[name],
+                )
+                run.add_part(_part(name), one.result.to_dict())
+                results.append(one.result)
+            if _curves_part(name) in finished:
+                curves[name] = finished[_curves_part(name)]
+            else:
+                curves[name] = dataset_curves(settings, prepared[name].splits[0], results[-1])
+                run.add_part(_curves_part(name), curves[name])
         study = StudyResult(
             settings=settings,
             results=tuple(results),
             analysis=analyse(results),
             run_id=run.run_id,
+            curves=curves,
         )
         run.finish(document=study.to_dict(), summary=summary_line(study))
     return study
+
+
+def dataset_curves(
+    settings: ClassifySettings, split: Split, result: ClassifyResult
+) -> dict[str, Any]:
+    """Compute–accuracy curves of every model with a budget knob on one dataset, over the run's
+    seeds: per model the median and band at each budget, and the power-law fit where one fits
+    (:mod:`quantumlimits.classify.curves`)."""
+    from quantumlimits.classify import curves
+    from quantumlimits.classify.trainer import _quantum_params
+
+    n_qubits = settings.width or split.X_train.shape[1]
+    out: dict[str, Any] = {}
+    for model in settings.models:
+        if model in QUANTUM:
+            params = _quantum_params(model, settings.quantum, n_qubits)
+            per_seed = [
+                curves.quantum_curve(params={**params, "random_state": s}, split=split)
+                for s in result.seeds
+            ]
+            knob = "steps"
+        elif model in curves.CLASSICAL_BUDGETS:
+            per_seed = [
+                curves.classical_curve(model=model, split=split, seed=s) for s in result.seeds
+            ]
+            knob = curves.CLASSICAL_BUDGETS[model][0]
+        else:
+            continue
+        summary = curves.summarise(per_seed)
+        out[model] = {
+            "family": "quantum" if model in QUANTUM else "classical",
+            "budget": knob,
+            "points": summary,
+            "fit": curves.fit_power_law(summary),
+        }
+    return out
 
 
 def resume(

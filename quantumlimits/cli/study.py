@@ -124,17 +124,22 @@ def run(args: argparse.Namespace) -> int:
 def show(result: Any, *, out: Path | None, console: Console, json_mode: bool) -> None:
     """Write study.json and study.png, print the answers, and the document with ``json_mode``."""
     from quantumlimits.classify.study import summary_line
-    from quantumlimits.plots.study import write_png
+    from quantumlimits.plots.study import write_curves_png, write_png
 
     text = json.dumps(result.to_dict(), indent=1, allow_nan=False) + "\n"
     if out is not None:
         atomic_write_text(out / "study.json", text)
         write_png(result.analysis, out / "study.png")
+        if result.curves:
+            write_curves_png(result.curves, out / "curves.png")
     print_answers(console, result.analysis)
+    print_returns(console, result.curves)
     console.print(summary_line(result), soft_wrap=True)
     if out is not None:
         recorded = f"; run {result.run_id}" if result.run_id else " (not stored)"
-        Console(stderr=True).print(f"wrote {out / 'study.json'} and study.png{recorded}")
+        Console(stderr=True).print(
+            f"wrote {out / 'study.json'}, study.png and curves.png{recorded}"
+        )
     if json_mode:
         _common.print_json(text)
 
@@ -168,3 +173,29 @@ def print_answers(console: Console, analysis: dict[str, Any]) -> None:
             f"entanglement-free variant at least as accurate as its entangled model: "
             f"{s['noent_at_least_as_good']} of {s['ablation_pairs']} (model, dataset) pairs"
         )
+
+
+def print_returns(console: Console, curves: dict[str, dict[str, Any]]) -> None:
+    """Per dataset and model, the fitted error ratio per doubling of training time."""
+    if not curves:
+        return
+    table = Table(title="returns per doubling of training time: error x ratio (fit error = a·t^-b)")
+    table.add_column("dataset")
+    table.add_column("model")
+    table.add_column("budget")
+    table.add_column("best acc", justify="right")
+    table.add_column("ratio", justify="right")
+    table.add_column("b", justify="right")
+    for name, models in curves.items():
+        for model, c in models.items():
+            fit = c.get("fit")
+            best = max(p["accuracy"] for p in c["points"])
+            table.add_row(
+                name,
+                model,
+                c["budget"],
+                f"{best:.3f}",
+                "no fit" if fit is None else f"{fit['error_ratio_per_doubling']:.3f}",
+                "" if fit is None else f"{fit['b']:.3f}",
+            )
+    console.print(table)

@@ -63,3 +63,44 @@ def figure(analysis: dict[str, Any]) -> Any:
 def write_png(analysis: dict[str, Any], path: str | os.PathLike[str]) -> None:
     """Render :func:`figure` to ``path`` atomically."""
     save_figure(figure(analysis), path)
+
+
+def plot_curves(ax: Any, curves: dict[str, Any], *, title: str = "") -> None:
+    """Held-out accuracy against training seconds as the budget grows: one line per model
+    (median over seeds) with its seed band; a dashed line is a quantum model."""
+    for model, c in curves.items():
+        pts = c["points"]
+        x = [max(p["seconds"], 1e-6) for p in pts]
+        style = "--" if c["family"] == "quantum" else "-"
+        (line,) = ax.plot(x, [p["accuracy"] for p in pts], style, marker=".", label=model)
+        ax.fill_between(
+            x, [p["low"] for p in pts], [p["high"] for p in pts], color=line.get_color(), alpha=0.15
+        )
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("training seconds (one process)")
+    ax.set_ylabel("held-out accuracy")
+    ax.set_title(title, fontsize=9)
+
+
+def curves_figure(curves: dict[str, dict[str, Any]]) -> Any:
+    """One panel per dataset."""
+    plt = pyplot()
+    n = max(len(curves), 1)
+    cols = min(3, n)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.8 * rows), squeeze=False)
+    for ax, (name, c) in zip(axes.ravel(), curves.items(), strict=False):
+        plot_curves(ax, c, title=name)
+    for ax in axes.ravel()[len(curves) :]:
+        ax.set_visible(False)
+    handles, labels = axes.ravel()[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=7)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    return fig
+
+
+def write_curves_png(curves: dict[str, dict[str, Any]], path: str | os.PathLike[str]) -> None:
+    """Render :func:`curves_figure` to ``path`` atomically."""
+    save_figure(curves_figure(curves), path)

@@ -108,6 +108,17 @@ def test_quick_study_end_to_end_and_resume(
     }
     assert {b[1:] for b in budgets} == {(2, 2)}
     assert "best classical beat best quantum" in captured.err
+    # compute–accuracy curves: every model with a budget, budgets in doublings, seed bands
+    assert (out / "curves.png").exists()
+    curves = doc["curves"]["linearly_separable"]
+    assert set(curves) == {"logreg", "vqc-angle", "vqc-angle-noent"}
+    steps = [p["budget"] for p in curves["vqc-angle"]["points"]]
+    assert steps == [1, 2, 4, 8, 10]  # --quick trains 10 steps
+    iters = [p["budget"] for p in curves["logreg"]["points"]]
+    assert iters == sorted(iters) and iters[0] == 1
+    for c in curves.values():
+        assert all(p["low"] <= p["accuracy"] <= p["high"] for p in c["points"])
+        assert c["fit"] is None or set(c["fit"]) >= {"a", "b", "error_ratio_per_doubling"}
 
     # a study stopped after its first dataset resumes without running it again
     from quantumlimits.classify import protocol
@@ -127,7 +138,10 @@ def test_quick_study_end_to_end_and_resume(
     with ResultsStore(store2) as s:
         (row,) = s.runs(kind="study")
         assert row.status == "failed"
-        assert list(s.parts(row.run_id)) == ["dataset/linearly_separable"]
+        assert sorted(s.parts(row.run_id)) == [
+            "curves/linearly_separable",
+            "dataset/linearly_separable",
+        ]
     monkeypatch.setattr(protocol, "measure", real)
     capsys.readouterr()
     assert main(["resume", row.run_id, "--store", str(store2), "--out", str(out), "--json"]) == 0
