@@ -85,6 +85,7 @@ class StudyResult:
     analysis: dict[str, Any] = field(default_factory=dict)
     run_id: str | None = None
     curves: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The study.json document (each dataset's full classify.json under ``datasets``)."""
@@ -95,6 +96,7 @@ class StudyResult:
             "settings": self.settings.to_dict(),
             "analysis": self.analysis,
             "curves": self.curves,
+            "provenance": self.provenance,
             "datasets": [r.to_dict() for r in self.results],
         }
 
@@ -206,13 +208,14 @@ def run_study(
     prepared = {  # every dataset checks before anything is recorded
         name: protocol.prepare(settings.replace(dataset=(name,))) for name in settings.names
     }
+    prov = provenance.provenance()
     with recording(
         store,
         kind="study",
         backend=settings.device_model,
         seed=settings.seed,
         inputs=settings.to_dict(),
-        created=provenance.now_utc(),
+        created=str(prov["created"]),
         resume=resume_run_id,
     ) as run:
         finished = run.parts()
@@ -242,6 +245,7 @@ def run_study(
             analysis=analyse(results),
             run_id=run.run_id,
             curves=curves,
+            provenance=prov,
         )
         run.finish(document=study.to_dict(), summary=summary_line(study))
     return study

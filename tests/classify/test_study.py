@@ -148,3 +148,24 @@ def test_quick_study_end_to_end_and_resume(
     again = json.loads(capsys.readouterr().out)
     assert again["run_id"] == row.run_id
     assert again["analysis"]["accuracy"] == doc["analysis"]["accuracy"]  # same seeds, same numbers
+
+
+def test_report_shows_the_newest_study_and_its_curves(tmp_path: Path) -> None:
+    from quantumlimits.classify.settings import ClassifySettings
+    from quantumlimits.report import render
+
+    settings = ClassifySettings(
+        dataset="linearly_separable",
+        models="dummy,logreg,vqc-angle,vqc-angle-noent",
+        samples=40,
+        seeds=1,
+        max_steps=4,
+        layers=1,
+        device_model="none",
+    )
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        done = study.run_study(settings, store=store)
+        page = render(store=store)
+    assert '<section id="study">' in page and done.run_id in page
+    assert "From the newest study" in page  # the curves replace the joined-points figure
+    assert page.count("data:image/png") >= 2
