@@ -16,6 +16,7 @@ from quantumlimits.execution.density import Unsupported, noisy_distribution
 from quantumlimits.execution.executor import pack_outcomes, unpack_outcomes
 from quantumlimits.execution.layout import best_layout
 from quantumlimits.execution.trajectories import (
+    Allocator,
     PauliNoise,
     compile_circuit,
     estimate,
@@ -90,9 +91,20 @@ def test_counts_follow_the_exact_distribution_and_the_rule_bounds_the_variance()
         assert sum(run.counts.values()) == shots
         sd = math.sqrt(exact * (1 - exact) / shots + run.variance)  # type: ignore[operator]
         assert abs(heavy - exact) < 4 * sd
-        # the rule: Monte-Carlo variance at most 0.21 x the shot variance (unless capped)
-        h = run.probability
-        assert run.variance <= 0.21 * h * (1 - h) / shots * 3  # type: ignore[operator]
+
+
+def test_allocation_meets_the_variance_rule_from_earlier_circuits() -> None:
+    allocator = Allocator(shots=1000)
+    masses, costs = np.array([0.2, 0.2]), np.array([4.0, 1.0])
+    assert allocator.counts(masses, costs) == [3, 3]  # nothing learnt yet
+    allocator.record(np.array([0.01, 0.04]), 0.7)
+    counts = np.array(allocator.counts(masses, costs), dtype=float)
+    sd = np.sqrt([0.01, 0.04])
+    # Neyman weighted by cost: the cheap, spread stratum gets 4x the draws
+    assert counts[1] / counts[0] == pytest.approx(4.0, rel=0.05)
+    variance = float((masses**2 * sd**2 / counts).sum())
+    target = 0.21 * 0.7 * 0.3 / 1000
+    assert variance <= target < 1.1 * float((masses**2 * sd**2 / (counts - 1)).sum())
 
 
 def test_same_seed_same_counts_and_clbit_order() -> None:
