@@ -23,7 +23,16 @@ from typing import Any
 from quantumlimits import provenance
 from quantumlimits.errors import UsageError
 
-SECTIONS = ("qv", "classify", "diminishing", "limits", "timeline", "provenance")
+SECTIONS = (
+    "qv",
+    "classify",
+    "diminishing",
+    "limits",
+    "timeline",
+    "validation",
+    "eplg",
+    "provenance",
+)
 #: QV runs shown with a figure (the newest); older ones are listed in the table only.
 QV_FIGURES = 6
 
@@ -468,6 +477,59 @@ def _timeline_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
     return "".join(parts) + "</section>"
 
 
+def _validation_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
+    parts = ['<section id="validation"><h2>Simulation against IBM\'s reported figures</h2>']
+    if not docs:
+        parts.append(
+            _empty("No validate run in the store: 'quantumlimits validate --quick' records one.")
+        )
+        return "".join(parts) + "</section>"
+    from quantumlimits.plots.validate import figure
+    from quantumlimits.validate.protocol import ValidationResult
+
+    row, doc = docs[0]
+    result = ValidationResult.from_dict(doc)
+    parts.append(f"<p>Run {_e(row.run_id)}, seed {_e(result.seed)}.</p>")
+    parts.extend(f"<p>{_e(s.line())}</p>" for s in result.summaries())
+    parts.append(_png(figure(result), "simulated against reported QV and CLOPS"))
+    if result.qv:
+        headers = ["snapshot", "calibration", "reported QV", "predicted QV"]
+        for p in result.protocols:
+            headers += [f"simulated ({p})", f"log2 ratio ({p})"]
+        rows = []
+        for r in result.qv:
+            cells: list[Any] = [
+                r.backend,
+                (r.calibration_date or "-")[:10],
+                r.reported_qv,
+                "-" if r.predicted_log2_qv is None else 2**r.predicted_log2_qv,
+            ]
+            for p in result.protocols:
+                cells += [r.simulated[p]["verdict"], f"{r.ratio(p):+.0f}"]
+            rows.append(cells)
+        parts.append(_table(headers, rows))
+    if result.clops:
+        rows = []
+        for c in result.clops:
+            for kind, label in (("clops_h", "CLOPS_h"), ("clops", "CLOPS")):
+                reported, projected = (
+                    getattr(c, f"reported_{kind}"),
+                    getattr(c, f"projected_{kind}"),
+                )
+                if reported and projected:
+                    rows.append(
+                        [
+                            c.backend,
+                            label,
+                            f"{reported:,.0f}",
+                            f"{projected['clops']:,.0f}",
+                            f"{projected['clops'] / reported:.2f}",
+                        ]
+                    )
+        parts.append(_table(("snapshot", "kind", "reported", "projected", "ratio"), rows, left=2))
+    return "".join(parts) + "</section>"
+
+
 def _provenance_section(included: Sequence[tuple[Any, dict[str, Any]]]) -> str:
     me = provenance.provenance()
     parts = ['<section id="provenance"><h2>Provenance</h2>']
@@ -499,12 +561,56 @@ def _provenance_section(included: Sequence[tuple[Any, dict[str, Any]]]) -> str:
     return "".join(parts) + "</section>"
 
 
+def _eplg_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
+    parts = ['<section id="eplg"><h2>Layer fidelity and EPLG</h2>']
+    if not docs:
+        parts.append(_empty("No eplg run in the store: 'quantumlimits eplg' records one."))
+        return "".join(parts) + "</section>"
+    from quantumlimits.eplg.results import EPLGResult
+    from quantumlimits.plots.eplg import figure
+
+    rows = []
+    for row, doc in docs:
+        try:
+            result = EPLGResult.from_dict(doc)
+        except (KeyError, ValueError) as exc:
+            parts.append(_empty(f"run {row.run_id}: document not readable ({exc})"))
+            continue
+        lo, hi = result.eplg_interval
+        rows.append(
+            [
+                result.backend,
+                len(result.chain),
+                result.two_qubit_gate,
+                f"{result.lf:.4f}",
+                f"{result.eplg:.5f} [{lo:.5f}, {hi:.5f}]",
+                f"{result.projected_eplg:.5f}",
+                result.layers[0].method if result.layers else "-",
+                row.run_id,
+            ]
+        )
+        parts.append(_png(figure(result), f"EPLG against chain length on {result.backend}"))
+    parts.append(
+        _table(
+            ["backend", "chain", "gate", "LF", "EPLG [95 %]", "calibration EPLG", "on", "run"],
+            rows,
+        )
+    )
+    parts.append(
+        '<p class="note">EPLG = 4/5·(1 − LF^(1/n₂)), n₂ = chain length − 1 (IBM\'s figure); '
+        "calibration EPLG: the same from the calibrated gate errors alone (docs/eplg.md).</p>"
+    )
+    return "".join(parts) + "</section>"
+
+
 def _select(store: Any, run_ids: Sequence[str]) -> dict[str, list[tuple[Any, dict[str, Any]]]]:
     chosen: dict[str, list[tuple[Any, dict[str, Any]]]] = {
         "qv": [],
         "classify": [],
         "limits": [],
         "timeline": [],
+        "validate": [],
+        "eplg": [],
     }
     if run_ids:
         for rid in run_ids:
@@ -519,7 +625,7 @@ def _select(store: Any, run_ids: Sequence[str]) -> dict[str, list[tuple[Any, dic
         return chosen
     for kind in chosen:
         rows = [r for r in store.runs(kind=kind) if r.status == "complete"]
-        if kind in ("limits", "timeline"):
+        if kind in ("limits", "timeline", "validate"):
             rows = rows[:1]
         for r in rows:
             chosen[kind].append((r, store.document(r.run_id)))
@@ -529,11 +635,15 @@ def _select(store: Any, run_ids: Sequence[str]) -> dict[str, list[tuple[Any, dic
 def render(*, store: Any, run_ids: Sequence[str] = ()) -> str:
     """The report as one HTML string (runs chosen by id, else everything relevant in the store).
 
-    Without ``run_ids``: every complete QV and classify run, and the newest complete limits and
-    timeline runs.
+    Without ``run_ids``: every complete QV and classify run, and the newest complete limits,
+    timeline and validate runs.
     """
     chosen = _select(store, run_ids)
-    included = [item for kind in ("qv", "classify", "limits", "timeline") for item in chosen[kind]]
+    included = [
+        item
+        for kind in ("qv", "classify", "limits", "timeline", "validate", "eplg")
+        for item in chosen[kind]
+    ]
     nav = "".join(f'<a href="#{s}">{s}</a>' for s in SECTIONS)
     body = "".join(
         [
@@ -541,6 +651,8 @@ def render(*, store: Any, run_ids: Sequence[str] = ()) -> str:
             _classify_sections(chosen["classify"]),
             _limits_section(chosen["limits"]),
             _timeline_section(chosen["timeline"]),
+            _validation_section(chosen["validate"]),
+            _eplg_section(chosen["eplg"]),
             _provenance_section(included),
         ]
     )

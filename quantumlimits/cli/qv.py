@@ -284,7 +284,8 @@ def report(console: Console, result: QVResult) -> None:
     )
     for u in analysis.undecided(result):
         hint = ""
-        if u.circuits_needed is not None and result.decided_by != "sequential":
+        imported = result.backend.startswith("imported:")
+        if u.circuits_needed is not None and result.decided_by != "sequential" and not imported:
             cap = max(u.circuits_needed, 100)
             hint = f"; --adaptive --trials {cap} takes them and stops when decided"
         console.print(u.describe() + hint)

@@ -188,7 +188,8 @@ def sub_target(target: Target, qubits: Sequence[int]) -> Target:
     """The calibration of ``qubits`` only, renumbered 0..k-1 in the given order."""
     position = {q: i for i, q in enumerate(qubits)}
     props_list = target.qubit_properties
-    sub = Target(
+    # a device spec's target keeps its class and spec (quantumlimits.devices.target.SpecTarget)
+    sub = type(target)(
         num_qubits=len(qubits),
         dt=target.dt,
         qubit_properties=[props_list[q] for q in qubits] if props_list else None,
@@ -210,6 +211,8 @@ def sub_target(target: Target, qubits: Sequence[int]) -> Target:
                 props[tuple(position[q] for q in qargs)] = p
         if props:
             sub.add_instruction(operation, props, name=name)
+    if hasattr(target, "spec"):
+        sub.spec = target.spec
     return sub
 
 

@@ -121,9 +121,9 @@ def _noisy_task_from_qpy(
 
 @functools.lru_cache(maxsize=4)
 def snapshot_target(backend: str) -> Any:
-    from quantumlimits.execution.backends import load_snapshot
+    from quantumlimits.execution.backends import snapshot_target as cached
 
-    return load_snapshot(backend).target
+    return cached(backend)
 
 
 def run_noisy_task(task: NoisyTask) -> NoisyRun:

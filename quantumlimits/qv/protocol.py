@@ -118,9 +118,13 @@ def load_device(name: str, precision: str = "double", executor: Executor | None 
             f"{name} is an IBM Quantum cloud device: run it with an IBMExecutor "
             "(quantumlimits.execution.ibm), as 'quantumlimits qv --backend' does"
         )
-    backend = remote if remote is not None else backends_mod.load_snapshot(name)
+    if remote is not None:
+        return Device(
+            name, remote, remote.target, backends_mod.calibration_date(remote), remote.num_qubits
+        )
+    target = backends_mod.snapshot_target(name)  # unpickled from the cache once written
     return Device(
-        name, backend, backend.target, backends_mod.calibration_date(backend), backend.num_qubits
+        name, None, target, backends_mod.snapshot_calibration_date(name), target.num_qubits
     )
 
 

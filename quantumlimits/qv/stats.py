@@ -120,6 +120,10 @@ def pooled_hop(heavy_counts: ArrayLike, shots: ArrayLike) -> float:
     return float(h.sum() / s.sum())
 
 
+#: below this many binomial draws the bootstrap runs both halves in the calling thread
+_THREAD_DRAWS = 1 << 18
+
+
 def bootstrap_distribution(
     *,
     heavy_counts: ArrayLike,
@@ -155,6 +159,10 @@ def bootstrap_distribution(
     # never on how many cores ran them.
     first, second = rng(seed, STREAM_BOOTSTRAP).spawn(2)
     half = resamples // 2
+    if resamples * n < _THREAD_DRAWS:  # too little work to pay for a thread: same replicates
+        fill(first, 0, half)
+        fill(second, half, resamples)
+        return out
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bootstrap") as pool:
         other = pool.submit(fill, second, half, resamples)
         fill(first, 0, half)
