@@ -54,6 +54,11 @@ STRATA = 4
 #: Trajectories per stratum of a batch's first circuit, and of any circuit at least.
 FIRST_PER_STRATUM = 3
 MIN_PER_STRATUM = 2
+#: Without strata, once this many circuits of a batch have their own variances, a circuit whose
+#: allocation is one trajectory takes one and records the pooled variance of those before it;
+#: every POOL_EVERY-th circuit still takes two, so the pool keeps learning.
+POOL_AFTER = 4
+POOL_EVERY = 4
 #: Below this probability of no error at all, patterns are sampled whole, without strata.
 SPLIT_ERROR_FREE = 0.02
 #: Most trajectories one circuit may take; a circuit that reaches it records its larger variance.
@@ -502,7 +507,8 @@ class Allocator:
     per-stratum variances of the circuits before it in the batch (circuits of one width are
     alike), so each circuit's sample variance is an unbiased estimate of its Monte-Carlo
     variance. The first circuit of a batch takes :data:`FIRST_PER_STRATUM` per stratum. Every
-    stratum gets at least :data:`MIN_PER_STRATUM` (a variance needs two draws); the allocation
+    stratum gets at least :data:`MIN_PER_STRATUM` (a variance needs two draws; but see
+    :data:`POOL_AFTER`); the allocation
     is Neyman's weighted by cost (``n_s ∝ m_s σ_s / sqrt(c_s)``) and sized so that the variance
     meets :data:`VARIANCE_RATIO` times the shot variance at the batch's mean HOP so far.
     """
@@ -531,14 +537,24 @@ class Allocator:
         target = self.variance_ratio * h * (1.0 - h) / self.shots
         root = np.sqrt(costs)
         k = float((masses * sd * root).sum()) / target
-        n = np.maximum(np.ceil(k * masses * sd / root), MIN_PER_STRATUM)
+        least = MIN_PER_STRATUM
+        if s_count == 1 and len(past) >= POOL_AFTER and len(self.values) % POOL_EVERY:
+            least = 1  # its variance is the pooled one (:meth:`pooled`)
+        n = np.maximum(np.ceil(k * masses * sd / root), least)
         if n.sum() > self.max_trajectories:
-            n = np.maximum(np.floor(n * self.max_trajectories / n.sum()), MIN_PER_STRATUM)
+            n = np.maximum(np.floor(n * self.max_trajectories / n.sum()), least)
         return [int(x) for x in n]
 
-    def record(self, variances: np.ndarray, value: float) -> None:
-        """A finished circuit's per-stratum sample variances and its estimate."""
-        self.variances.setdefault(variances.size, []).append(variances)
+    def pooled(self, s_count: int) -> np.ndarray:
+        """The mean per-stratum variance of the earlier circuits (what a circuit with a single
+        trajectory records as its own)."""
+        return np.asarray(np.mean(self.variances[s_count], axis=0))
+
+    def record(self, variances: np.ndarray | None, value: float) -> None:
+        """A finished circuit's per-stratum sample variances (None: it drew one trajectory and
+        has none of its own) and its estimate."""
+        if variances is not None:
+            self.variances.setdefault(variances.size, []).append(variances)
         self.values.append(value)
 
 
@@ -601,8 +617,9 @@ def estimate(
         values, ideal, _ = runner.run(patterns, sums, ideal=split)
         by = [values[[i for i, (s, _) in enumerate(patterns) if s == k]] for k in range(s_count)]
         means = np.array([v.mean() for v in by])
-        variances = np.array([v.var(ddof=1) for v in by])
         sizes = np.array([v.size for v in by], dtype=float)
+        own = bool((sizes >= 2).all())
+        variances = np.array([v.var(ddof=1) for v in by]) if own else allocator.pooled(s_count)
         mixture = np.zeros(dim)
         value = mass * float(means.sum())
         if split:
@@ -614,7 +631,7 @@ def estimate(
         variance = float((mass**2 * variances / sizes).sum())
         used = int(sizes.sum())
         if weight is not None:
-            allocator.record(variances, value)
+            allocator.record(variances if own else None, value)
     del runner
     recorded = np.bincount(outcome, weights=mixture, minlength=1 << n_out)
     recorded = _apply_readout(recorded, c, noise.readout, forward=True)

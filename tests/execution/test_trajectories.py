@@ -152,3 +152,18 @@ def test_unsupported_circuits_fall_back_and_engines_are_chosen_by_width() -> Non
 def test_outcome_masks_round_trip_packed() -> None:
     m = np.random.default_rng(0).random(1 << 7) < 0.5
     assert (unpack_outcomes(pack_outcomes(m), m.size) == m).all()
+
+
+def test_one_trajectory_circuits_record_the_pooled_variance() -> None:
+    allocator = Allocator(shots=1000)
+    one, cost = np.array([1.0]), np.array([1.0])
+    assert allocator.counts(one, cost) == [3]
+    for v in (1e-8, 3e-8, 2e-8, 2e-8):
+        allocator.record(np.array([v]), 0.5)
+    # four circuits with their own variances: the next takes one trajectory, every fourth two
+    assert allocator.counts(one, cost) == [2]  # the 5th circuit (index 4)
+    allocator.record(None, 0.5)
+    assert allocator.counts(one, cost) == [1]
+    assert allocator.pooled(1).tolist() == pytest.approx([2e-8])
+    # with strata, never below two per stratum
+    assert allocator.counts(np.array([0.5, 0.5]), np.array([1.0, 1.0])) == [3, 3]
