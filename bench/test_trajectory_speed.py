@@ -13,7 +13,7 @@ Two whole processes, start to exit, on fake_torino:
   circuits x 1000 shots is ``fixed + (1000 / s) x difference``, times N over the circuits run
   (printed as such). The peer is not charged for transpilation or the ideal stage.
 
-Peak memory is each process's maximum resident set (``wait4``). ``--quick`` runs width 12 with
+Peak memory is our process's own high-water mark (``VmHWM``). ``--quick`` runs width 12 with
 few circuits: a smoke check, not a figure.
 """
 
@@ -49,19 +49,33 @@ print(json.dumps({"seconds": seconds}))
 """
 
 
-def _peak_run(argv: list[str]) -> tuple[float, float, str]:
-    """Like :func:`_run`, the peak read from the child's own rusage."""
-    import resource
+#: Runs ``python -m quantumlimits ARGS`` and reports the process's own peak resident memory
+#: (``VmHWM``) on stderr at exit: a child's ``ru_maxrss`` on Linux carries its parent's
+#: high-water mark across fork and exec (docs/performance.md).
+HWM = """
+import atexit, runpy, sys
+def report():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            print("VmHWM_KIB", line.split()[1], file=sys.stderr)
+atexit.register(report)
+sys.argv = ["quantumlimits", *sys.argv[1:]]
+runpy.run_module("quantumlimits", run_name="__main__")
+"""
 
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+
+def _peak_run(argv: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, peak resident GiB (``VmHWM`` when the process reports it, else NaN) and
+    stdout of a whole process."""
     start = time.perf_counter()
     done = subprocess.run(argv, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     assert done.returncode == 0, done.stderr[-2000:]
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the largest any child reached (KiB): exact when this child is
-    # the largest so far, which the bench arranges by running ours first
-    return elapsed, max(after, before) / 2**20, done.stdout
+    peak = float("nan")
+    for line in done.stderr.splitlines():
+        if line.startswith("VmHWM_KIB"):
+            peak = int(line.split()[1]) / 2**20
+    return elapsed, peak, done.stdout
 
 
 def test_trajectories_against_aer_statevector(
@@ -74,8 +88,8 @@ def test_trajectories_against_aer_statevector(
     out = tmp_path / "ours"
     ours = [
         user_python,
-        "-m",
-        "quantumlimits",
+        "-c",
+        HWM,
         "qv",
         "--backend",
         "fake_torino",

@@ -167,3 +167,27 @@ def test_one_trajectory_circuits_record_the_pooled_variance() -> None:
     assert allocator.pooled(1).tolist() == pytest.approx([2e-8])
     # with strata, never below two per stratum
     assert allocator.counts(np.array([0.5, 0.5]), np.array([1.0, 1.0])) == [3, 3]
+
+
+def test_a_noisy_task_carries_its_engine_and_tracked_sets_to_a_worker() -> None:
+    import pickle
+
+    from quantumlimits.execution.executor import NoisyTask, run_noisy_task
+
+    _, isa, masks = _width(3, 2)
+    target = load_snapshot("fake_torino").target
+    qubits = tuple(best_layout(target, 3).qubits)
+    task = NoisyTask(
+        "fake_torino",
+        tuple(isa),
+        200,
+        4,
+        qubits,
+        engine="trajectories",
+        tracked=tuple(pack_outcomes(m) for m in masks),
+    )
+    back = pickle.loads(pickle.dumps(task))
+    assert (back.engine, back.tracked) == (task.engine, task.tracked)
+    run = run_noisy_task(back)
+    assert run.method == "trajectories" and run.mc_variances is not None
+    assert run.counts == run_noisy_task(task).counts
