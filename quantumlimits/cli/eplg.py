@@ -11,7 +11,6 @@ from rich.table import Table
 
 from quantumlimits._io import atomic_write_text
 from quantumlimits.cli import _common
-from quantumlimits.eplg import protocol
 from quantumlimits.eplg.results import EPLGResult
 from quantumlimits.eplg.settings import DEFAULT_LENGTHS, SIMULATORS, EPLGSettings
 
@@ -208,6 +207,8 @@ def run(args: argparse.Namespace) -> int:
     store = None if args.no_store else _common.open_store(args)
     try:
         with err_console.status("layer fidelity") as status:
+            from quantumlimits.eplg import protocol  # stim: imported when a run starts
+
             result = protocol.measure(
                 settings, store=store, progress=lambda line: status.update(line)
             )
