@@ -259,6 +259,9 @@ def test_an_imported_run_is_reanalysed_like_any_other(
         assert "imported:d" in capsys.readouterr().out
     assert all(w.sequential is not None for w in result.widths)
     assert main(["history", "--store", str(store)]) == 0
+    html = tmp_path / "r.html"
+    assert main(["report", "--store", str(store), "--out", str(html)]) == 0
+    assert "imported:d" in html.read_text()
 
 
 # -- bad data: one line, exit 2, nothing stored -------------------------------------------------
