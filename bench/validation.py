@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,26 @@ def _verdict(found: dict[str, Any] | None) -> str:
     return f"{text.split(' (')[0]}" + (f" [{detail}]" if detail else "")
 
 
+def compilation_effect(qv: list[QVRow]) -> str:
+    """Mean HOP at level 3 (strong) minus level 1 (sequential) over the widths both ran, each
+    width's first 100 circuits compared (the same model circuits: the same seed)."""
+    gaps = []
+    for r in qv:
+        a = {w["width"]: w for w in (r.simulated.get("sequential") or {}).get("widths", [])}
+        b = {w["width"]: w for w in (r.simulated.get("strong") or {}).get("widths", [])}
+        for width in sorted(set(a) & set(b)):
+            if a[width]["circuits"] == b[width]["circuits"] == 100:
+                gaps.append(b[width]["mean_hop"] - a[width]["mean_hop"])
+    if not gaps:
+        return "no width ran 100 circuits under both sequential and strong"
+    gaps.sort()
+    return (
+        f"optimization level 3 against 1, same circuits, {len(gaps)} widths run with 100 circuits "
+        f"under both: mean HOP {statistics.mean(gaps):+.3f} on average (median "
+        f"{statistics.median(gaps):+.3f}, from {gaps[0]:+.3f} to {gaps[-1]:+.3f})"
+    )
+
+
 def markdown(qv: list[QVRow], clops: list[ClopsRow], protocols: list[str]) -> str:
     """The tables and summary lines."""
     lines = []
@@ -99,11 +120,13 @@ def markdown(qv: list[QVRow], clops: list[ClopsRow], protocols: list[str]) -> st
             lines.append(f"- {s.line()}")
     covered = [r for r in qv if all(p in r.simulated for p in protocols)]
     if len(protocols) > 1 and covered:
-        lines.append(f"- on the {len(covered)} snapshots both protocols covered:")
+        lines.append(f"- on the {len(covered)} snapshots every protocol covered:")
         for p in protocols:
             s = summarise(covered, p)
             if s is not None:
                 lines.append(f"  - {s.line()}")
+    if "sequential" in protocols and "strong" in protocols:
+        lines.append(f"- {compilation_effect(qv)}")
     lines.append("")
     lines.append(
         "| snapshot | kind | reported | projected | projected/reported | shot µs | rep µs |"
