@@ -10,7 +10,8 @@ Run everything (about 12 minutes for the default protocol on 2 cores; the strong
 ``.venv/bin/python -m quantumlimits validate --protocols default --store /tmp/v.sqlite``
 ``.venv/bin/python -m quantumlimits validate --protocols strong --clops-backends fake_torino
 --store /tmp/v.sqlite``, then ``.venv/bin/python bench/validation.py --store /tmp/v.sqlite``
-(the newest run of each protocol is used unless run ids are given).
+(every validate run in the store is used unless run ids are given; a snapshot's row under a
+protocol comes from the newest run that covered it).
 """
 
 from __future__ import annotations
@@ -25,14 +26,15 @@ from quantumlimits.store import ResultsStore
 from quantumlimits.validate.protocol import PROTOCOLS, ClopsRow, QVRow, summarise
 
 
-def _runs(store: ResultsStore, run_ids: list[str]) -> dict[str, str]:
-    """The run of each protocol: the given ids, else the newest run that has that protocol."""
-    chosen: dict[str, str] = {}
+def _runs(store: ResultsStore, run_ids: list[str]) -> dict[str, list[str]]:
+    """The runs of each protocol, newest first: the given ids, else every validate run (a
+    snapshot's row comes from the newest run that covered it)."""
+    chosen: dict[str, list[str]] = {}
     rows = [store.row(r) for r in run_ids] if run_ids else store.runs(kind="validate")
     for row in rows:
         inputs = store.inputs(row.run_id) or {}
         for p in inputs.get("protocols", []):
-            chosen.setdefault(p, row.run_id)
+            chosen.setdefault(p, []).append(row.run_id)
     return chosen
 
 
@@ -41,12 +43,15 @@ def collect(store: ResultsStore, run_ids: list[str]) -> tuple[list[QVRow], list[
     by_name: dict[str, QVRow] = {}
     clops: dict[str, ClopsRow] = {}
     runs = _runs(store, run_ids)
-    for protocol, run_id in runs.items():
-        for name, part in store.parts(run_id).items():
+    for protocol, run_list in runs.items():
+        for name, part in [i for r in run_list for i in store.parts(r).items()]:
             if name.startswith("qv:"):
                 row = QVRow.from_dict(part)
                 if protocol not in row.simulated:
                     continue
+                existing = by_name.get(row.backend)
+                if existing is not None and protocol in existing.simulated:
+                    continue  # a newer run already gave this snapshot's row
                 if row.backend in by_name:
                     old = by_name[row.backend]
                     merged = {**old.simulated, protocol: row.simulated[protocol]}
@@ -160,11 +165,26 @@ def main() -> None:
     """Print the Markdown of the validate runs in ``--store``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, required=True)
-    parser.add_argument("run_ids", nargs="*", help="validate runs (default: newest per protocol)")
+    parser.add_argument("run_ids", nargs="*", help="validate runs (default: all of them)")
+    parser.add_argument("--figure", type=Path, default=None, help="write the merged plot here")
     args = parser.parse_args()
     with ResultsStore(args.store, readonly=True) as store:
         qv, clops, protocols = collect(store, args.run_ids)
     print(markdown(qv, clops, protocols), end="")
+    if args.figure is not None:
+        from quantumlimits.plots import save_figure
+        from quantumlimits.plots.validate import figure
+        from quantumlimits.validate.protocol import ValidationResult
+
+        merged = ValidationResult(
+            protocols=tuple(protocols),
+            seed=0,
+            qv=tuple(qv),
+            clops=tuple(clops),
+            versions={},
+            provenance={},
+        )
+        save_figure(figure(merged), args.figure)
 
 
 if __name__ == "__main__":
