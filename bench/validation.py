@@ -23,45 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from quantumlimits.store import ResultsStore
-from quantumlimits.validate.protocol import PROTOCOLS, ClopsRow, QVRow, summarise
-
-
-def _runs(store: ResultsStore, run_ids: list[str]) -> dict[str, list[str]]:
-    """The runs of each protocol, newest first: the given ids, else every validate run (a
-    snapshot's row comes from the newest run that covered it)."""
-    chosen: dict[str, list[str]] = {}
-    rows = [store.row(r) for r in run_ids] if run_ids else store.runs(kind="validate")
-    for row in rows:
-        inputs = store.inputs(row.run_id) or {}
-        for p in inputs.get("protocols", []):
-            chosen.setdefault(p, []).append(row.run_id)
-    return chosen
+from quantumlimits.validate.protocol import ClopsRow, QVRow, merged, summarise
 
 
 def collect(store: ResultsStore, run_ids: list[str]) -> tuple[list[QVRow], list[ClopsRow], list]:
-    """Merged QV rows (one per snapshot, every protocol's result) and CLOPS rows."""
-    by_name: dict[str, QVRow] = {}
-    clops: dict[str, ClopsRow] = {}
-    runs = _runs(store, run_ids)
-    for protocol, run_list in runs.items():
-        for name, part in [i for r in run_list for i in store.parts(r).items()]:
-            if name.startswith("qv:"):
-                row = QVRow.from_dict(part)
-                if protocol not in row.simulated:
-                    continue
-                existing = by_name.get(row.backend)
-                if existing is not None and protocol in existing.simulated:
-                    continue  # a newer run already gave this snapshot's row
-                if row.backend in by_name:
-                    old = by_name[row.backend]
-                    merged = {**old.simulated, protocol: row.simulated[protocol]}
-                    row = QVRow(**{**old.to_dict(), "simulated": merged})
-                by_name[row.backend] = row
-            elif name.startswith("clops:"):
-                c = ClopsRow.from_dict(part)
-                clops.setdefault(c.backend, c)
-    protocols = [p for p in PROTOCOLS if p in runs]
-    return sorted(by_name.values(), key=lambda r: r.backend), list(clops.values()), protocols
+    """Merged QV rows (one per snapshot, every protocol's result), CLOPS rows and protocols."""
+    result = merged(store, run_ids)
+    return list(result.qv), list(result.clops), list(result.protocols)
 
 
 def _verdict(found: dict[str, Any] | None) -> str:

@@ -367,3 +367,44 @@ def validate(
         summary = "; ".join(s.line() for s in result.summaries()) or "CLOPS only"
         run.finish(document=result.to_dict(), summary=summary)
     return result
+
+
+def merged(store: ResultsStore, run_ids: Sequence[str] = ()) -> ValidationResult:
+    """Every validate run in ``store`` (or those of ``run_ids``) as one result: a snapshot's row
+    under a protocol comes from the newest run that covered it, read from the runs' parts (so a
+    run stopped part-way counts for the snapshots it finished). Its ``run_id`` is the newest
+    run's; None when there is none."""
+    rows = [store.row(r) for r in run_ids] if run_ids else store.runs(kind="validate")
+    by_name: dict[str, QVRow] = {}
+    clops: dict[str, ClopsRow] = {}
+    seen: list[str] = []
+    seed = DEFAULT_SEED
+    for row in rows:  # newest first
+        inputs = store.inputs(row.run_id) or {}
+        protocols = list(inputs.get("protocols", []))
+        seed = int(inputs.get("seed", seed))
+        seen += [p for p in protocols if p not in seen]
+        for name, part in store.parts(row.run_id).items():
+            if name.startswith("qv:"):
+                found = QVRow.from_dict(part)
+                existing = by_name.get(found.backend)
+                if existing is None:
+                    by_name[found.backend] = found
+                    continue
+                extra = {p: v for p, v in found.simulated.items() if p not in existing.simulated}
+                if extra:
+                    simulated = {**existing.simulated, **extra}
+                    by_name[found.backend] = QVRow(**{**existing.to_dict(), "simulated": simulated})
+            elif name.startswith("clops:"):
+                c = ClopsRow.from_dict(part)
+                clops.setdefault(c.backend, c)
+    prov = provenance.provenance()
+    return ValidationResult(
+        protocols=tuple(p for p in PROTOCOLS if p in seen),
+        seed=seed,
+        qv=tuple(sorted(by_name.values(), key=lambda r: r.backend)),
+        clops=tuple(sorted(clops.values(), key=lambda c: c.backend)),
+        versions=dict(prov.pop("versions")),  # type: ignore[call-overload]
+        provenance=prov,
+        run_id=rows[0].run_id if rows else None,
+    )
