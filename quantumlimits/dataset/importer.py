@@ -114,12 +114,24 @@ def _qasm2_instructions() -> tuple[Any, ...]:
     from qiskit.circuit.library import RGate, RZGate, RZZGate
 
     hqs = (
-        qasm2.CustomInstruction("U1q", 2, 1, RGate, builtin=True),
-        qasm2.CustomInstruction("Rz", 1, 1, RZGate, builtin=True),
-        qasm2.CustomInstruction("RZZ", 1, 2, RZZGate, builtin=True),
-        qasm2.CustomInstruction("ZZ", 0, 2, lambda: RZZGate(math.pi / 2), builtin=True),
+        qasm2.CustomInstruction("hqs_u1q", 2, 1, RGate, builtin=True),
+        qasm2.CustomInstruction("hqs_rz", 1, 1, RZGate, builtin=True),
+        qasm2.CustomInstruction("hqs_rzz", 1, 2, RZZGate, builtin=True),
+        qasm2.CustomInstruction("hqs_zz", 0, 2, lambda: RZZGate(math.pi / 2), builtin=True),
     )
     return (*qasm2.LEGACY_CUSTOM_INSTRUCTIONS, *hqs)
+
+
+# OpenQASM 2 identifiers may not start with a capital letter: hqslib1's names are renamed.
+_HQS_GATES = re.compile(r"^(\s*)(U1q|Rz|RZZ|ZZ)\b", re.MULTILINE)
+
+
+def _hqs_text(text: str) -> str:
+    """``text`` without its hqslib1 include and with hqslib1's gates under parseable names."""
+    if not _HQS_INCLUDE.search(text):
+        return text
+    renamed = _HQS_GATES.sub(lambda m: m.group(1) + "hqs_" + m.group(2).lower(), text)
+    return _HQS_INCLUDE.sub("", renamed)
 
 
 def parse_circuit(entry: Entry) -> QuantumCircuit:
@@ -134,7 +146,7 @@ def parse_circuit(entry: Entry) -> QuantumCircuit:
         from qiskit import qasm2
 
         return qasm2.loads(
-            _HQS_INCLUDE.sub("", text),
+            _hqs_text(text),
             custom_instructions=_qasm2_instructions(),
             strict=False,
         )
