@@ -38,6 +38,8 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import Barrier, CircuitInstruction, Gate, Measure
 from qiskit.circuit.library import ECRGate, RZGate, SXGate, XGate, get_standard_gate_name_mapping
 
+from quantumlimits.execution.stim import StimCircuit, stim_channel_arguments
+
 #: One-qubit native gates, as (qiskit name, angle or None) -> stim line template.
 _ONE_QUBIT_NATIVE = {
     ("rz", 1): "S {0}",
@@ -296,3 +298,96 @@ def rb_circuit(
     for q in range(n):
         circuit._append(CircuitInstruction(Measure(), (qubits[q],), (circuit.clbits[q],)))
     return circuit
+
+
+def rb_program(
+    *,
+    num_qubits: int,
+    pairs: Sequence[tuple[int, int]],
+    gate: str,
+    directions: Mapping[tuple[int, int], tuple[int, int]],
+    length: int,
+    seed: int,
+    channels: Mapping[tuple[str, tuple[int, ...]], dict[str, float]],
+) -> StimCircuit:
+    """The circuit :func:`rb_circuit` builds, written straight into stim with Pauli noise.
+
+    The same random draws, gates and order as ``rb_circuit`` followed by
+    :func:`~quantumlimits.execution.stim.to_stim` with ``channels`` (tested equal), without
+    building the Qiskit circuit: each one-qubit Clifford on each qubit is one precomputed block of
+    stim text (its gates and their channels), so a 100-qubit sequence is string joins and one
+    parse. Its inverse comes from the noisy program itself (stim's tableau ignoring the noise).
+    """
+    if gate not in TWO_QUBIT_GATES:
+        raise ValueError(f"two-qubit gate must be one of {TWO_QUBIT_GATES}, got {gate!r}")
+    rng = np.random.default_rng(seed)
+    n = num_qubits
+    noise = {key: _noise_text(ch) for key, ch in channels.items() if ch}
+    paired = {q for p in pairs for q in p}
+    singles = [q for q in range(n) if q not in paired]
+    blocks = [[_one_qubit_block(c.ops, q, noise) for c in ONE_QUBIT_CLIFFORDS] for q in range(n)]
+    two_lines = _two_qubit_stim(gate)
+    layer_text = "".join(_native_block(two_lines, directions[p], gate, noise) for p in pairs)
+    draws = rng.integers(len(ONE_QUBIT_CLIFFORDS), size=(length, n))
+    parts = []
+    for step in range(length):
+        row = draws[step]
+        parts.append("".join(blocks[q][int(row[q])] for q in range(n)))
+        parts.append(layer_text)
+    body = stim.Circuit("".join(parts))
+    tableau = body.to_tableau(ignore_noise=True, ignore_measurement=True, ignore_reset=True)
+    if len(tableau) < n:
+        tableau = tableau + stim.Tableau(n - len(tableau))
+    tail = []
+    for pair in pairs:
+        a, b = directions[pair]
+        inverse = _restrict(tableau, (a, b)).inverse()
+        for label, k in compile_two_qubit(_remember(inverse), gate, False):
+            if k < 0:
+                tail.append(_native_block(two_lines, (a, b), gate, noise))
+            else:
+                name, turns = label.split(":")
+                tail.append(_one_qubit_block(((name, int(turns)),), (a, b)[k], noise))
+    for q in singles:
+        inverse = _restrict(tableau, (q,)).inverse()
+        tail.append(blocks[q][_INDEX_BY_TABLEAU[str(inverse)]])
+    tail.append("M " + " ".join(map(str, range(n))) + "\n")
+    body += stim.Circuit("".join(tail))
+    return StimCircuit(
+        circuit=body,
+        record_clbits=tuple(range(n)),
+        record_qubits=tuple(range(n)),
+        num_clbits=n,
+    )
+
+
+_INDEX_BY_TABLEAU = {c.tableau: i for i, c in enumerate(ONE_QUBIT_CLIFFORDS)}
+
+
+def _noise_text(channel: dict[str, float]) -> str:
+    args = ",".join(repr(p) for p in stim_channel_arguments(channel))
+    return f"PAULI_CHANNEL_{len(next(iter(channel)))}({args})"
+
+
+def _one_qubit_block(
+    ops: Sequence[tuple[str, int]], q: int, noise: Mapping[tuple[str, tuple[int, ...]], str]
+) -> str:
+    lines = []
+    for op in ops:
+        lines.append(_ONE_QUBIT_NATIVE[op].format(q) + "\n")
+        channel = noise.get((op[0], (q,)))
+        if channel is not None:
+            lines.append(f"{channel} {q}\n")
+    return "".join(lines)
+
+
+def _native_block(
+    lines: Sequence[str],
+    qubits: tuple[int, int],
+    gate: str,
+    noise: Mapping[tuple[str, tuple[int, ...]], str],
+) -> str:
+    a, b = qubits
+    text = "".join(line.format(a, b) + "\n" for line in lines)
+    channel = noise.get((gate, (a, b)))
+    return text + (f"{channel} {a} {b}\n" if channel is not None else "")

@@ -19,13 +19,13 @@ import numpy as np
 from quantumlimits import provenance
 from quantumlimits.eplg import analysis
 from quantumlimits.eplg.chain import Chain, best_chain, layers, longest_chain, predicted_lf
-from quantumlimits.eplg.circuits import MEAN_PULSES, TWO_QUBIT_GATES, rb_circuit
+from quantumlimits.eplg.circuits import MEAN_PULSES, TWO_QUBIT_GATES, rb_circuit, rb_program
 from quantumlimits.eplg.results import STAGES, EPLGResult, LayerResult
 from quantumlimits.eplg.settings import AER_MAX_QUBITS, EPLGSettings
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import backends as backends_mod
 from quantumlimits.execution.aer import run_noisy
-from quantumlimits.execution.stim import run_stim
+from quantumlimits.execution.stim import sample_counts, twirled_noise
 from quantumlimits.seeding import STREAM_BOOTSTRAP, STREAM_CIRCUIT, STREAM_SIMULATE, derive_seed
 from quantumlimits.store import ResultsStore, recording
 
@@ -146,33 +146,57 @@ def run_layer(
     timings = dict.fromkeys(STAGES, 0.0)
     survival = np.empty((len(settings.lengths), settings.samples, len(subsystems)))
     method = "stim" if settings.simulator == "stim" else ""
+    if settings.simulator == "stim":
+        channels, readout = twirled_noise(target, chain)
     for li, length in enumerate(settings.lengths):
         progress(f"layer {index + 1}: length {length}")
-        t = time.perf_counter()
-        circuits = [
-            rb_circuit(
-                num_qubits=n,
-                pairs=pairs,
-                gate=gate,
-                directions=directions,
-                length=length,
-                seed=derive_seed(settings.seed, STREAM_CIRCUIT, index, li, s),
-            )
+        seeds = [
+            derive_seed(settings.seed, STREAM_CIRCUIT, index, li, s)
             for s in range(settings.samples)
         ]
-        timings["build"] += time.perf_counter() - t
-        t = time.perf_counter()
         seed = derive_seed(settings.seed, STREAM_SIMULATE, index, li)
         if settings.simulator == "stim":
-            counts = run_stim(
-                circuits, target=target, shots=settings.shots, seed=seed, physical_qubits=chain
-            ).counts
+            # Straight to stim (the same circuits and streams as run_stim on rb_circuit's).
+            streams = np.random.SeedSequence(seed).spawn(settings.samples)
+            counts = []
+            for circuit_seed, stream in zip(seeds, streams, strict=True):
+                t = time.perf_counter()
+                program = rb_program(
+                    num_qubits=n,
+                    pairs=pairs,
+                    gate=gate,
+                    directions=directions,
+                    length=length,
+                    seed=circuit_seed,
+                    channels=channels,
+                )
+                timings["build"] += time.perf_counter() - t
+                t = time.perf_counter()
+                sample_seed = int(stream.generate_state(1, dtype=np.uint64)[0])
+                counts.append(
+                    sample_counts(program, shots=settings.shots, seed=sample_seed, readout=readout)
+                )
+                timings["execute"] += time.perf_counter() - t
         else:
+            t = time.perf_counter()
+            circuits = [
+                rb_circuit(
+                    num_qubits=n,
+                    pairs=pairs,
+                    gate=gate,
+                    directions=directions,
+                    length=length,
+                    seed=circuit_seed,
+                )
+                for circuit_seed in seeds
+            ]
+            timings["build"] += time.perf_counter() - t
+            t = time.perf_counter()
             run = run_noisy(
                 circuits, target=target, shots=settings.shots, seed=seed, physical_qubits=chain
             )
             counts, method = run.counts, run.method
-        timings["execute"] += time.perf_counter() - t
+            timings["execute"] += time.perf_counter() - t
         for s, c in enumerate(counts):
             survival[li, s] = analysis.survival_probabilities(c, subsystems, n)
     t = time.perf_counter()

@@ -218,3 +218,24 @@ def test_cli_refuses_bad_input_in_one_line(
     assert not (tmp_path / "s.db").exists() or not ResultsStore(
         tmp_path / "s.db", readonly=True
     ).runs(kind="eplg")
+
+
+@pytest.mark.parametrize("backend", ["fake_fez", "fake_sherbrooke"])
+def test_direct_stim_program_is_the_qiskit_circuit_converted(backend: str) -> None:
+    from quantumlimits.eplg.circuits import rb_program
+    from quantumlimits.eplg.protocol import _directions
+    from quantumlimits.execution.backends import load_snapshot, two_qubit_gate
+    from quantumlimits.execution.stim import to_stim, twirled_noise
+
+    target = load_snapshot(backend).target
+    gate = str(two_qubit_gate(target))
+    chain = protocol.prepare(EPLGSettings(backend=backend, chain_length=6))[3].qubits
+    channels, _ = twirled_noise(target, chain)
+    directions = _directions(target, gate, chain)
+    for pairs in layers(tuple(range(6))):
+        for length in (1, 7):
+            kw = {"num_qubits": 6, "pairs": pairs, "gate": gate, "directions": directions}
+            converted = to_stim(rb_circuit(**kw, length=length, seed=length), channels=channels)
+            direct = rb_program(**kw, length=length, seed=length, channels=channels)
+            assert direct.circuit == converted.circuit
+            assert direct.record_qubits == converted.record_qubits
