@@ -162,16 +162,25 @@ def results_table(result: EPLGResult) -> Table:
 
 
 def report(console: Console, result: EPLGResult) -> None:
-    """Table and the EPLG line."""
+    """Table and the EPLG line (or why it is undecided)."""
     console.print(results_table(result))
     lo, hi = result.eplg_interval
     console.print(
         f"[bold]EPLG {result.eplg:.5f}[/bold] [{lo:.5f}, {hi:.5f}] (process form "
         f"1 − LF^(1/n₂) = {result.eplg_process:.5f}) on {result.backend}, calibration "
         f"{result.calibration_date or 'n/a'}; calibration alone projects EPLG "
-        f"{result.projected_eplg:.5f}; seed {result.seed}"
-        + (f"; run {result.run_id}" if result.run_id else "")
+        f"{result.projected_eplg:.5f}, the simulated channels {result.model_eplg:.5f}; "
+        f"seed {result.seed}" + (f"; run {result.run_id}" if result.run_id else "")
     )
+    if not result.decided:
+        shortest = min(result.settings["lengths"])
+        shown = ", ".join("-".join(map(str, u)) for u in result.unresolved[:5])
+        console.print(
+            f"[bold]undecided[/bold]: {len(result.unresolved)} subsystems ({shown}"
+            f"{', ...' if len(result.unresolved) > 5 else ''}) had decayed to their asymptote "
+            f"by length {shortest}: their fidelities, and so LF and EPLG, are not measured; pass "
+            "shorter --lengths (such as 1,2,3,4,6,8) or a --chain that avoids them"
+        )
     console.print(f"chain: {','.join(map(str, result.chain))}")
 
 

@@ -19,7 +19,13 @@ import numpy as np
 from quantumlimits import provenance
 from quantumlimits.eplg import analysis
 from quantumlimits.eplg.chain import Chain, best_chain, layers, longest_chain, predicted_lf
-from quantumlimits.eplg.circuits import MEAN_PULSES, TWO_QUBIT_GATES, rb_circuit, rb_program
+from quantumlimits.eplg.circuits import (
+    MEAN_PULSES,
+    ONE_QUBIT_CLIFFORDS,
+    TWO_QUBIT_GATES,
+    rb_circuit,
+    rb_program,
+)
 from quantumlimits.eplg.results import STAGES, EPLGResult, LayerResult
 from quantumlimits.eplg.settings import AER_MAX_QUBITS, EPLGSettings
 from quantumlimits.errors import UsageError
@@ -44,6 +50,64 @@ def one_qubit_infidelities(target: Any) -> dict[int, float]:
             continue
         out[qargs[0]] = 1.0 - max(0.0, 1.0 - 1.5 * float(props.error)) ** MEAN_PULSES
     return out
+
+
+#: A qubit whose readout or one-qubit gate error is at least this is unusable (a readout error of
+#: 0.5 is a coin flip; snapshots mark dead qubits with 0.5 or 1.0): no chain searched uses it.
+UNUSABLE_ERROR = 0.5
+
+
+def unusable_qubits(target: Any) -> frozenset[int]:
+    """Qubits whose readout or ``sx`` error is at least :data:`UNUSABLE_ERROR`."""
+    bad = set()
+    for name in ("measure", "sx"):
+        if name not in target.operation_names:
+            continue
+        for qargs, props in target[name].items():
+            if qargs and props is not None and (props.error or 0.0) >= UNUSABLE_ERROR:
+                bad.add(qargs[0])
+    return frozenset(bad)
+
+
+#: A subsystem is resolved when its mean survival at the shortest length stands at least this
+#: far above its asymptote ``1/2^k``; below, it had decayed before the first point and its fit
+#: says nothing about its fidelity.
+RESOLVED_EXCESS = 0.05
+
+
+def unresolved(layer: LayerResult, lengths: Sequence[int]) -> list[tuple[int, ...]]:
+    """Subsystems of ``layer`` whose decay the data does not resolve (see RESOLVED_EXCESS)."""
+    survival = np.array(layer.survival)  # lengths × sequences × subsystems
+    first = survival[int(np.argmin(lengths))].mean(axis=0)
+    return [
+        tuple(s)
+        for s, y in zip(layer.subsystems, first, strict=True)
+        if y - 1.0 / 2 ** len(s) < RESOLVED_EXCESS
+    ]
+
+
+def model_lf(target: Any, gate: str, chain: Sequence[int]) -> float:
+    """LF of the chain under the simulated noise itself: the product of the twirled channels'
+    process fidelities (identity probabilities) — per pair its gate's, per qubit and layer the
+    mean over the 24 one-qubit Cliffords of the product over their pulses."""
+    channels, _ = twirled_noise(target, chain)
+    directions = _directions(target, gate, chain)
+    n = len(chain)
+    total = 0.0
+    for pair in directions.values():
+        channel = channels.get((gate, pair))
+        total += math.log(max(channel.get("II", 1.0), 1e-300)) if channel else 0.0
+    n_layers = len(layers(tuple(range(n))))
+    for q in range(n):
+        per_clifford = []
+        for clifford in ONE_QUBIT_CLIFFORDS:
+            f = 1.0
+            for name, _turns in clifford.ops:
+                channel = channels.get((name, (q,)))
+                f *= channel.get("I", 1.0) if channel else 1.0
+            per_clifford.append(f)
+        total += n_layers * math.log(max(float(np.mean(per_clifford)), 1e-300))
+    return math.exp(total)
 
 
 def _check_chain(chain: Sequence[int], edges: Mapping[tuple[int, int], float], n: int) -> None:
@@ -108,7 +172,7 @@ def prepare(settings: EPLGSettings) -> tuple[Any, str | None, str, Chain]:
         _check_chain(settings.chain, edges, n)
         chain = Chain(settings.chain, predicted_lf(settings.chain, edges=edges, one_qubit=one))
     elif settings.chain_length == "max":
-        chain = longest_chain(edges=edges, one_qubit=one, upper=n)
+        chain = longest_chain(edges=edges, one_qubit=one, upper=n, excluded=unusable_qubits(target))
     else:
         length = int(settings.chain_length)
         if length > n:
@@ -116,7 +180,9 @@ def prepare(settings: EPLGSettings) -> tuple[Any, str | None, str, Chain]:
                 f"--chain-length {length} is more than {backend}'s {n} qubits: pass "
                 f"--chain-length {n} or less, or max"
             )
-        chain = best_chain(edges=edges, one_qubit=one, length=length)
+        chain = best_chain(
+            edges=edges, one_qubit=one, length=length, excluded=unusable_qubits(target)
+        )
     if settings.simulator == "aer" and len(chain.qubits) > AER_MAX_QUBITS:
         raise UsageError(
             f"--simulator aer simulates state vectors, chains up to {AER_MAX_QUBITS} qubits here; "
@@ -313,6 +379,7 @@ def measure(
         lf_lo, lf_hi = analysis.interval(boot)
         edges = backends_mod.edge_errors(target)
         projected = predicted_lf(qubits, edges=edges, one_qubit=one_qubit_infidelities(target))
+        modelled = model_lf(target, gate, qubits)
         recorded = settings.to_dict()
         del recorded["backend"], recorded["seed"]
         totals = {
@@ -339,6 +406,9 @@ def measure(
             projected_lf=projected,
             projected_eplg=analysis.eplg(projected, two_qubit_gates=n2),
             curve=tuple(chain_curve(qubits, results)),
+            model_lf=modelled,
+            model_eplg=analysis.eplg(modelled, two_qubit_gates=n2),
+            unresolved=tuple(u for layer in results for u in unresolved(layer, settings.lengths)),
             versions=dict(prov.pop("versions")),  # type: ignore[call-overload]
             provenance=prov,
             timings=totals,
@@ -369,4 +439,5 @@ def summary_line(result: EPLGResult) -> str:
         f"EPLG {result.eplg:.5f} [{lo:.5f}, {hi:.5f}] on a {len(result.chain)}-qubit chain of "
         f"{result.backend} (LF {result.lf:.4f}; calibration projects EPLG "
         f"{result.projected_eplg:.5f})"
+        + ("" if result.decided else f"; undecided: {len(result.unresolved)} subsystems unresolved")
     )

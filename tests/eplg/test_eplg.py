@@ -239,3 +239,41 @@ def test_direct_stim_program_is_the_qiskit_circuit_converted(backend: str) -> No
             direct = rb_program(**kw, length=length, seed=length, channels=channels)
             assert direct.circuit == converted.circuit
             assert direct.record_qubits == converted.record_qubits
+
+
+def test_chain_search_skips_excluded_qubits() -> None:
+    edges = _grid(3, 4)
+    chain = best_chain(edges=edges, one_qubit={}, length=8, excluded=frozenset({5}))
+    assert 5 not in chain.qubits
+    with pytest.raises(UsageError, match="longest found"):
+        best_chain(edges=edges, one_qubit={}, length=12, excluded=frozenset({5}))
+
+
+def test_a_subsystem_decayed_before_the_first_length_is_unresolved() -> None:
+    from quantumlimits.eplg.results import LayerResult
+
+    flat = 0.25 + 0.01  # a pair at its asymptote already
+    decaying = [0.8, 0.6, 0.4]
+    layer = LayerResult(
+        index=0,
+        subsystems=((3, 4), (5, 6)),
+        survival=tuple(((flat, d), (flat, d)) for d in decaying),
+        fits=((0.0, 0.5, 0.25), (0.7, 0.95, 0.25)),
+        fidelities=(0.5, 0.95),
+        intervals=((0.4, 0.6), (0.94, 0.96)),
+        layer_fidelity=0.475,
+        layer_interval=(0.4, 0.5),
+        two_qubit_gates=2,
+        method="stim",
+    )
+    assert protocol.unresolved(layer, (2, 8, 32)) == [(3, 4)]
+
+
+def test_measured_lf_agrees_with_the_simulated_channels() -> None:
+    result = protocol.measure(
+        EPLGSettings(backend="fake_torino", chain_length=8, samples=6, resamples=50)
+    )
+    assert result.decided
+    lo, hi = result.lf_interval
+    # the twirled channels' own process fidelities: what the RB should recover
+    assert lo * 0.99 <= result.model_lf <= hi * 1.01, (result.model_lf, result.lf_interval)
