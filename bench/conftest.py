@@ -11,6 +11,8 @@ go on the ``ratio_board`` fixture: ``add(group=..., name=..., seconds=..., peer=
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +31,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def quick(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--quick"))
+
+
+@pytest.fixture
+def user_python() -> str:
+    """The interpreter a user runs quantumlimits with: ``$QUANTUMLIMITS_USER_PYTHON`` (``make
+    bench`` passes .venv's, which holds no peer tool), else this one."""
+    return os.environ.get("QUANTUMLIMITS_USER_PYTHON") or sys.executable
 
 
 @dataclass

@@ -14,7 +14,9 @@ falls on all of them alike):
   auto scan on fake_torino), without make's own start-up.
 
 The report gives the peer's median over ours (goal: 10x) and make qv's median over the floor's
-(goal: at most 2x). ``--quick`` runs one round of smaller sizes: a smoke check that the commands
+(goal: at most 2x). quantumlimits and the floor run on the user's interpreter (``make bench``:
+.venv, where no peer tool is installed), the peer on the bench one (.venv-bench), each as its
+users install it. ``--quick`` runs one round of smaller sizes: a smoke check that the commands
 run, not a figure.
 """
 
@@ -54,10 +56,10 @@ def _wall(argv: list[str]) -> float:
 
 
 def test_whole_processes_against_qiskit_experiments(
-    tmp_path: Path, quick: bool, ratio_board: Any
+    tmp_path: Path, quick: bool, ratio_board: Any, user_python: str
 ) -> None:
     lo, hi, trials, shots, rounds = (2, 3, 20, 200, 1) if quick else (2, 5, 100, 1000, 5)
-    python = sys.executable
+    python = user_python  # quantumlimits and the floor as a user installs them
     qubits = ",".join(map(str, range(hi)))
     ours = f"qv --backend fake_torino --widths {lo}-{hi} --trials {trials} --shots {shots} "
     ours += f"--qubits {qubits} --optimization-level 1 --seed 11"
@@ -69,7 +71,7 @@ def test_whole_processes_against_qiskit_experiments(
 
     commands = {
         "quantumlimits qv": lambda r: quantumlimits(ours, r, "ours"),
-        "qiskit-experiments script": lambda r: [python, "-c", PEER, *peer],
+        "qiskit-experiments script": lambda r: [sys.executable, "-c", PEER, *peer],
         "import floor": lambda r: [python, "-c", FLOOR],
         "make qv (python -m quantumlimits qv)": lambda r: quantumlimits("qv", r, "make"),
     }

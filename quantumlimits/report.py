@@ -23,7 +23,16 @@ from typing import Any
 from quantumlimits import provenance
 from quantumlimits.errors import UsageError
 
-SECTIONS = ("qv", "classify", "diminishing", "limits", "timeline", "eplg", "provenance")
+SECTIONS = (
+    "qv",
+    "classify",
+    "diminishing",
+    "limits",
+    "timeline",
+    "validation",
+    "eplg",
+    "provenance",
+)
 #: QV runs shown with a figure (the newest); older ones are listed in the table only.
 QV_FIGURES = 6
 
@@ -468,6 +477,59 @@ def _timeline_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
     return "".join(parts) + "</section>"
 
 
+def _validation_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
+    parts = ['<section id="validation"><h2>Simulation against IBM\'s reported figures</h2>']
+    if not docs:
+        parts.append(
+            _empty("No validate run in the store: 'quantumlimits validate --quick' records one.")
+        )
+        return "".join(parts) + "</section>"
+    from quantumlimits.plots.validate import figure
+    from quantumlimits.validate.protocol import ValidationResult
+
+    row, doc = docs[0]
+    result = ValidationResult.from_dict(doc)
+    parts.append(f"<p>Run {_e(row.run_id)}, seed {_e(result.seed)}.</p>")
+    parts.extend(f"<p>{_e(s.line())}</p>" for s in result.summaries())
+    parts.append(_png(figure(result), "simulated against reported QV and CLOPS"))
+    if result.qv:
+        headers = ["snapshot", "calibration", "reported QV", "predicted QV"]
+        for p in result.protocols:
+            headers += [f"simulated ({p})", f"log2 ratio ({p})"]
+        rows = []
+        for r in result.qv:
+            cells: list[Any] = [
+                r.backend,
+                (r.calibration_date or "-")[:10],
+                r.reported_qv,
+                "-" if r.predicted_log2_qv is None else 2**r.predicted_log2_qv,
+            ]
+            for p in result.protocols:
+                cells += [r.simulated[p]["verdict"], f"{r.ratio(p):+.0f}"]
+            rows.append(cells)
+        parts.append(_table(headers, rows))
+    if result.clops:
+        rows = []
+        for c in result.clops:
+            for kind, label in (("clops_h", "CLOPS_h"), ("clops", "CLOPS")):
+                reported, projected = (
+                    getattr(c, f"reported_{kind}"),
+                    getattr(c, f"projected_{kind}"),
+                )
+                if reported and projected:
+                    rows.append(
+                        [
+                            c.backend,
+                            label,
+                            f"{reported:,.0f}",
+                            f"{projected['clops']:,.0f}",
+                            f"{projected['clops'] / reported:.2f}",
+                        ]
+                    )
+        parts.append(_table(("snapshot", "kind", "reported", "projected", "ratio"), rows, left=2))
+    return "".join(parts) + "</section>"
+
+
 def _provenance_section(included: Sequence[tuple[Any, dict[str, Any]]]) -> str:
     me = provenance.provenance()
     parts = ['<section id="provenance"><h2>Provenance</h2>']
@@ -548,6 +610,7 @@ def _select(store: Any, run_ids: Sequence[str]) -> dict[str, list[tuple[Any, dic
         "classify": [],
         "limits": [],
         "timeline": [],
+        "validate": [],
         "eplg": [],
     }
     if run_ids:
@@ -563,7 +626,7 @@ def _select(store: Any, run_ids: Sequence[str]) -> dict[str, list[tuple[Any, dic
         return chosen
     for kind in chosen:
         rows = [r for r in store.runs(kind=kind) if r.status == "complete"]
-        if kind in ("limits", "timeline"):
+        if kind in ("limits", "timeline", "validate"):
             rows = rows[:1]
         for r in rows:
             chosen[kind].append((r, store.document(r.run_id)))
@@ -573,12 +636,14 @@ def _select(store: Any, run_ids: Sequence[str]) -> dict[str, list[tuple[Any, dic
 def render(*, store: Any, run_ids: Sequence[str] = ()) -> str:
     """The report as one HTML string (runs chosen by id, else everything relevant in the store).
 
-    Without ``run_ids``: every complete QV and classify run, and the newest complete limits and
-    timeline runs.
+    Without ``run_ids``: every complete QV and classify run, and the newest complete limits,
+    timeline and validate runs.
     """
     chosen = _select(store, run_ids)
     included = [
-        item for kind in ("qv", "classify", "limits", "timeline", "eplg") for item in chosen[kind]
+        item
+        for kind in ("qv", "classify", "limits", "timeline", "validate", "eplg")
+        for item in chosen[kind]
     ]
     nav = "".join(f'<a href="#{s}">{s}</a>' for s in SECTIONS)
     body = "".join(
@@ -587,6 +652,7 @@ def render(*, store: Any, run_ids: Sequence[str] = ()) -> str:
             _classify_sections(chosen["classify"]),
             _limits_section(chosen["limits"]),
             _timeline_section(chosen["timeline"]),
+            _validation_section(chosen["validate"]),
             _eplg_section(chosen["eplg"]),
             _provenance_section(included),
         ]

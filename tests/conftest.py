@@ -77,6 +77,21 @@ def _no_ibm_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "QUANTUMLIMITS_IBM_LOCAL",
     ):
         monkeypatch.delenv(name, raising=False)
+    from quantumlimits.execution.ibm import credentials
+
     accounts = tmp_path / "qiskit-ibm.json"
     monkeypatch.setattr(management, "_DEFAULT_ACCOUNT_CONFIG_JSON_FILE", str(accounts))
+    monkeypatch.setattr(credentials, "DEFAULT_ACCOUNTS_FILE", str(accounts))
     return accounts
+
+
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(_session_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The package's cache files go to one temporary folder for the session, never the home."""
+    monkeypatch.setenv("QUANTUMLIMITS_CACHE_DIR", str(_session_cache))
+    return _session_cache

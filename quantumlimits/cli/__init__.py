@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         backends,
         circuits,
         classify,
+        dataset,
         eplg,
         history,
         limits,
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         report,
         resume,
         timeline,
+        validate,
     )
 
     parser = _Parser(
@@ -63,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
         timeline,
         report,
         mirror,
+        dataset,
+        validate,
         eplg,
     ):
         module.add_parser(sub)

@@ -8,10 +8,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import difflib
 import functools
+import json
+import os
+import pickle
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,7 +26,7 @@ from quantumlimits.errors import UsageError
 
 NOISELESS = "aer"
 DEFAULT_BACKEND = "fake_torino"
-TWO_QUBIT_GATES = ("cz", "ecr", "cx")
+TWO_QUBIT_GATES = ("cz", "ecr", "cx", "rzz")
 
 
 @dataclass(frozen=True)
@@ -51,14 +57,26 @@ def _snapshot_classes() -> dict[str, type]:
     return classes
 
 
+@functools.cache
 def snapshot_names() -> tuple[str, ...]:
-    """Names of every calibration snapshot in the installed fake provider, sorted."""
-    return tuple(sorted(_snapshot_classes()))
+    """Names of every calibration snapshot in the installed fake provider, sorted (read from
+    the summary cache: no import of the fake provider once it is written)."""
+    return tuple(s.name for s in snapshot_summaries())
 
 
 def known_names() -> tuple[str, ...]:
-    """Every backend name ``qv`` accepts offline."""
-    return (NOISELESS, *snapshot_names())
+    """Every backend name ``qv`` accepts offline (``.toml`` spec paths besides)."""
+    from quantumlimits import devices
+
+    return (NOISELESS, *snapshot_names(), *devices.spec_names())
+
+
+def is_spec_name(name: str) -> bool:
+    """Whether ``name`` names a device spec (``quantinuum_h1_1@2024-04-10``, ``honeywell_h0``,
+    ``path/to/device.toml``; see :mod:`quantumlimits.devices`)."""
+    from quantumlimits import devices
+
+    return devices.is_spec_name(name)
 
 
 def suggest(name: str, names: tuple[str, ...] | None = None) -> str:
@@ -75,10 +93,15 @@ def suggest(name: str, names: tuple[str, ...] | None = None) -> str:
 
 @functools.cache
 def load_snapshot(name: str) -> Any:
-    """The fake backend (a BackendV2 with a calibrated Target) called ``name``.
+    """The fake backend (a BackendV2 with a calibrated Target) called ``name``, or the backend
+    of the device spec ``name`` names (:mod:`quantumlimits.devices`).
 
     Raises :class:`UsageError` with the closest names for an unknown one.
     """
+    if is_spec_name(name):
+        from quantumlimits import devices
+
+        return devices.load_backend(name)
     if name not in snapshot_names():
         raise UsageError(f"unknown backend {name!r}: {suggest(name)}")
     with warnings.catch_warnings():
@@ -103,11 +126,20 @@ def check_backend_name(name: str) -> str:
     """
     if name == NOISELESS or name in snapshot_names() or is_cloud_name(name):
         return name
+    if is_spec_name(name):
+        from quantumlimits import devices
+
+        devices.load_spec(name)  # a malformed spec or an ambiguous machine fails here
+        return name
     raise UsageError(f"unknown backend {name!r}: {suggest(name)}")
 
 
 def calibration_date(backend: Any) -> str | None:
-    """The snapshot's calibration date as ISO 8601, or None when it has none."""
+    """The snapshot's calibration date as ISO 8601 (a device spec's date), or None when it has
+    none."""
+    spec = getattr(backend, "spec", None)
+    if spec is not None and hasattr(spec, "date"):
+        return str(spec.date)
     try:
         props = backend.properties()
     except Exception:  # some snapshots carry no BackendProperties
@@ -176,19 +208,175 @@ def calibration_problems(target: Any) -> list[str]:
 
 
 def summarize(name: str) -> BackendSummary:
-    """Calibration summary of the snapshot ``name``."""
-    backend = load_snapshot(name)
-    target = backend.target
-    edges = edge_errors(target)
-    readout = readout_errors(target)
+    """Calibration summary of the snapshot ``name``, read from the snapshot's own JSON files.
+
+    No backend or Target is built (that takes about half a second per snapshot); the figures
+    are the ones :func:`edge_errors`, :func:`readout_errors` and :func:`calibration_date` give on
+    the built snapshot (a test holds them equal).
+    """
+    if name not in _snapshot_classes():
+        raise UsageError(f"unknown backend {name!r}: {suggest(name)}")
+    return _summary_from_files(name, _snapshot_classes()[name])
+
+
+def _summary_from_files(name: str, cls: Any) -> BackendSummary:
+    folder = Path(cls.dirname)
+    conf = json.loads((folder / cls.conf_filename).read_text())
+    props_name = getattr(cls, "props_filename", None)
+    props: dict[str, Any] = {}
+    if props_name and (folder / props_name).exists():
+        props = json.loads((folder / props_name).read_text())
+    n = int(conf["n_qubits"])
+    gates = props.get("gates", [])
+    names = set(conf.get("basis_gates", [])) | {g["gate"] for g in gates}
+    gate = next((g for g in TWO_QUBIT_GATES if g in names), None)
+    edges: dict[tuple[int, int], float] = {}
+    for g in gates:
+        if g["gate"] != gate or len(g["qubits"]) != 2:
+            continue
+        err = _parameter(g["parameters"], "gate_error")
+        edge = (min(g["qubits"]), max(g["qubits"]))
+        edges[edge] = min(1.0 if err is None else err, edges.get(edge, 1.0))
+    readout = np.ones(n)
+    for q, parameters in enumerate(props.get("qubits", [])[:n]):
+        err = _parameter(parameters, "readout_error")
+        if err is not None:
+            readout[q] = err
+    date = props.get("last_update_date")
     return BackendSummary(
         name=name,
-        num_qubits=int(target.num_qubits),
-        two_qubit_gate=two_qubit_gate(target),
+        num_qubits=n,
+        two_qubit_gate=gate,
         median_two_qubit_error=float(np.median(list(edges.values()))) if edges else None,
         median_readout_error=float(np.median(readout)) if readout.size else None,
-        calibration_date=calibration_date(backend),
+        calibration_date=datetime.datetime.fromisoformat(date).isoformat() if date else None,
     )
+
+
+def _parameter(parameters: list[dict[str, Any]], name: str) -> float | None:
+    return next((float(p["value"]) for p in parameters if p.get("name") == name), None)
+
+
+SUMMARY_CACHE_FORMAT = 1
+
+
+def cache_dir() -> Path:
+    """``$QUANTUMLIMITS_CACHE_DIR``, else ``$XDG_CACHE_HOME/quantumlimits``, else
+    ``~/.cache/quantumlimits``: files the package can rebuild at any time."""
+    explicit = os.environ.get("QUANTUMLIMITS_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "quantumlimits"
+
+
+@functools.cache
+def snapshot_summaries() -> tuple[BackendSummary, ...]:
+    """Summaries of every snapshot, sorted by name, as ``quantumlimits backends`` lists them
+    (read once per process by :func:`load_summaries`)."""
+    return load_summaries()
+
+
+def load_summaries() -> tuple[BackendSummary, ...]:
+    """The snapshots' summaries from the cache file, or built from the snapshots and written.
+
+    Read from a cache file keyed by the versions of qiskit-ibm-runtime (which ships the
+    snapshots) and of this package, so a listing costs no import of the fake provider. A cache
+    that is missing, unreadable or malformed is rebuilt from the snapshots' files, never trusted;
+    a cache that cannot be written (a read-only home) is skipped.
+    """
+    key = _cache_key("qiskit-ibm-runtime")
+    path = cache_dir() / f"snapshots-{key}.json"
+    cached = _read_summaries(path, key)
+    if cached is not None:
+        return tuple(cached)
+    summaries = [summarize(name) for name in sorted(_snapshot_classes())]
+    document = {
+        "format": SUMMARY_CACHE_FORMAT,
+        "key": key,
+        "summaries": [dataclasses.asdict(s) for s in summaries],
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(document))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return tuple(summaries)
+
+
+def _cache_key(*distributions: str) -> str:
+    """This package's version and the installed versions of ``distributions``, joined."""
+    from importlib import metadata
+
+    from quantumlimits import __version__
+
+    return "-".join([*(metadata.version(d) for d in distributions), __version__])
+
+
+@functools.cache
+def snapshot_target(name: str) -> Any:
+    """The calibrated Target of the snapshot ``name``, as ``load_snapshot(name).target`` builds
+    it, from a pickle in :func:`cache_dir` keyed by the versions of qiskit, qiskit-ibm-runtime
+    and this package: a cached snapshot is not rebuilt from its JSON files (about 0.3 s for a
+    133-qubit device; 5 ms unpickled). A pickle that is unreadable, of another version or
+    not a Target of that snapshot is rebuilt from the snapshot; one that cannot be written is
+    skipped.
+    """
+    if name not in snapshot_names():
+        raise UsageError(f"unknown backend {name!r}: {suggest(name)}")
+    from qiskit.transpiler import Target
+
+    path = cache_dir() / "targets" / f"{name}-{_cache_key('qiskit', 'qiskit-ibm-runtime')}.pickle"
+    try:
+        with open(path, "rb") as handle:
+            target = pickle.load(handle)
+        if isinstance(target, Target) and target.num_qubits == _summary(name).num_qubits:
+            return target
+    except Exception:  # missing, truncated or foreign: rebuilt below, never trusted
+        pass
+    target = load_snapshot(name).target
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(target, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return target
+
+
+def snapshot_calibration_date(name: str) -> str | None:
+    """The snapshot's calibration date, as :func:`calibration_date` gives it on the built
+    snapshot (read from the summary cache)."""
+    return _summary(name).calibration_date
+
+
+def _summary(name: str) -> BackendSummary:
+    return next(s for s in snapshot_summaries() if s.name == name)
+
+
+def _read_summaries(path: Path, key: str) -> list[BackendSummary] | None:
+    try:
+        document = json.loads(path.read_text())
+        if document["format"] != SUMMARY_CACHE_FORMAT or document["key"] != key:
+            return None
+        summaries = [BackendSummary(**row) for row in document["summaries"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    for s in summaries:  # types as written, or rebuild
+        if not (
+            isinstance(s.name, str)
+            and s.name.startswith("fake_")
+            and isinstance(s.num_qubits, int)
+            and isinstance(s.two_qubit_gate, (str, type(None)))
+            and isinstance(s.median_two_qubit_error, (float, type(None)))
+            and isinstance(s.median_readout_error, (float, type(None)))
+            and isinstance(s.calibration_date, (str, type(None)))
+        ):
+            return None
+    return summaries
 
 
 class TargetKey:

@@ -374,7 +374,7 @@ def run_timeline(
     """
     # the run's recorded inputs: its arguments as given
     inputs = {k: v for k, v in locals().items() if k not in ("store", "progress")}
-    from quantumlimits.execution.backends import load_snapshot, snapshot_names
+    from quantumlimits.execution.backends import is_spec_name, load_snapshot, snapshot_names
 
     if mode not in MODES:
         raise UsageError(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -388,7 +388,7 @@ def run_timeline(
         names = list(snapshot_names()) if mode == "predicted" else list(MEASURED_DEFAULT)
     else:
         names = list(dict.fromkeys(backends))
-        unknown = [n for n in names if n not in snapshot_names()]
+        unknown = [n for n in names if n not in snapshot_names() and not is_spec_name(n)]
         if unknown:
             from quantumlimits.execution.backends import suggest
 
@@ -401,6 +401,9 @@ def run_timeline(
             raise UsageError(f"unknown snapshot {unknown[0]!r}: {hint}")
         if not names:
             raise UsageError("--backends is empty: name at least one fake_* snapshot")
+        for name in names:
+            if is_spec_name(name):
+                load_snapshot(name)  # a spec lacking a noise figure is refused before recording
     prov = provenance.provenance()
     with recording(
         store,

@@ -107,3 +107,12 @@ def test_redacting_filter_scrubs_library_logs(caplog: pytest.LogCaptureFixture) 
     with caplog.at_level(logging.DEBUG), ibm.redacted_logs([PLANTED]):
         log.debug("Authorization: Bearer %s", PLANTED)
     assert PLANTED not in caplog.text and ibm.REDACTED in caplog.text
+
+
+def test_the_default_accounts_file_is_qiskit_ibm_runtimes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qiskit_ibm_runtime.accounts import management
+
+    from quantumlimits.execution.ibm import credentials
+
+    monkeypatch.undo()  # the fixtures' redirection, to read both modules' own defaults
+    assert credentials.DEFAULT_ACCOUNTS_FILE == management._DEFAULT_ACCOUNT_CONFIG_JSON_FILE

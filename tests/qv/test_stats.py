@@ -91,3 +91,19 @@ def test_quantum_volume_is_two_to_the_largest_passing_width() -> None:
     assert stats.quantum_volume([2, 3, 4]) == 16
     assert stats.quantum_volume([3]) == 8
     assert stats.quantum_volume([]) == 1
+
+
+@pytest.mark.parametrize("circuits", [5, 300])
+def test_bootstrap_replicates_do_not_depend_on_the_thread(
+    circuits: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small bootstraps run both halves inline, large ones the second in a thread: the same
+    two seeded streams fill the same halves either way."""
+    heavy = np.arange(circuits) % 7 + 690
+    shots = np.full(circuits, 1000)
+    kwargs = {"heavy_counts": heavy, "shots": shots, "resamples": 1001, "seed": 4}
+    monkeypatch.setattr(stats, "_THREAD_DRAWS", 1 << 40)  # inline
+    inline = stats.bootstrap_distribution(**kwargs)
+    monkeypatch.setattr(stats, "_THREAD_DRAWS", 0)  # threaded
+    threaded = stats.bootstrap_distribution(**kwargs)
+    assert np.array_equal(inline, threaded)

@@ -119,6 +119,11 @@ class Credentials:
         return self.source
 
 
+# qiskit-ibm-runtime's own default (accounts.management._DEFAULT_ACCOUNT_CONFIG_JSON_FILE; a
+# test holds them equal), spelled here so that a machine with no saved account skips its import.
+DEFAULT_ACCOUNTS_FILE = os.path.join(os.path.expanduser("~"), ".qiskit", "qiskit-ibm.json")
+
+
 def _accounts_file(filename: str | None) -> str | None:
     return os.path.expanduser(filename) if filename else None
 
@@ -135,12 +140,14 @@ def resolve_credentials(
     Raises :class:`UsageError` with one line on how to set an account up when none is found or
     the token is malformed. Nothing here touches the network.
     """
-    from qiskit_ibm_runtime import QiskitRuntimeService
-
     env = os.environ if environ is None else environ
     file = _accounts_file(filename)
 
     def saved(name: str | None) -> dict[str, Any]:
+        if name is None and not os.path.exists(file or DEFAULT_ACCOUNTS_FILE):
+            return {}  # nothing saved: no need to import qiskit-ibm-runtime (about a second)
+        from qiskit_ibm_runtime import QiskitRuntimeService
+
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
