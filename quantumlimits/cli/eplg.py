@@ -11,7 +11,6 @@ from rich.table import Table
 
 from quantumlimits._io import atomic_write_text
 from quantumlimits.cli import _common
-from quantumlimits.eplg import protocol
 from quantumlimits.eplg.results import EPLGResult
 from quantumlimits.eplg.settings import DEFAULT_LENGTHS, SIMULATORS, EPLGSettings
 
@@ -211,6 +210,8 @@ def show(console: Console, result: EPLGResult, *, out: Path | None, json_mode: b
 
 def run(args: argparse.Namespace) -> int:
     """Handle ``quantumlimits eplg``."""
+    from quantumlimits.eplg import protocol  # stim and qiskit load when a run starts
+
     settings = settings_from_args(args)
     out_console, err_console = _common.consoles(args.json)
     out = _common.output_dir(args.out, files=OUTPUTS)
