@@ -21,8 +21,10 @@ from quantumlimits.eplg import analysis
 from quantumlimits.eplg.chain import Chain, best_chain, layers, longest_chain, predicted_lf
 from quantumlimits.eplg.circuits import (
     MEAN_PULSES,
+    ONE_QUBIT_BASES,
     ONE_QUBIT_CLIFFORDS,
     TWO_QUBIT_GATES,
+    channel_name,
     rb_circuit,
     rb_program,
 )
@@ -39,13 +41,22 @@ from quantumlimits.store import ResultsStore, recording
 Progress = Callable[[str], None]
 
 
+def one_qubit_basis(target: Any) -> str | None:
+    """``sx`` (rz, sx, x) or ``r`` (rz, r), whichever the target has, else None."""
+    for basis in ONE_QUBIT_BASES:
+        if basis in target.operation_names:
+            return basis
+    return None
+
+
 def one_qubit_infidelities(target: Any) -> dict[int, float]:
     """Per qubit, the process infidelity calibration predicts for one layer's random one-qubit
     Clifford: ``1 − (1 − 3/2·e_sx)^p̄`` with ``p̄`` the mean pulses per Clifford."""
     out: dict[int, float] = {}
-    if "sx" not in target.operation_names:
+    basis = one_qubit_basis(target)
+    if basis is None:
         return out
-    for qargs, props in target["sx"].items():
+    for qargs, props in target[basis].items():
         if qargs is None or props is None or props.error is None:
             continue
         out[qargs[0]] = 1.0 - max(0.0, 1.0 - 1.5 * float(props.error)) ** MEAN_PULSES
@@ -60,7 +71,7 @@ UNUSABLE_ERROR = 0.5
 def unusable_qubits(target: Any) -> frozenset[int]:
     """Qubits whose readout or ``sx`` error is at least :data:`UNUSABLE_ERROR`."""
     bad = set()
-    for name in ("measure", "sx"):
+    for name in ("measure", *ONE_QUBIT_BASES):
         if name not in target.operation_names:
             continue
         for qargs, props in target[name].items():
@@ -92,6 +103,7 @@ def model_lf(target: Any, gate: str, chain: Sequence[int]) -> float:
     mean over the 24 one-qubit Cliffords of the product over their pulses."""
     channels, _ = twirled_noise(target, chain)
     directions = _directions(target, gate, chain)
+    basis = one_qubit_basis(target) or "sx"
     n = len(chain)
     total = 0.0
     for pair in directions.values():
@@ -102,8 +114,8 @@ def model_lf(target: Any, gate: str, chain: Sequence[int]) -> float:
         per_clifford = []
         for clifford in ONE_QUBIT_CLIFFORDS:
             f = 1.0
-            for name, _turns in clifford.ops:
-                channel = channels.get((name, (q,)))
+            for op in clifford.ops:
+                channel = channels.get((channel_name(op, basis), (q,)))
                 f *= channel.get("I", 1.0) if channel else 1.0
             per_clifford.append(f)
         total += n_layers * math.log(max(float(np.mean(per_clifford)), 1e-300))
@@ -158,7 +170,9 @@ def prepare(settings: EPLGSettings) -> tuple[Any, str | None, str, Chain]:
     target = snapshot.target
     gate = backends_mod.two_qubit_gate(target)
     if gate not in TWO_QUBIT_GATES:
-        raise UsageError(f"{backend} has no cz, ecr or cx gate: layer fidelity needs one")
+        raise UsageError(f"{backend} has no cz, ecr, cx or rzz gate: layer fidelity needs one")
+    if one_qubit_basis(target) is None:
+        raise UsageError(f"{backend} has neither sx nor r gates: layer fidelity needs one of them")
     problems = backends_mod.calibration_problems(target)
     if problems:
         raise UsageError(
@@ -204,6 +218,7 @@ def run_layer(
     """Simultaneous direct RB of one layer (local pairs), every length and sequence."""
     n = len(chain)
     directions = _directions(target, gate, chain)
+    basis = one_qubit_basis(target) or "sx"
     ordered = [directions[p] for p in pairs]
     paired = {q for p in pairs for q in p}
     subsystems: list[tuple[int, ...]] = [tuple(p) for p in ordered]
@@ -235,6 +250,7 @@ def run_layer(
                     length=length,
                     seed=circuit_seed,
                     channels=channels,
+                    one_qubit_basis=basis,
                 )
                 timings["build"] += time.perf_counter() - t
                 t = time.perf_counter()
@@ -253,6 +269,7 @@ def run_layer(
                     directions=directions,
                     length=length,
                     seed=circuit_seed,
+                    one_qubit_basis=basis,
                 )
                 for circuit_seed in seeds
             ]
