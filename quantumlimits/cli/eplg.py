@@ -101,6 +101,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--simulator", choices=SIMULATORS, default="stim", help="stim or aer")
     p.add_argument("--seed", type=_common.non_negative_int, default=0, help="master seed")
     p.add_argument("--out", type=Path, default=None, help="folder for eplg.json and eplg.png")
+    _common.add_dask_argument(p)
     _common.add_store_argument(p)
     p.add_argument("--no-store", action="store_true", help="do not record the run in the store")
     p.add_argument(
@@ -216,12 +217,19 @@ def run(args: argparse.Namespace) -> int:
     out_console, err_console = _common.consoles(args.json)
     out = _common.output_dir(args.out, files=OUTPUTS)
     store = None if args.no_store else _common.open_store(args)
+    dask = None
     try:
+        dask = _common.open_dask(args, err_console)
         with err_console.status("layer fidelity") as status:
             result = protocol.measure(
-                settings, store=store, progress=lambda line: status.update(line)
+                settings,
+                store=store,
+                progress=lambda line: status.update(line),
+                mapper=None if dask is None else dask.map,
             )
     finally:
+        if dask is not None:
+            dask.close()
         if store is not None:
             store.close()
     show(out_console, result, out=out, json_mode=args.json)

@@ -11,7 +11,8 @@ import itertools
 import math
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -205,6 +206,107 @@ def prepare(settings: EPLGSettings) -> tuple[Any, str | None, str, Chain]:
     return target, backends_mod.calibration_date(snapshot), str(gate), chain
 
 
+@dataclass(frozen=True)
+class LengthTask:
+    """One length of one layer: everything a worker needs (the snapshot by name)."""
+
+    backend: str
+    chain: tuple[int, ...]
+    gate: str
+    pairs: tuple[tuple[int, int], ...]
+    subsystems: tuple[tuple[int, ...], ...]
+    length: int
+    circuit_seeds: tuple[int, ...]
+    simulate_seed: int
+    shots: int
+    simulator: str
+
+
+@dataclass(frozen=True)
+class LengthResult:
+    """Survival probabilities (sequences × subsystems) of one task, how and how long."""
+
+    survival: np.ndarray
+    method: str
+    build_s: float
+    execute_s: float
+
+
+def run_length(task: LengthTask) -> LengthResult:
+    """Build and run the sequences of one task; their survival probabilities per subsystem.
+
+    On stim the programs are written straight into stim (:func:`rb_program`) and sampled with
+    the same streams :func:`~quantumlimits.execution.stim.run_stim` would use on
+    :func:`rb_circuit`'s circuits; on Aer the circuits go through ``run_noisy``.
+    """
+    target = _TARGETS.get(task.backend)
+    if target is None:
+        target = _TARGETS[task.backend] = backends_mod.load_snapshot(task.backend).target
+    chain = task.chain
+    n = len(chain)
+    directions = _directions(target, task.gate, chain)
+    basis = one_qubit_basis(target) or "sx"
+    build = execute = 0.0
+    if task.simulator == "stim":
+        channels, readout = twirled_noise(target, chain)
+        streams = np.random.SeedSequence(task.simulate_seed).spawn(len(task.circuit_seeds))
+        counts = []
+        for circuit_seed, stream in zip(task.circuit_seeds, streams, strict=True):
+            t = time.perf_counter()
+            program = rb_program(
+                num_qubits=n,
+                pairs=task.pairs,
+                gate=task.gate,
+                directions=directions,
+                length=task.length,
+                seed=circuit_seed,
+                channels=channels,
+                one_qubit_basis=basis,
+            )
+            build += time.perf_counter() - t
+            t = time.perf_counter()
+            sample_seed = int(stream.generate_state(1, dtype=np.uint64)[0])
+            counts.append(
+                sample_counts(program, shots=task.shots, seed=sample_seed, readout=readout)
+            )
+            execute += time.perf_counter() - t
+        method = "stim"
+    else:
+        t = time.perf_counter()
+        circuits = [
+            rb_circuit(
+                num_qubits=n,
+                pairs=task.pairs,
+                gate=task.gate,
+                directions=directions,
+                length=task.length,
+                seed=circuit_seed,
+                one_qubit_basis=basis,
+            )
+            for circuit_seed in task.circuit_seeds
+        ]
+        build += time.perf_counter() - t
+        t = time.perf_counter()
+        run = run_noisy(
+            circuits,
+            target=target,
+            shots=task.shots,
+            seed=task.simulate_seed,
+            physical_qubits=chain,
+        )
+        counts, method = run.counts, run.method
+        execute += time.perf_counter() - t
+    survival = np.array([analysis.survival_probabilities(c, task.subsystems, n) for c in counts])
+    return LengthResult(survival=survival, method=method, build_s=build, execute_s=execute)
+
+
+#: Targets loaded in this process, by snapshot name (workers load each once).
+_TARGETS: dict[str, Any] = {}
+
+#: Runs ``func`` on every item and yields the results in order (``map``, or a Dask session's).
+Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], Iterable[Any]]
+
+
 def run_layer(
     *,
     target: Any,
@@ -214,74 +316,46 @@ def run_layer(
     pairs: Sequence[tuple[int, int]],
     settings: EPLGSettings,
     progress: Progress,
+    mapper: Mapper | None = None,
 ) -> LayerResult:
-    """Simultaneous direct RB of one layer (local pairs), every length and sequence."""
+    """Simultaneous direct RB of one layer (local pairs), every length and sequence; the
+    lengths run through ``mapper`` (in this process by default)."""
     n = len(chain)
     directions = _directions(target, gate, chain)
-    basis = one_qubit_basis(target) or "sx"
     ordered = [directions[p] for p in pairs]
     paired = {q for p in pairs for q in p}
     subsystems: list[tuple[int, ...]] = [tuple(p) for p in ordered]
     subsystems += [(q,) for q in range(n) if q not in paired]
     sizes = [len(s) for s in subsystems]
     timings = dict.fromkeys(STAGES, 0.0)
-    survival = np.empty((len(settings.lengths), settings.samples, len(subsystems)))
-    method = "stim" if settings.simulator == "stim" else ""
-    if settings.simulator == "stim":
-        channels, readout = twirled_noise(target, chain)
-    for li, length in enumerate(settings.lengths):
-        progress(f"layer {index + 1}: length {length}")
-        seeds = [
-            derive_seed(settings.seed, STREAM_CIRCUIT, index, li, s)
-            for s in range(settings.samples)
-        ]
-        seed = derive_seed(settings.seed, STREAM_SIMULATE, index, li)
-        if settings.simulator == "stim":
-            # Straight to stim (the same circuits and streams as run_stim on rb_circuit's).
-            streams = np.random.SeedSequence(seed).spawn(settings.samples)
-            counts = []
-            for circuit_seed, stream in zip(seeds, streams, strict=True):
-                t = time.perf_counter()
-                program = rb_program(
-                    num_qubits=n,
-                    pairs=pairs,
-                    gate=gate,
-                    directions=directions,
-                    length=length,
-                    seed=circuit_seed,
-                    channels=channels,
-                    one_qubit_basis=basis,
-                )
-                timings["build"] += time.perf_counter() - t
-                t = time.perf_counter()
-                sample_seed = int(stream.generate_state(1, dtype=np.uint64)[0])
-                counts.append(
-                    sample_counts(program, shots=settings.shots, seed=sample_seed, readout=readout)
-                )
-                timings["execute"] += time.perf_counter() - t
-        else:
-            t = time.perf_counter()
-            circuits = [
-                rb_circuit(
-                    num_qubits=n,
-                    pairs=pairs,
-                    gate=gate,
-                    directions=directions,
-                    length=length,
-                    seed=circuit_seed,
-                    one_qubit_basis=basis,
-                )
-                for circuit_seed in seeds
-            ]
-            timings["build"] += time.perf_counter() - t
-            t = time.perf_counter()
-            run = run_noisy(
-                circuits, target=target, shots=settings.shots, seed=seed, physical_qubits=chain
-            )
-            counts, method = run.counts, run.method
-            timings["execute"] += time.perf_counter() - t
-        for s, c in enumerate(counts):
-            survival[li, s] = analysis.survival_probabilities(c, subsystems, n)
+    _TARGETS.setdefault(settings.backend, target)
+    tasks = [
+        LengthTask(
+            backend=settings.backend,
+            chain=tuple(chain),
+            gate=gate,
+            pairs=tuple(pairs),
+            subsystems=tuple(subsystems),
+            length=length,
+            circuit_seeds=tuple(
+                derive_seed(settings.seed, STREAM_CIRCUIT, index, li, s)
+                for s in range(settings.samples)
+            ),
+            simulate_seed=derive_seed(settings.seed, STREAM_SIMULATE, index, li),
+            shots=settings.shots,
+            simulator=settings.simulator,
+        )
+        for li, length in enumerate(settings.lengths)
+    ]
+    rows = []
+    method = ""
+    for task, done in zip(tasks, (mapper or map)(run_length, tasks), strict=True):
+        progress(f"layer {index + 1}: length {task.length} done")
+        rows.append(done.survival)
+        method = done.method
+        timings["build"] += done.build_s
+        timings["execute"] += done.execute_s
+    survival = np.stack(rows)
     t = time.perf_counter()
     fits, fidelities = analysis.subsystem_fidelities(settings.lengths, survival, sizes)
     boot = analysis.bootstrap_fidelities(
@@ -353,6 +427,7 @@ def measure(
     store: ResultsStore | None = None,
     progress: Progress | None = None,
     resume_run_id: str | None = None,
+    mapper: Mapper | None = None,
 ) -> EPLGResult:
     """Run the layer-fidelity benchmark ``settings`` ask for; with a ``store`` each finished
     layer is recorded as it completes and ``resume_run_id`` continues a stopped run."""
@@ -387,6 +462,7 @@ def measure(
                     pairs=pairs,
                     settings=settings,
                     progress=say,
+                    mapper=mapper,
                 )
                 run.add_part(name, layer.to_dict())
             results.append(layer)
@@ -435,7 +511,13 @@ def measure(
     return result
 
 
-def resume(store: ResultsStore, run_id: str, *, progress: Progress | None = None) -> EPLGResult:
+def resume(
+    store: ResultsStore,
+    run_id: str,
+    *,
+    progress: Progress | None = None,
+    mapper: Mapper | None = None,
+) -> EPLGResult:
     """Continue a stopped layer-fidelity run under its own id and settings: finished layers are
     read from the store, not run again."""
     full = store.resolve(run_id)
@@ -445,7 +527,11 @@ def resume(store: ResultsStore, run_id: str, *, progress: Progress | None = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return measure(
-            EPLGSettings.from_dict(inputs), store=store, progress=progress, resume_run_id=full
+            EPLGSettings.from_dict(inputs),
+            store=store,
+            progress=progress,
+            resume_run_id=full,
+            mapper=mapper,
         )
 
 
