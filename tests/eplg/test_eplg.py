@@ -206,6 +206,12 @@ def test_cli_writes_json_and_png(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert document["kind"] == "eplg" and len(document["chain"]) == 4
     assert EPLGResult.from_dict(json.loads((out / "eplg.json").read_text())).run_id
     assert (out / "eplg.png").stat().st_size > 1000
+    run_id = document["run_id"]
+    assert main(["show", run_id]) == 0
+    assert "EPLG" in capsys.readouterr().out
+    assert main(["report", "--out", str(tmp_path / "report.html")]) == 0
+    html = (tmp_path / "report.html").read_text()
+    assert "Layer fidelity and EPLG" in html and run_id in html
 
 
 @pytest.mark.parametrize(
