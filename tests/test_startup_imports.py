@@ -1,5 +1,6 @@
 """Building the command line loads none of the heavy libraries a run may need: scikit-learn,
-PennyLane, Dask and Stim are imported when a command that uses them starts, not for ``--help``."""
+PennyLane, Dask, Stim and scipy's statistics are imported when a command that uses them starts,
+not for ``--help``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("sklearn", "pennylane", "dask", "distributed", "stim")
+HEAVY = ("sklearn", "pennylane", "dask", "distributed", "stim", "scipy.stats", "scipy.optimize")
 
 PROBE = """
 import json, sys

@@ -221,6 +221,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         dask = _common.open_dask(args, err_console)
         with err_console.status("layer fidelity") as status:
+            from quantumlimits.eplg import protocol  # stim: imported when a run starts
+
             result = protocol.measure(
                 settings,
                 store=store,
