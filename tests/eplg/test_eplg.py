@@ -314,3 +314,42 @@ def test_measured_lf_agrees_with_the_simulated_channels() -> None:
     lo, hi = result.lf_interval
     # the twirled channels' own process fidelities: what the RB should recover
     assert lo * 0.99 <= result.model_lf <= hi * 1.01, (result.model_lf, result.lf_interval)
+
+
+def test_cli_resume_finishes_a_stopped_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store_path = tmp_path / "s.db"
+    real = protocol.run_layer
+
+    def stop_at_second(**kw):  # type: ignore[no-untyped-def]
+        if kw["index"] == 1:
+            raise KeyboardInterrupt
+        return real(**kw)
+
+    monkeypatch.setattr(protocol, "run_layer", stop_at_second)
+    argv = [
+        "eplg",
+        "--backend",
+        "fake_fez",
+        "--chain-length",
+        "4",
+        "--lengths",
+        "1,4,16",
+        "--samples",
+        "3",
+        "--resamples",
+        "20",
+        "--store",
+        str(store_path),
+    ]
+    assert main(argv) == 130
+    store = ResultsStore(store_path, readonly=True)
+    (row,) = store.runs(kind="eplg")
+    assert row.status == "failed" and set(store.parts(row.run_id)) == {"layer0"}
+    store.close()
+    monkeypatch.setattr(protocol, "run_layer", real)
+    capsys.readouterr()
+    assert main(["resume", row.run_id, "--store", str(store_path), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["run_id"] == row.run_id and len(document["layers"]) == 2
