@@ -652,7 +652,8 @@ def _eplg_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
                 len(result.chain),
                 result.two_qubit_gate,
                 f"{result.lf:.4f}",
-                f"{result.eplg:.5f} [{lo:.5f}, {hi:.5f}]",
+                f"{result.eplg:.5f} [{lo:.5f}, {hi:.5f}]"
+                + ("" if result.decided else " (undecided)"),
                 f"{result.projected_eplg:.5f}",
                 result.layers[0].method if result.layers else "-",
                 row.run_id,
