@@ -23,7 +23,16 @@ from typing import Any
 from quantumlimits import provenance
 from quantumlimits.errors import UsageError
 
-SECTIONS = ("qv", "classify", "diminishing", "limits", "timeline", "validation", "provenance")
+SECTIONS = (
+    "qv",
+    "classify",
+    "diminishing",
+    "limits",
+    "timeline",
+    "validation",
+    "eplg",
+    "provenance",
+)
 #: QV runs shown with a figure (the newest); older ones are listed in the table only.
 QV_FIGURES = 6
 
@@ -554,6 +563,48 @@ def _provenance_section(included: Sequence[tuple[Any, dict[str, Any]]]) -> str:
     return "".join(parts) + "</section>"
 
 
+def _eplg_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
+    parts = ['<section id="eplg"><h2>Layer fidelity and EPLG</h2>']
+    if not docs:
+        parts.append(_empty("No eplg run in the store: 'quantumlimits eplg' records one."))
+        return "".join(parts) + "</section>"
+    from quantumlimits.eplg.results import EPLGResult
+    from quantumlimits.plots.eplg import figure
+
+    rows = []
+    for row, doc in docs:
+        try:
+            result = EPLGResult.from_dict(doc)
+        except (KeyError, ValueError) as exc:
+            parts.append(_empty(f"run {row.run_id}: document not readable ({exc})"))
+            continue
+        lo, hi = result.eplg_interval
+        rows.append(
+            [
+                result.backend,
+                len(result.chain),
+                result.two_qubit_gate,
+                f"{result.lf:.4f}",
+                f"{result.eplg:.5f} [{lo:.5f}, {hi:.5f}]",
+                f"{result.projected_eplg:.5f}",
+                result.layers[0].method if result.layers else "-",
+                row.run_id,
+            ]
+        )
+        parts.append(_png(figure(result), f"EPLG against chain length on {result.backend}"))
+    parts.append(
+        _table(
+            ["backend", "chain", "gate", "LF", "EPLG [95 %]", "calibration EPLG", "on", "run"],
+            rows,
+        )
+    )
+    parts.append(
+        '<p class="note">EPLG = 4/5·(1 − LF^(1/n₂)), n₂ = chain length − 1 (IBM\'s figure); '
+        "calibration EPLG: the same from the calibrated gate errors alone (docs/eplg.md).</p>"
+    )
+    return "".join(parts) + "</section>"
+
+
 def _select(store: Any, run_ids: Sequence[str]) -> dict[str, list[tuple[Any, dict[str, Any]]]]:
     chosen: dict[str, list[tuple[Any, dict[str, Any]]]] = {
         "qv": [],
@@ -561,6 +612,7 @@ def _select(store: Any, run_ids: Sequence[str]) -> dict[str, list[tuple[Any, dic
         "limits": [],
         "timeline": [],
         "validate": [],
+        "eplg": [],
     }
     if run_ids:
         for rid in run_ids:
@@ -591,7 +643,7 @@ def render(*, store: Any, run_ids: Sequence[str] = ()) -> str:
     chosen = _select(store, run_ids)
     included = [
         item
-        for kind in ("qv", "classify", "limits", "timeline", "validate")
+        for kind in ("qv", "classify", "limits", "timeline", "validate", "eplg")
         for item in chosen[kind]
     ]
     nav = "".join(f'<a href="#{s}">{s}</a>' for s in SECTIONS)
@@ -602,6 +654,7 @@ def render(*, store: Any, run_ids: Sequence[str] = ()) -> str:
             _limits_section(chosen["limits"]),
             _timeline_section(chosen["timeline"]),
             _validation_section(store, chosen["validate"]),
+            _eplg_section(chosen["eplg"]),
             _provenance_section(included),
         ]
     )

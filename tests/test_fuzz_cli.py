@@ -63,6 +63,11 @@ ODD = [
     "fake_manila",
     "fake_kyoto",
     "aer",
+    "fake_fez",
+    "fake_sherbrooke",
+    "0,1,2",
+    "1,4,16",
+    "5,4,3,2",
     "ibm_nowhere",
     "np.str_('1')",
     "🜁",
@@ -107,8 +112,10 @@ def _values(action: argparse.Action, places: list[str]) -> st.SearchStrategy[str
 
 
 @st.composite
-def argv_lists(draw: st.DrawFn, places: list[str]) -> list[str]:
-    name = draw(st.sampled_from(sorted(SUBCOMMANDS)))
+def argv_lists(
+    draw: st.DrawFn, places: list[str], names: tuple[str, ...] | None = None
+) -> list[str]:
+    name = draw(st.sampled_from(sorted(names or SUBCOMMANDS)))
     parser = SUBCOMMANDS[name]
     argv = [name]
     for action in parser._actions:
@@ -165,12 +172,44 @@ def test_every_command_exits_0_or_2_without_a_traceback(
     capsys: pytest.CaptureFixture[str],
     checkout_files: set[str],
 ) -> None:
+    _run_example(data, tmp_path, monkeypatch, capsys, checkout_files, names=None)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not RANDOM,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_eplg_exits_0_or_2_without_a_traceback(
+    data: st.DataObject,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    checkout_files: set[str],
+) -> None:
+    """The eplg command's flags alone (more of its combinations than the sweep above)."""
+    _run_example(data, tmp_path, monkeypatch, capsys, checkout_files, names=("eplg",))
+
+
+def _run_example(
+    data: st.DataObject,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    checkout_files: set[str],
+    *,
+    names: tuple[str, ...] | None,
+) -> None:
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
     (work / "a-file.txt").write_text("not a store\n")
     (work / "a-folder").mkdir(exist_ok=True)
     places = [str(work / "a-file.txt"), str(work / "a-folder"), str(work / "new" / "x.sqlite")]
-    argv = data.draw(argv_lists(places))
+    argv = data.draw(argv_lists(places, names))
     monkeypatch.chdir(work)
     monkeypatch.setenv("HOME", str(work))
     monkeypatch.setenv("XDG_DATA_HOME", str(work / "data"))

@@ -23,24 +23,13 @@ from typing import Any
 
 import numpy as np
 
+from quantumlimits.classify.settings import DATASETS, REAL, SYNTHETIC
 from quantumlimits.errors import UsageError
 from quantumlimits.seeding import rng as seeded_rng
 
 #: Seeding streams of this module (distinct from the QV streams in quantumlimits.seeding).
 STREAM_DATA = 20
 STREAM_SPLIT = 21
-
-SYNTHETIC = (
-    "linearly_separable",
-    "two_curves",
-    "hidden_manifold",
-    "bars_and_stripes",
-    "hyperplanes_parity",
-    "moons",
-    "circles",
-)
-REAL = ("breast_cancer", "wine", "iris", "digits35")
-DATASETS = SYNTHETIC + REAL
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import os
 import socket
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
@@ -29,14 +29,17 @@ from quantumlimits.classify.classical import CLASSICAL, make_classical
 from quantumlimits.classify.datasets import Dataset, Split, split_and_scale
 from quantumlimits.classify.quantum import QuantumClassifier
 from quantumlimits.classify.results import ClassifyResult, Curve, ModelResult, SeedRun
+from quantumlimits.classify.settings import (
+    MODELS,
+    QUANTUM,
+    QuantumSettings,
+    parse_target,
+)
 from quantumlimits.errors import UsageError
 from quantumlimits.execution.cost import DEFAULT_PRICE_PER_SECOND, QpuCostModel
 from quantumlimits.execution.executor import Mapper
 from quantumlimits.seeding import derive_seed
 
-#: Quantum model names and their architectures.
-QUANTUM: dict[str, str] = {"vqc-reupload": "reupload", "vqc-angle": "angle", "vqc-iqp": "iqp"}
-MODELS: tuple[str, ...] = (*CLASSICAL, *QUANTUM)
 #: Seeding stream for the per-repetition seeds.
 STREAM_REPEAT = 40
 #: Seeding stream for the noisy evaluation of trained quantum models.
@@ -58,75 +61,6 @@ class QuantumHooks(Protocol):
     def trained(self, *, model: str, rep: int, estimator: QuantumClassifier) -> None:
         """Called once ``estimator`` finished training (before any noisy evaluation)."""
         ...
-
-
-@dataclass(frozen=True)
-class QuantumSettings:
-    """Hyperparameters shared by the quantum models of one run (the ablation switches)."""
-
-    layers: int = 3
-    learning_rate: float = 0.1
-    batch_size: int | None = None
-    max_steps: int = 100
-    entangle: bool = True
-    engine: str = "numpy"
-    n_qubits: int | None = None
-    eval_every: int = 1
-
-    def __post_init__(self) -> None:
-        if self.layers < 1:
-            raise UsageError(f"--layers must be positive, got {self.layers}")
-        if not self.learning_rate > 0:
-            raise UsageError(f"--lr must be positive, got {self.learning_rate}")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise UsageError(f"--batch-size must be positive, got {self.batch_size}")
-        if self.max_steps < 1:
-            raise UsageError(f"--max-steps must be positive, got {self.max_steps}")
-        if self.eval_every < 1:
-            raise UsageError(f"--eval-every must be positive, got {self.eval_every}")
-
-
-def parse_models(text: str) -> tuple[str, ...]:
-    """A comma-separated model list (or ``all``) checked against :data:`MODELS`.
-
-    >>> parse_models("svc, vqc-reupload")
-    ('svc', 'vqc-reupload')
-    >>> len(parse_models("all")) == len(MODELS)
-    True
-    """
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if names == ["all"]:
-        return MODELS
-    if not names:
-        raise UsageError(
-            f"--models is empty: pass a comma-separated list of {', '.join(MODELS)}, or all"
-        )
-    unknown = [n for n in names if n not in MODELS]
-    if unknown:
-        raise UsageError(
-            f"unknown model {unknown[0]!r} in --models: choose from {', '.join(MODELS)}, or all"
-        )
-    return tuple(dict.fromkeys(names))
-
-
-def parse_target(text: str) -> tuple[str, float]:
-    """``'0.9'`` -> ('abs', 0.9); ``'rel:0.95'`` -> ('rel', 0.95); values must lie in (0, 1].
-
-    >>> parse_target("rel:0.95")
-    ('rel', 0.95)
-    """
-    kind, _, raw = text.partition(":") if text.startswith("rel:") else ("abs", "", text)
-    try:
-        value = float(raw)
-    except ValueError:
-        raise UsageError(
-            f"--target {text!r} is not a number: pass e.g. --target 0.9 or --target rel:0.95"
-        ) from None
-    if not 0.0 < value <= 1.0:
-        raise UsageError(
-            f"--target {text!r} is outside (0, 1]: pass e.g. --target 0.9 or --target rel:0.95"
-        )
-    return kind, value
 
 
 def _accuracy(model: Any, X: np.ndarray, y: np.ndarray) -> float:
@@ -222,8 +156,50 @@ def train_classical(*, estimator: Any, split: Split, seed: int) -> SeedRun:
 
 
 def _json_safe(params: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = json.loads(json.dumps(params, default=str))
+    """``params`` as JSON values: objects as their text, non-finite floats as text too
+    (``"nan"``: a stored document holds only finite numbers)."""
+
+    def finite(value: Any) -> Any:
+        if isinstance(value, float) and not np.isfinite(value):
+            return str(value)
+        if isinstance(value, dict):
+            return {k: finite(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [finite(v) for v in value]
+        return value
+
+    out: dict[str, Any] = finite(json.loads(json.dumps(params, default=str)))
     return out
+
+
+def classical_hyperparameters(model: Any) -> dict[str, Any]:
+    """What a fitted classical model was run with: its parameters, or for a search the chosen
+    estimator's parameters and what was searched (``search``).
+
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> import numpy as np
+    >>> X, y = np.arange(12.0).reshape(6, 2), np.array([0, 1] * 3)
+    >>> g = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=2).fit(X, y)
+    >>> h = classical_hyperparameters(g)
+    >>> h["search"]["grid"], h["C"] in (0.1, 1.0)
+    ({'C': [0.1, 1.0]}, True)
+    """
+    best = getattr(model, "best_estimator_", None)
+    if best is None:
+        return _json_safe(model.get_params(deep=False))
+    grid = getattr(model, "param_grid", None) or getattr(model, "param_distributions", None)
+    return _json_safe(
+        {
+            **best.get_params(deep=False),
+            "search": {
+                "grid": grid,
+                "best_params": model.best_params_,
+                "cv_splits": int(model.n_splits_),
+                "best_cv_accuracy": float(model.best_score_),
+            },
+        }
+    )
 
 
 def check_request(
@@ -317,6 +293,22 @@ class UnitOutcome:
     noisy_seconds: float = 0.0
     where: dict[str, str] = field(default_factory=dict)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (a run records each finished unit as one part)."""
+        d = asdict(self)
+        d["run"] = self.run.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> UnitOutcome:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**{**d, "run": SeedRun.from_dict(d["run"]), "where": dict(d["where"])})
+
+
+def unit_part(unit: ClassifyUnit) -> str:
+    """The name a run records ``unit``'s outcome under: ``model/repetition``."""
+    return f"{unit.model}/{unit.repetition}"
+
 
 def _where() -> dict[str, str]:
     """The host, and the Dask worker's address when the unit runs on one."""
@@ -350,7 +342,7 @@ def run_unit(
         return UnitOutcome(
             run=run,
             n_params=_classical_param_count(est),
-            hyperparameters=_json_safe(est.get_params(deep=False)),
+            hyperparameters=classical_hyperparameters(est),
             seconds=time.perf_counter() - t0,
             where=_where(),
         )
@@ -477,6 +469,8 @@ def run_classify_many(
     mapper: Mapper | None = None,
     hooks: QuantumHooks | None = None,
     cluster: dict[str, Any] | None = None,
+    finished: Sequence[Mapping[str, Mapping[str, Any]]] | None = None,
+    record: Callable[[int, str, UnitOutcome], None] | None = None,
 ) -> list[ClassifyResult]:
     """:func:`run_classify` on several datasets at once: one result per dataset, in order.
 
@@ -488,6 +482,10 @@ def run_classify_many(
     ``progress(model, repetition, step, total=..., dataset=name)`` follows every optimiser step
     in-process; with another mapper it is called once per unit, when the unit's result is in
     (and every unit before it: results come back in submission order).
+
+    ``finished[i]`` holds dataset ``i``'s units recorded by an earlier attempt, by
+    :func:`unit_part` name: they are read back, not run again. ``record(i, part, outcome)`` is
+    called as each unit of dataset ``i`` comes in.
     """
     from quantumlimits import provenance as prov
 
@@ -568,9 +566,23 @@ def run_classify_many(
                 for k, s in enumerate(seeds)
             ]
 
+    index = {d.name: i for i, d in enumerate(datasets)}
+    earlier = [dict(f) for f in finished] if finished is not None else [{} for _ in datasets]
+    if len(earlier) != len(datasets):
+        raise ValueError(f"finished has {len(earlier)} entries for {len(datasets)} datasets")
+    recorded = {
+        id(u): UnitOutcome.from_dict(dict(earlier[index[u.dataset]][unit_part(u)]))
+        for u in units
+        if unit_part(u) in earlier[index[u.dataset]]
+    }
+    to_run = [u for u in units if id(u) not in recorded]
+    for unit, outcome in zip(to_run, _map_units(to_run, mapper, progress, hooks), strict=True):
+        recorded[id(unit)] = outcome
+        if record is not None:  # as each unit comes in: a stop keeps it
+            record(index[unit.dataset], unit_part(unit), outcome)
     outcomes: dict[tuple[str, str], list[UnitOutcome]] = {}
-    for unit, outcome in zip(units, _map_units(units, mapper, progress, hooks), strict=True):
-        outcomes.setdefault((unit.dataset, unit.model), []).append(outcome)
+    for unit in units:
+        outcomes.setdefault((unit.dataset, unit.model), []).append(recorded[id(unit)])
     total_seconds = time.perf_counter() - t_start
 
     results = []

@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         circuits,
         classify,
         dataset,
+        eplg,
         history,
         limits,
         mirror,
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         mirror,
         dataset,
         validate,
+        eplg,
     ):
         module.add_parser(sub)
     return parser

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from rich.console import Console
 from rich.table import Table
 
+from quantumlimits import devices as device_specs
 from quantumlimits.cli import _common
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import backends, ibm
@@ -22,7 +23,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="list the offline backends (and, with an account, the IBM Quantum devices)",
         description="List 'aer' and every calibration snapshot of the installed fake provider, "
         "with qubit count, native two-qubit gate, median two-qubit and readout error, and "
-        "calibration date.",
+        "calibration date; then the device specs shipped with the package (published numbers, "
+        "docs/devices.md) with their date and source.",
         formatter_class=_common.HELP_FORMATTER,
     )
     p.add_argument("--json", action="store_true", help="print the list as JSON on stdout")
@@ -42,9 +44,14 @@ def run(args: argparse.Namespace) -> int:
         ibm.resolve_credentials(account=args.account)
     with err.status("reading calibration snapshots"):
         rows = backends.snapshot_summaries()
+    specs = list(device_specs.shipped_specs().values())
     devices = _cloud_devices(args.account, err)
     if args.json:
-        listed = [asdict(r) for r in rows] + [{**asdict(d), "cloud": True} for d in devices]
+        listed = (
+            [asdict(r) for r in rows]
+            + [_spec_row(s) for s in specs]
+            + [{**asdict(d), "cloud": True} for d in devices]
+        )
         _common.print_json(json.dumps(listed, indent=2))
         return 0
     table = Table(title="Offline backends ('aer' is the noiseless simulator)", title_justify="left")
@@ -68,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
             (r.calibration_date or "-")[:10],
         )
     out.print(table)
+    out.print(_spec_table(specs))
     if devices:
         cloud = Table(title="IBM Quantum devices of the account", title_justify="left")
         for column in ("name", "qubits", "status", "pending jobs"):
@@ -103,3 +111,45 @@ def _cloud_devices(account: str | None, err: Console) -> list[ibm.CloudDevice]:
             raise
         err.print(f"[yellow]warning:[/yellow] cloud devices not listed: {exc}")
         return []
+
+
+def _spec_row(spec: device_specs.DeviceSpec) -> dict[str, object]:
+    """A spec as a JSON row: the snapshot columns, its sources and what it lacks."""
+    errors = spec.errors
+    readout = spec.readout_error if "readout_0to1" in errors and "readout_1to0" in errors else None
+    return {
+        "name": spec.label,
+        "num_qubits": spec.qubits,
+        "two_qubit_gate": spec.two_qubit_gate,
+        "median_two_qubit_error": errors["two_qubit"].value if "two_qubit" in errors else None,
+        "median_readout_error": readout,
+        "calibration_date": spec.date,
+        "spec": True,
+        "machine": spec.machine,
+        "sources": dict(spec.sources),
+        "missing": list(spec.missing),
+    }
+
+
+def _spec_table(specs: list[device_specs.DeviceSpec]) -> Table:
+    table = Table(
+        title="Device specs (published numbers; --backend name@date, docs/devices.md)",
+        title_justify="left",
+    )
+    for column in ("name", "qubits", "2q gate", "2q error", "readout error", "date", "source"):
+        table.add_column(column, justify="left" if column in ("name", "source") else "right")
+    for spec in specs:
+        row = _spec_row(spec)
+        source = ",".join(next(iter(spec.sources.values())).split(",")[:2])  # who, what
+        if spec.missing:
+            source += f" [missing: {', '.join(spec.missing)}]"
+        table.add_row(
+            spec.label,
+            str(spec.qubits),
+            spec.two_qubit_gate,
+            _common.fmt(row["median_two_qubit_error"]),
+            _common.fmt(row["median_readout_error"]),
+            spec.date,
+            source,
+        )
+    return table

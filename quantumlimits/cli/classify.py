@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,13 +19,13 @@ if TYPE_CHECKING:
     from quantumlimits.execution.dask import DaskSession
 
 DEFAULT_OUT = "results/classify"
+#: The part of a device run that records its --out folder (resume writes there by default).
+OUTPUT_PART = "output"
 
 
 def add_parser(subparsers: Any) -> None:
     """Register the ``classify`` subcommand."""
-    from quantumlimits.classify.datasets import DATASETS
-    from quantumlimits.classify.trainer import MODELS
-    from quantumlimits.execution.cost import DEFAULT_PRICE_PER_SECOND
+    from quantumlimits.classify.settings import DATASETS, DEFAULT_PRICE_PER_SECOND, MODELS
 
     p = subparsers.add_parser(
         "classify",
@@ -142,122 +142,22 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
-def parse_datasets(text: str | None) -> tuple[str, ...]:
-    """``--dataset``: one built-in name or a comma-separated list of distinct ones.
-
-    >>> parse_datasets("moons, circles")
-    ('moons', 'circles')
-    >>> parse_datasets(None)
-    ('moons',)
-    """
-    from quantumlimits.classify.datasets import DATASETS
-
-    if text is None:
-        return ("moons",)
-    names = [n.strip() for n in text.split(",")]
-    if not any(names):
-        raise UsageError(f"--dataset is empty: pass one or more of {', '.join(DATASETS)}")
-    if "" in names:
-        raise UsageError(
-            f"--dataset {text!r} has an empty name: separate names with single commas, "
-            "e.g. --dataset moons,circles"
-        )
-    for name in names:
-        if name not in DATASETS:
-            close = difflib.get_close_matches(name, DATASETS, n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
-            raise UsageError(
-                f"unknown dataset {name!r} in --dataset: {hint}choose from {', '.join(DATASETS)}"
-            )
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise UsageError(
-            f"--dataset names {', '.join(repeated)} more than once: list each dataset once"
-        )
-    return tuple(names)
-
-
-def _datasets(args: argparse.Namespace) -> list[Any]:
-    from quantumlimits.classify.datasets import load_csv, load_dataset
-
-    if args.data is not None:
-        if args.dataset is not None:
-            several = "," in args.dataset
-            raise UsageError(
-                "--data runs one CSV and cannot be combined with a --dataset list: "
-                "run the CSV on its own"
-                if several
-                else "pass either --dataset or --data, not both"
-            )
-        if not args.label:
-            raise UsageError(f"--data {args.data} needs --label COLUMN naming the label column")
-        return [load_csv(path=args.data, label=args.label, positive_class=args.positive_class)]
-    if args.label or args.positive_class:
-        raise UsageError("--label and --positive-class go with --data FILE.csv")
-    return [
-        load_dataset(
-            name=name,
-            n_samples=args.samples,
-            n_features=args.features if args.features is not None else 2,
-            noise=args.noise,
-            seed=args.seed,
-        )
-        for name in parse_datasets(args.dataset)
-    ]
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the measurement, write classify.json and classify.png, record the run in the store.
 
-    With several datasets every (dataset, model, seed) unit is submitted at once, and each
-    dataset gets its own folder ``OUT/NAME/``, document and store run.
+    The flags become a :class:`~quantumlimits.classify.settings.ClassifySettings`;
+    :func:`quantumlimits.classify.protocol.measure` does the rest. With several datasets every
+    (dataset, model, seed) unit is submitted at once, and each dataset gets its own folder
+    ``OUT/NAME/``, document and store run.
     """
-    from quantumlimits import provenance
-    from quantumlimits.classify.datasets import SYNTHETIC
-    from quantumlimits.classify.trainer import (
-        QuantumSettings,
-        check_request,
-        parse_models,
-        run_classify_many,
-    )
+    from quantumlimits.classify import protocol
+    from quantumlimits.classify.settings import ClassifySettings
 
-    if args.seed < 0:
-        raise UsageError(f"--seed must be non-negative, got {args.seed}")
-    models = parse_models(args.models)
-    settings = QuantumSettings(
-        layers=args.layers,
-        learning_rate=args.lr,
-        batch_size=args.batch_size,
-        max_steps=args.max_steps,
-        entangle=not args.no_entangle,
-        engine=args.engine,
-        n_qubits=args.width,
-        eval_every=args.eval_every,
-    )
-    datasets = _datasets(args)
-    pcas = [
-        None if (args.data is None and d.name in SYNTHETIC) else args.features for d in datasets
-    ]
-    device = None if args.device_model.lower() == "none" else args.device_model
-    if args.noisy_eval and device is None:
-        raise UsageError("--noisy-eval needs a --device-model snapshot, e.g. fake_torino")
-    common: dict[str, Any] = {
-        "models": models,
-        "target": args.target,
-        "shots": args.shots,
-        "price_per_second": args.price_per_second,
-        "qubits": args.qubits,
-        "test_size": args.test_size,
-        "seed": args.seed,
-    }
-    for d, pca in zip(datasets, pcas, strict=True):
-        check_request(dataset=d, n_features=pca, n_seeds=args.seeds, quantum=settings, **common)
-    if device is not None:
-        from quantumlimits.execution.backends import load_snapshot
-
-        load_snapshot(device)  # an unknown name fails here, before any work
-    if _classify_ibm.check_flags(args):  # an IBM Quantum device: one dataset, in this process
-        if len(datasets) > 1:
+    on_device = _classify_ibm.check_flags(args)
+    settings = ClassifySettings.from_arguments(vars(args))
+    prepared = protocol.prepare(settings)
+    if on_device:  # an IBM Quantum device: one dataset, in this process
+        if len(prepared.datasets) > 1:
             raise UsageError(
                 f"--backend {args.backend} runs one dataset at a time: pass one --dataset"
             )
@@ -266,159 +166,121 @@ def run(args: argparse.Namespace) -> int:
                 f"--backend {args.backend} runs in this process (its jobs wait on the device): "
                 "drop --dask"
             )
-        return _run_on_device(
-            args,
-            dataset=datasets[0],
-            pca=pcas[0],
-            settings=settings,
-            device=device,
-            common=common,
-        )
+        return run_on_device(settings, args, prepared=prepared)
     from quantumlimits.execution.dask import resolve_spec
 
     resolve_spec(args.dask)  # a bad --dask / $QUANTUMLIMITS_DASK fails before any folder is made
     out_root = _common.output_dir(Path(args.out))
     assert out_root is not None
-    single = len(datasets) == 1
-    out_dirs = [out_root] if single else [out_root / d.name for d in datasets]
+    single = len(prepared.datasets) == 1
+    out_dirs = [out_root] if single else [out_root / d.name for d in prepared.datasets]
     if not single:
         for path in out_dirs:
             _common.output_dir(path)
     # The cluster before the store: a bad --dask fails with nothing recorded.
     dask: DaskSession | None = _common.open_dask(args, Console(stderr=True))
     store = None
-    run_ids: list[str | None] = [None] * len(datasets)
     try:
         store = None if args.no_store else _common.open_store(args)
-        if store is not None:
-            run_ids = [
-                store.begin_run(
-                    kind="classify", backend=device, seed=args.seed, created=provenance.now_utc()
-                )
-                for _ in datasets
-            ]
         with _Progress(several=not single) as progress:
-            results = run_classify_many(
-                datasets=datasets,
-                n_features=pcas,
-                n_seeds=args.seeds,
-                device_model=device,
-                quantum=settings,
-                grid=args.grid,
-                noisy_eval=args.noisy_eval,
+            measured = protocol.measure(
+                settings,
+                store=store,
                 progress=progress,
                 mapper=dask,
                 cluster=None if dask is None else dask.describe(),
-                **common,
+                prepared=prepared,
             )
-        documents = [
-            {**result.to_dict(), "run_id": run_id}
-            for result, run_id in zip(results, run_ids, strict=True)
-        ]
-        from quantumlimits.plots.classify import write_png
-
-        for result, document, path in zip(results, documents, out_dirs, strict=True):
-            write_png(result, path / "classify.png")
-            atomic_write_text(path / "classify.json", dumps(document) + "\n")
-    except BaseException:
-        if store is not None:
-            for run_id in run_ids:
-                if run_id is not None:
-                    store.mark_failed(run_id, summary="classify run failed or was interrupted")
-            store.close()
-        raise
     finally:
+        if store is not None:
+            store.close()
         if dask is not None:
             dask.close()
-    if store is not None:
-        for result, document, run_id in zip(results, documents, run_ids, strict=True):
-            if run_id is not None:
-                store.finish_run(run_id, document=document, summary=_summary(result))
-        store.close()
-    table_to = sys.stderr if args.json else sys.stdout
-    for result in results:
-        _print_table(result, file=table_to)
-    for path, run_id in zip(out_dirs, run_ids, strict=True):
-        recorded = f"; run {run_id}" if run_id else " (not stored)"
-        print(f"wrote {path / 'classify.json'} and classify.png{recorded}", file=sys.stderr)
-    if args.json:
-        _common.print_json(dumps(documents[0] if single else documents) + "\n")
+    show(measured, out_dirs=out_dirs, json_mode=args.json)
     return 0
 
 
-def _run_on_device(
+def show(measured: Sequence[Any], *, out_dirs: Sequence[Path | None], json_mode: bool) -> None:
+    """Write each result's classify.json and classify.png, print its table, the files written,
+    and with ``json_mode`` the document(s) on stdout."""
+    from quantumlimits.plots.classify import write_png
+
+    for one, path in zip(measured, out_dirs, strict=True):
+        if path is not None:
+            write_png(one.result, path / "classify.png")
+            atomic_write_text(path / "classify.json", dumps(one.document) + "\n")
+    table_to = sys.stderr if json_mode else sys.stdout
+    for one in measured:
+        _print_table(one.result, file=table_to)
+    for one, path in zip(measured, out_dirs, strict=True):
+        recorded = f"; run {one.run_id}" if one.run_id else " (not stored)"
+        if path is not None:
+            print(f"wrote {path / 'classify.json'} and classify.png{recorded}", file=sys.stderr)
+    if json_mode:
+        documents = [one.document for one in measured]
+        _common.print_json(dumps(documents[0] if len(documents) == 1 else documents) + "\n")
+
+
+def run_on_device(
+    settings: Any,
     args: argparse.Namespace,
     *,
-    dataset: Any,
-    pca: int | None,
-    settings: Any,
-    device: str | None,
-    common: dict[str, Any],
+    prepared: Any = None,
+    resume_run_id: str | None = None,
 ) -> int:
-    """``classify --backend ibm_<device>``: projection and approval before anything runs, the
-    models trained (on the simulator, or through the device with ``--train-on-backend``), then
-    evaluated on the device; journaled so ``resume`` can finish it."""
+    """``classify --backend ibm_<device>`` (or its ``resume``): projection and approval before
+    anything runs, the models trained (on the simulator, or through the device with
+    ``--train-on-backend``), then evaluated on the device; journaled so ``resume`` can finish it.
+    ``args`` holds this invocation's account, mode, budget, ``--yes``, ``--out``, ``--json`` and
+    store."""
     from quantumlimits import provenance
-    from quantumlimits.classify.trainer import check_request, run_classify
+    from quantumlimits.classify import protocol
+    from quantumlimits.store import recording
 
-    models = common["models"]
-    common = {**common, "dataset": dataset, "n_features": pca}
-    split = check_request(n_seeds=args.seeds, quantum=settings, **common)
+    prepared = prepared or protocol.prepare(settings)
     out_dir = _common.output_dir(Path(args.out))
-    assert out_dir is not None
-    store = None if args.no_store else _common.open_store(args)
-    try:  # projection and approval before anything runs
-        hardware = _classify_ibm.prepare(
-            args, split=split, models=models, settings=settings, store=store
-        )
-    except BaseException:
-        if store is not None:
-            store.close()
-        raise
-    assert hardware is not None
-    run_id = None if store is None else hardware.start(store, created=provenance.now_utc())
+    store = _common.open_store(args)
+    hw = None
     try:
-        result = hardware.partial()
-        if result is None:
-            with _Progress() as progress:
-                result = run_classify(
-                    n_seeds=args.seeds,
-                    device_model=device,
-                    quantum=settings,
-                    grid=args.grid,
-                    noisy_eval=args.noisy_eval,
-                    progress=progress,
-                    hooks=hardware,
-                    **common,
-                )
-            hardware.record_training(result)
-        result = hardware.evaluate(result)
-        hardware.print_jobs(_classify_ibm.jobs_console())
-        document = {**result.to_dict(), "run_id": run_id}
-        text = dumps(document) + "\n"
-        from quantumlimits.plots.classify import write_png
-
-        write_png(result, out_dir / "classify.png")
-        atomic_write_text(out_dir / "classify.json", text)
-    except BaseException as exc:
-        if store is not None and run_id is not None:
-            store.mark_failed(run_id, summary="classify run failed or was interrupted")
-            if isinstance(exc, KeyboardInterrupt):
-                hardware.interrupted(Console(stderr=True))
-            store.close()
-        raise
+        hw = _classify_ibm.open_device(
+            settings, args, split=prepared.splits[0], store=store, resume_run_id=resume_run_id
+        )
+        with recording(
+            store,
+            kind="classify",
+            backend=settings.backend,
+            seed=settings.seed,
+            inputs=settings.to_dict(),
+            created=provenance.now_utc(),
+            resume=resume_run_id,
+        ) as run:
+            assert run.run_id is not None
+            hw.attach(store, run.run_id)
+            run.add_part(OUTPUT_PART, {"out": str(out_dir)})  # where resume writes by default
+            try:
+                result = hw.partial()
+                if result is None:
+                    with _Progress() as progress:
+                        result = protocol.train(settings, prepared, progress=progress, hooks=hw)
+                    hw.record_training(result)
+                result = hw.evaluate(result)
+            except KeyboardInterrupt:
+                _classify_ibm.interrupted(hw)
+                raise
+            _classify_ibm.print_jobs(hw)
+            one = protocol.Measured(result=result, run_id=run.run_id)
+            run.finish(document=one.document, summary=protocol.summary(result))
     finally:
-        hardware.close()
-    if store is not None and run_id is not None:
-        store.finish_run(run_id, document=document, summary=_summary(result))
+        if hw is not None:
+            hw.close()
         store.close()
-    table_to = sys.stderr if args.json else sys.stdout
-    _print_table(result, file=table_to)
-    recorded = f"; run {run_id}" if run_id else " (not stored)"
-    print(f"wrote {out_dir / 'classify.json'} and classify.png{recorded}", file=sys.stderr)
-    if args.json:
-        _common.print_json(text)
+    show([one], out_dirs=[out_dir], json_mode=args.json)
     return 0
+
+
+def progress_bars(*, several: bool = False) -> _Progress:
+    """Progress bars on stderr for a classify run (a context manager giving the callback)."""
+    return _Progress(several=several)
 
 
 class _Progress:
@@ -455,44 +317,18 @@ class _Progress:
         self._bars.update(self._tasks[key], completed=step)
 
 
-def _fmt_seconds(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if value < 1e-3:
-        return f"{value * 1e6:.0f} µs"
-    if value < 1:
-        return f"{value * 1e3:.1f} ms"
-    if value < 120:
-        return f"{value:.2f} s"
-    if value < 7200:
-        return f"{value / 60:.1f} min"
-    if value < 172800:
-        return f"{value / 3600:.1f} h"
-    return f"{value / 86400:.1f} d"
-
-
 def _fmt_count(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:,.0f}" if value < 1e6 else f"{value:.2e}"
 
 
-def _summary(result: Any) -> str:
-    best = None
-    for m in result.models:
-        s = m.summary(result.target, clock="wall", price_per_second=result.price_per_second)
-        if s.median is not None and (best is None or s.median < best[1]):
-            best = (m.name, s.median)
-    head = f"{result.dataset.get('name')} target {result.target:.3g}"
-    if best is None:
-        return f"{head}: no model reached it"
-    return f"{head}: fastest {best[0]} in {_fmt_seconds(best[1])}"
-
-
 def _print_table(result: Any, *, file: Any) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
+
+    from quantumlimits.classify.protocol import format_seconds as _fmt_seconds
 
     price = result.price_per_second
     table = Table(

@@ -139,6 +139,13 @@ def _show_document(kind: str, document: dict[str, Any], out: Path | None, json_m
         out_console, _ = _common.consoles(json_mode)
         mirror_cli.show(out_console, MirrorResult.from_dict(document), out=out, json_mode=json_mode)
         return 0
+    if kind == "eplg":
+        from quantumlimits.cli import eplg as eplg_cli
+        from quantumlimits.eplg.results import EPLGResult
+
+        out_console, _ = _common.consoles(json_mode)
+        eplg_cli.show(out_console, EPLGResult.from_dict(document), out=out, json_mode=json_mode)
+        return 0
     text = json.dumps(document, indent=2)
     if out is not None:
         _common.write_text(out / f"{kind}.json", text + "\n")

@@ -11,7 +11,6 @@ from rich.table import Table
 from quantumlimits._io import atomic_write_text
 from quantumlimits.cli import _common
 from quantumlimits.execution.backends import DEFAULT_BACKEND
-from quantumlimits.mirror import protocol
 from quantumlimits.mirror.circuits import VARIANTS
 from quantumlimits.mirror.results import MirrorResult, MirrorWidthResult
 from quantumlimits.mirror.settings import SIMULATORS, MirrorSettings
@@ -178,6 +177,8 @@ def settings_from_args(args: argparse.Namespace) -> MirrorSettings:
 
 def run(args: argparse.Namespace) -> int:
     """Handle ``quantumlimits mirror``."""
+    from quantumlimits.mirror import protocol  # Stim and Aer: only when a run starts
+
     settings = settings_from_args(args)
     out_console, err_console = _common.consoles(args.json)
     out = _common.output_dir(args.out, files=OUTPUTS)

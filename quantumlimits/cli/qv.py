@@ -13,7 +13,7 @@ from rich.table import Table
 from quantumlimits.cli import _common, _ibm
 from quantumlimits.documents import dumps
 from quantumlimits.errors import UsageError
-from quantumlimits.execution.aer import DEVICES, PRECISIONS
+from quantumlimits.execution.aer import DEVICES, ENGINES, PRECISIONS
 from quantumlimits.execution.backends import DEFAULT_BACKEND, check_backend_name
 from quantumlimits.progress import RichWidthProgress, width_bars
 from quantumlimits.qv import analysis, optimize, protocol
@@ -166,6 +166,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default="cpu",
         help="Aer device; gpu (ideal stage on Aer too) needs qiskit-aer-gpu and falls back to the "
         "CPU with a warning where it is missing",
+    )
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="noisy simulator of device snapshots: auto (the exact density matrix up to 10 "
+        "qubits whatever the shots, Pauli trajectories above; docs/method.md), density, "
+        "trajectories (Monte-Carlo, its error added to the bounds) or aer",
     )
     p.add_argument(
         "--out", type=Path, default=None, help="folder for qv.json and qv.png (created if missing)"
@@ -395,6 +403,7 @@ def settings_from_args(args: argparse.Namespace) -> QVSettings:
         bootstrap_resamples=args.bootstrap_resamples,
         precision=args.precision,
         device=args.device,
+        engine=args.engine,
         optimizations=optimize.Optimizations(
             readout=args.mitigate_readout,
             readout_shots=args.readout_shots,

@@ -4,7 +4,9 @@ Finished cloud jobs are read from the store (or fetched from IBM Quantum when th
 the run stopped), failed ones are resubmitted, and a completed job is never run again. A QV run
 continues from its recorded settings (``QVSettings``): widths it finished are read from the store,
 the others run (seeds make them exactly what the first attempt would have given). A classify run
-on a device resumes through ``classify`` with its recorded arguments (cli/_classify_ibm.py).
+continues from its recorded settings (``ClassifySettings``): the (model, seed) units it finished
+are read from the store, the others trained; one on an IBM Quantum device re-projects what is
+still to send and collects or resubmits its jobs (classify/device.py, cli/_classify_ibm.py).
 """
 
 from __future__ import annotations
@@ -65,12 +67,15 @@ def run(args: argparse.Namespace) -> int:
             )
             return 0
         if row.kind == "classify":
-            return _classify_ibm.resume(args, store=store, run_id=row.run_id)
+            return _resume_classify(args, store, row.run_id, out=out)
         if row.kind == "mirror":
             return _resume_mirror(args, store, row.run_id, out=out)
+        if row.kind == "eplg":
+            return _resume_eplg(args, store, row.run_id, out=out)
         if row.kind != "qv":
             raise UsageError(
-                f"run {row.run_id} is a {row.kind} run: only qv, mirror and classify runs resume"
+                f"run {row.run_id} is a {row.kind} run: only qv, mirror, eplg and classify runs "
+                "resume"
             )
         if (row.backend or "").startswith("imported:"):
             raise UsageError(
@@ -113,6 +118,35 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _resume_classify(
+    args: argparse.Namespace, store: ResultsStore, run_id: str, *, out: Path | None
+) -> int:
+    from quantumlimits.classify import protocol
+    from quantumlimits.cli import classify as classify_cli
+
+    settings = protocol.recorded_settings(store, run_id)
+    if settings.backend is not None:  # on a device: this invocation's account, budget, --yes
+        inputs = store.inputs(run_id) or {}
+        recorded_out = (store.parts(run_id).get(classify_cli.OUTPUT_PART) or {}).get(
+            "out", (inputs.get("args") or {}).get("out", classify_cli.DEFAULT_OUT)
+        )
+        ns = argparse.Namespace(
+            account=args.account,
+            mode=args.mode,
+            max_qpu_seconds=args.max_qpu_seconds,
+            yes=args.yes,
+            json=args.json,
+            store=args.store,
+            out=str(args.out) if args.out is not None else recorded_out,
+        )
+        store.close()  # the device run opens the store itself
+        return classify_cli.run_on_device(settings, ns, resume_run_id=run_id)
+    with classify_cli.progress_bars() as progress:
+        one = protocol.resume(store, run_id, progress=progress)
+    classify_cli.show([one], out_dirs=[out], json_mode=args.json)
+    return 0
+
+
 def _resume_mirror(
     args: argparse.Namespace, store: ResultsStore, run_id: str, *, out: Path | None
 ) -> int:
@@ -125,4 +159,17 @@ def _resume_mirror(
             store, run_id, progress=RichWidthProgress(bar, mirror_cli._describe_width)
         )
     mirror_cli.show(out_console, result, out=out, json_mode=args.json)
+    return 0
+
+
+def _resume_eplg(
+    args: argparse.Namespace, store: ResultsStore, run_id: str, *, out: Path | None
+) -> int:
+    from quantumlimits.cli import eplg as eplg_cli
+    from quantumlimits.eplg import protocol as eplg_protocol
+
+    out_console, err_console = _common.consoles(args.json)
+    with err_console.status("layer fidelity") as status:
+        result = eplg_protocol.resume(store, run_id, progress=lambda line: status.update(line))
+    eplg_cli.show(out_console, result, out=out, json_mode=args.json)
     return 0

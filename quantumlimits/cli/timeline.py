@@ -35,7 +35,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--backends",
         type=_names,
         default=None,
-        help="comma-separated fake_* snapshots (default: all for predicted; "
+        help="comma-separated fake_* snapshots or device specs (name@date, docs/devices.md) "
+        "(default: every snapshot for predicted; "
         f"{','.join(timeline.MEASURED_DEFAULT)} for measured)",
     )
     p.add_argument(

@@ -21,6 +21,7 @@ from qiskit import QuantumCircuit
 from qiskit.transpiler import Target
 
 from quantumlimits.execution.backends import TargetKey
+from quantumlimits.execution.density import MAX_QUBITS as DENSITY_MAX_QUBITS
 from quantumlimits.execution.density import DeviceChannels, Unsupported, run_density, sample
 from quantumlimits.execution.transpile import active_qubits, compact
 
@@ -187,7 +188,8 @@ def sub_target(target: Target, qubits: Sequence[int]) -> Target:
     """The calibration of ``qubits`` only, renumbered 0..k-1 in the given order."""
     position = {q: i for i, q in enumerate(qubits)}
     props_list = target.qubit_properties
-    sub = Target(
+    # a device spec's target keeps its class and spec (quantumlimits.devices.target.SpecTarget)
+    sub = type(target)(
         num_qubits=len(qubits),
         dt=target.dt,
         qubit_properties=[props_list[q] for q in qubits] if props_list else None,
@@ -209,6 +211,8 @@ def sub_target(target: Target, qubits: Sequence[int]) -> Target:
                 props[tuple(position[q] for q in qargs)] = p
         if props:
             sub.add_instruction(operation, props, name=name)
+    if hasattr(target, "spec"):
+        sub.spec = target.spec
     return sub
 
 
@@ -253,22 +257,48 @@ def _device_channels(
 
 @dataclass(frozen=True)
 class NoisyRun:
-    """Counts of a batch of circuits run with device noise, and how they were simulated."""
+    """Counts of a batch of circuits run with device noise, and how they were simulated.
+
+    ``mc_variances`` holds, per circuit, the Monte-Carlo variance of the tracked outcome set's
+    probability beyond the shots' (trajectories; 0.0 for the density matrix and for Aer, whose
+    counts are draws from the noisy distribution itself), None when nothing was tracked.
+    """
 
     counts: list[dict[int, int]]
     physical_qubits: tuple[int, ...]
     method: str
+    mc_variances: tuple[float, ...] | None = None
 
 
 def choose_method(num_qubits: int, shots: int) -> str:
-    """Density matrix (cost ~4^n, once) while 2^n stays below the shots, else trajectories."""
+    """Aer's method for ``engine="aer"``: density matrix (cost ~4^n, once) while 2^n stays below
+    the shots, else its per-shot statevector trajectories."""
     return "density_matrix" if (1 << num_qubits) <= max(shots, 64) else "statevector"
 
 
-#: Simulators of :func:`run_noisy`: ``auto`` takes the fused density-matrix simulator
-#: (:mod:`quantumlimits.execution.density`) for density-matrix runs of circuits it models, Aer
-#: otherwise; ``aer`` always Aer.
-ENGINES = ("auto", "aer")
+#: Simulators of :func:`run_noisy` (docs/method.md, "Which engine simulates the noise"):
+#: ``auto`` the fused density matrix up to :data:`density.MAX_QUBITS` qubits whatever the shots,
+#: Pauli trajectories above; ``density`` and ``trajectories`` those engines alone; ``aer`` Aer's
+#: own methods (density matrix while 2^n is below the shots, else per-shot statevector).
+ENGINES = ("auto", "density", "trajectories", "aer")
+
+
+def choose_engine(engine: str, num_qubits: int, device: str = "cpu") -> str:
+    """The engine ``engine`` resolves to for circuits on ``num_qubits`` qubits: by cost (the
+    width), never by the shot count.
+
+    >>> [choose_engine("auto", n) for n in (4, 10, 11)]
+    ['density', 'density', 'trajectories']
+    >>> choose_engine("auto", 12, device="gpu")
+    'aer'
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if engine != "auto":
+        return engine
+    if device != "cpu":
+        return "aer"
+    return "density" if num_qubits <= DENSITY_MAX_QUBITS else "trajectories"
 
 
 def run_noisy(
@@ -281,26 +311,47 @@ def run_noisy(
     method: str | None = None,
     device: str = "cpu",
     engine: str = "auto",
+    tracked: Sequence[np.ndarray | None] | None = None,
 ) -> NoisyRun:
     """Run ISA circuits with the device noise of the physical qubits they act on.
 
     Circuits are either on the device's full register (``physical_qubits`` None: they are
     compacted to the qubits they touch) or on ``k`` local qubits, local qubit ``i`` being
     physical qubit ``physical_qubits[i]`` (circuits transpiled for :func:`sub_target`).
-    Only those qubits are simulated. A density-matrix run on the CPU goes to the fused simulator
-    when every circuit is one it models (``engine="auto"``); its distributions equal Aer's.
+    Only those qubits are simulated, by the engine :func:`choose_engine` picks (``method``
+    forces an Aer method). The fused density matrix's distributions equal Aer's; the
+    trajectories' are a Monte-Carlo estimate under the Pauli twirl of the same noise, and
+    ``tracked`` (per circuit, a boolean mask over outcomes, or None) names the outcome sets whose
+    probability's Monte-Carlo variance they control and report. Circuits an engine does not
+    model go to Aer.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     local, physical = localize(circuits, physical_qubits)
-    method = method or choose_method(len(physical), shots)
-    if engine == "auto" and method == "density_matrix" and device == "cpu":
+    chosen = "aer" if method is not None else choose_engine(engine, len(physical), device)
+    if chosen == "density":
         try:
             counts = run_density(local, device_channels(target, physical), shots=shots, seed=seed)
         except Unsupported:
-            pass
+            method = "density_matrix"
         else:
-            return NoisyRun(counts=counts, physical_qubits=physical, method=method)
+            return NoisyRun(counts, physical, "density_matrix", (0.0,) * len(counts))
+    elif chosen == "trajectories":
+        from quantumlimits.execution.trajectories import run_trajectories
+
+        try:
+            runs = run_trajectories(
+                local, pauli_noise(target, physical), shots=shots, seed=seed, tracked=tracked
+            )
+        except Unsupported:
+            method = "statevector"
+        else:
+            variances = tuple(r.variance for r in runs)
+            return NoisyRun(
+                [r.counts for r in runs],
+                physical,
+                "trajectories",
+                None if any(v is None for v in variances) else variances,  # type: ignore[arg-type]
+            )
+    method = method or choose_method(len(physical), shots)
     noise = noise_model_for(target, physical)
     sim = _simulator(
         method=method,
@@ -312,7 +363,21 @@ def run_noisy(
         device=device.upper(),
     )
     counts = run_counts(sim, local, shots=shots, seed=seed, what="noisy")
-    return NoisyRun(counts=counts, physical_qubits=physical, method=method)
+    # Aer's counts are draws from the noisy distribution itself: no error beyond the shots'
+    return NoisyRun(counts, physical, method, (0.0,) * len(counts))
+
+
+def pauli_noise(target: Target, qubits: Sequence[int], *, readout_error: bool = True) -> Any:
+    """The Pauli twirl of :func:`noise_model_for`'s noise, for the trajectory engine (cached
+    alike)."""
+    return _pauli_noise(TargetKey(target), tuple(qubits), readout_error)
+
+
+@functools.lru_cache(maxsize=32)
+def _pauli_noise(key: TargetKey, qubits: tuple[int, ...], readout_error: bool) -> Any:
+    from quantumlimits.execution.trajectories import PauliNoise
+
+    return PauliNoise.from_target(sub_target(key.target, qubits), readout_error=readout_error)
 
 
 def localize(

@@ -14,6 +14,7 @@ import difflib
 import functools
 import json
 import os
+import pickle
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from quantumlimits.errors import UsageError
 
 NOISELESS = "aer"
 DEFAULT_BACKEND = "fake_torino"
-TWO_QUBIT_GATES = ("cz", "ecr", "cx")
+TWO_QUBIT_GATES = ("cz", "ecr", "cx", "rzz")
 
 
 @dataclass(frozen=True)
@@ -56,14 +57,26 @@ def _snapshot_classes() -> dict[str, type]:
     return classes
 
 
+@functools.cache
 def snapshot_names() -> tuple[str, ...]:
-    """Names of every calibration snapshot in the installed fake provider, sorted."""
-    return tuple(sorted(_snapshot_classes()))
+    """Names of every calibration snapshot in the installed fake provider, sorted (read from
+    the summary cache: no import of the fake provider once it is written)."""
+    return tuple(s.name for s in snapshot_summaries())
 
 
 def known_names() -> tuple[str, ...]:
-    """Every backend name ``qv`` accepts offline."""
-    return (NOISELESS, *snapshot_names())
+    """Every backend name ``qv`` accepts offline (``.toml`` spec paths besides)."""
+    from quantumlimits import devices
+
+    return (NOISELESS, *snapshot_names(), *devices.spec_names())
+
+
+def is_spec_name(name: str) -> bool:
+    """Whether ``name`` names a device spec (``quantinuum_h1_1@2024-04-10``, ``honeywell_h0``,
+    ``path/to/device.toml``; see :mod:`quantumlimits.devices`)."""
+    from quantumlimits import devices
+
+    return devices.is_spec_name(name)
 
 
 def suggest(name: str, names: tuple[str, ...] | None = None) -> str:
@@ -80,10 +93,15 @@ def suggest(name: str, names: tuple[str, ...] | None = None) -> str:
 
 @functools.cache
 def load_snapshot(name: str) -> Any:
-    """The fake backend (a BackendV2 with a calibrated Target) called ``name``.
+    """The fake backend (a BackendV2 with a calibrated Target) called ``name``, or the backend
+    of the device spec ``name`` names (:mod:`quantumlimits.devices`).
 
     Raises :class:`UsageError` with the closest names for an unknown one.
     """
+    if is_spec_name(name):
+        from quantumlimits import devices
+
+        return devices.load_backend(name)
     if name not in snapshot_names():
         raise UsageError(f"unknown backend {name!r}: {suggest(name)}")
     with warnings.catch_warnings():
@@ -108,11 +126,20 @@ def check_backend_name(name: str) -> str:
     """
     if name == NOISELESS or name in snapshot_names() or is_cloud_name(name):
         return name
+    if is_spec_name(name):
+        from quantumlimits import devices
+
+        devices.load_spec(name)  # a malformed spec or an ambiguous machine fails here
+        return name
     raise UsageError(f"unknown backend {name!r}: {suggest(name)}")
 
 
 def calibration_date(backend: Any) -> str | None:
-    """The snapshot's calibration date as ISO 8601, or None when it has none."""
+    """The snapshot's calibration date as ISO 8601 (a device spec's date), or None when it has
+    none."""
+    spec = getattr(backend, "spec", None)
+    if spec is not None and hasattr(spec, "date"):
+        return str(spec.date)
     try:
         props = backend.properties()
     except Exception:  # some snapshots carry no BackendProperties
@@ -187,7 +214,7 @@ def summarize(name: str) -> BackendSummary:
     are the ones :func:`edge_errors`, :func:`readout_errors` and :func:`calibration_date` give on
     the built snapshot (a test holds them equal).
     """
-    if name not in snapshot_names():
+    if name not in _snapshot_classes():
         raise UsageError(f"unknown backend {name!r}: {suggest(name)}")
     return _summary_from_files(name, _snapshot_classes()[name])
 
@@ -243,24 +270,27 @@ def cache_dir() -> Path:
     return Path(base) / "quantumlimits"
 
 
-def snapshot_summaries() -> list[BackendSummary]:
-    """Summaries of every snapshot, sorted by name, as ``quantumlimits backends`` lists them.
+@functools.cache
+def snapshot_summaries() -> tuple[BackendSummary, ...]:
+    """Summaries of every snapshot, sorted by name, as ``quantumlimits backends`` lists them
+    (read once per process by :func:`load_summaries`)."""
+    return load_summaries()
+
+
+def load_summaries() -> tuple[BackendSummary, ...]:
+    """The snapshots' summaries from the cache file, or built from the snapshots and written.
 
     Read from a cache file keyed by the versions of qiskit-ibm-runtime (which ships the
     snapshots) and of this package, so a listing costs no import of the fake provider. A cache
     that is missing, unreadable or malformed is rebuilt from the snapshots' files, never trusted;
     a cache that cannot be written (a read-only home) is skipped.
     """
-    from importlib import metadata
-
-    from quantumlimits import __version__
-
-    key = f"{metadata.version('qiskit-ibm-runtime')}-{__version__}"
+    key = _cache_key("qiskit-ibm-runtime")
     path = cache_dir() / f"snapshots-{key}.json"
     cached = _read_summaries(path, key)
     if cached is not None:
-        return cached
-    summaries = [summarize(name) for name in snapshot_names()]
+        return tuple(cached)
+    summaries = [summarize(name) for name in sorted(_snapshot_classes())]
     document = {
         "format": SUMMARY_CACHE_FORMAT,
         "key": key,
@@ -273,7 +303,62 @@ def snapshot_summaries() -> list[BackendSummary]:
         os.replace(tmp, path)
     except OSError:
         pass
-    return summaries
+    return tuple(summaries)
+
+
+def _cache_key(*distributions: str) -> str:
+    """This package's version and the installed versions of ``distributions``, joined."""
+    from importlib import metadata
+
+    from quantumlimits import __version__
+
+    return "-".join([*(metadata.version(d) for d in distributions), __version__])
+
+
+@functools.cache
+def snapshot_target(name: str) -> Any:
+    """The calibrated Target of the snapshot ``name``, as ``load_snapshot(name).target`` builds
+    it, from a pickle in :func:`cache_dir` keyed by the versions of qiskit, qiskit-ibm-runtime
+    and this package: a cached snapshot is not rebuilt from its JSON files (about 0.3 s for a
+    133-qubit device; 5 ms unpickled). A pickle that is unreadable, of another version or
+    not a Target of that snapshot is rebuilt from the snapshot; one that cannot be written is
+    skipped. A device spec's Target is built from its spec (a small file), not cached.
+    """
+    if is_spec_name(name):
+        return load_snapshot(name).target
+    if name not in snapshot_names():
+        raise UsageError(f"unknown backend {name!r}: {suggest(name)}")
+    from qiskit.transpiler import Target
+
+    path = cache_dir() / "targets" / f"{name}-{_cache_key('qiskit', 'qiskit-ibm-runtime')}.pickle"
+    try:
+        with open(path, "rb") as handle:
+            target = pickle.load(handle)
+        if isinstance(target, Target) and target.num_qubits == _summary(name).num_qubits:
+            return target
+    except Exception:  # missing, truncated or foreign: rebuilt below, never trusted
+        pass
+    target = load_snapshot(name).target
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(target, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return target
+
+
+def snapshot_calibration_date(name: str) -> str | None:
+    """The snapshot's calibration date, as :func:`calibration_date` gives it on the built
+    snapshot (read from the summary cache), or a device spec's date."""
+    if is_spec_name(name):
+        return calibration_date(load_snapshot(name))
+    return _summary(name).calibration_date
+
+
+def _summary(name: str) -> BackendSummary:
+    return next(s for s in snapshot_summaries() if s.name == name)
 
 
 def _read_summaries(path: Path, key: str) -> list[BackendSummary] | None:

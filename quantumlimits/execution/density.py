@@ -114,6 +114,11 @@ def error_superop(error: Any) -> np.ndarray:
     Equal to ``_superop(Kraus(error.to_quantumchannel()).data)`` (test), without building qiskit
     channel objects, which made up most of what a device's noise cost to set up.
     """
+    return _superop(error_kraus(error))
+
+
+def error_kraus(error: Any) -> list[np.ndarray]:
+    """Kraus operators of an Aer ``QuantumError`` on one or two qubits (Qiskit's qubit order)."""
     k = error.num_qubits
     if k > 2:
         raise Unsupported(f"a {k}-qubit error")
@@ -133,7 +138,7 @@ def error_superop(error: Any) -> np.ndarray:
                 local = _SWAP @ local @ _SWAP
             ops = (local[:, None] @ ops[None]).reshape(-1, 2**k, 2**k)
         kraus.extend(ops)
-    return _superop(kraus)
+    return kraus
 
 
 @dataclass

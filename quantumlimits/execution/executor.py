@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+import numpy as np
 from qiskit import QuantumCircuit
 
 from quantumlimits.execution.aer import NoisyRun, run_noisy
@@ -54,10 +55,37 @@ class NoisyTask:
     seed: int
     physical_qubits: tuple[int, ...] | None = None  # local qubit i is physical_qubits[i]
     device: str = "cpu"
+    engine: str = "auto"
+    #: per circuit, the outcome set whose probability's Monte-Carlo error a sampling engine
+    #: controls, as packed bits (:func:`pack_outcomes`), or None
+    tracked: tuple[bytes | None, ...] | None = None
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        fields = (self.backend, self.shots, self.seed, self.physical_qubits, self.device)
+        fields = (
+            self.backend,
+            self.shots,
+            self.seed,
+            self.physical_qubits,
+            self.device,
+            self.engine,
+            self.tracked,
+        )
         return _noisy_task_from_qpy, (qpy_bytes(self.circuits), *fields)
+
+
+def pack_outcomes(mask: np.ndarray) -> bytes:
+    """A boolean mask over outcomes as packed bits (little-endian bit order).
+
+    >>> unpack_outcomes(pack_outcomes(np.array([True, False, True, True])), 4).tolist()
+    [True, False, True, True]
+    """
+    return np.packbits(np.asarray(mask, dtype=bool), bitorder="little").tobytes()
+
+
+def unpack_outcomes(data: bytes, size: int) -> np.ndarray:
+    """Inverse of :func:`pack_outcomes` for ``size`` outcomes."""
+    bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")
+    return bits[:size].astype(bool)
 
 
 def qpy_bytes(circuits: Sequence[QuantumCircuit]) -> bytes:
@@ -83,15 +111,19 @@ def _noisy_task_from_qpy(
     seed: int,
     physical_qubits: tuple[int, ...] | None,
     device: str,
+    engine: str = "auto",
+    tracked: tuple[bytes | None, ...] | None = None,
 ) -> NoisyTask:
-    return NoisyTask(backend, from_qpy(payload), shots, seed, physical_qubits, device)
+    return NoisyTask(
+        backend, from_qpy(payload), shots, seed, physical_qubits, device, engine, tracked
+    )
 
 
 @functools.lru_cache(maxsize=4)
 def snapshot_target(backend: str) -> Any:
-    from quantumlimits.execution.backends import load_snapshot
+    from quantumlimits.execution.backends import snapshot_target as cached
 
-    return load_snapshot(backend).target
+    return cached(backend)
 
 
 def run_noisy_task(task: NoisyTask) -> NoisyRun:
@@ -103,7 +135,18 @@ def run_noisy_task(task: NoisyTask) -> NoisyRun:
         seed=task.seed,
         physical_qubits=task.physical_qubits,
         device=task.device,
+        engine=task.engine,
+        tracked=_tracked_masks(task),
     )
+
+
+def _tracked_masks(task: NoisyTask) -> list[np.ndarray | None] | None:
+    if task.tracked is None:
+        return None
+    return [
+        None if data is None else unpack_outcomes(data, 1 << circuit.num_clbits)
+        for circuit, data in zip(task.circuits, task.tracked, strict=True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -141,6 +184,8 @@ def noisy_tasks(
     physical_qubits: Sequence[int] | None = None,
     device: str = "cpu",
     first_index: int = 0,
+    engine: str = "auto",
+    tracked: Sequence[bytes | None] | None = None,
 ) -> list[NoisyTask]:
     """Chunk ISA circuits into tasks, each seeded by its first circuit's index.
 
@@ -154,6 +199,8 @@ def noisy_tasks(
             seed=key.chunk_seed(seed, first_index + start),
             physical_qubits=tuple(physical_qubits) if physical_qubits is not None else None,
             device=device,
+            engine=engine,
+            tracked=tuple(tracked[start : start + count]) if tracked is not None else None,
         )
         for start, count in chunks(len(circuits))
     ]
@@ -175,11 +222,17 @@ class Executor:
     """
 
     def __init__(
-        self, backend: str, mapper: Mapper | None = None, *, aer_device: str = "cpu"
+        self,
+        backend: str,
+        mapper: Mapper | None = None,
+        *,
+        aer_device: str = "cpu",
+        engine: str = "auto",
     ) -> None:
         self.backend = backend
         self.mapper: Mapper = mapper or local_map
         self.aer_device = aer_device
+        self.engine = engine
 
     def execute(
         self,
@@ -191,11 +244,16 @@ class Executor:
         physical_qubits: Sequence[int],
         advance: Callable[[int], None],
         first_index: int = 0,
+        tracked: Sequence[bytes | None] | None = None,
+        mc_variances: list[float | None] | None = None,
     ) -> tuple[list[dict[int, int]], tuple[int, ...], str]:
         """Counts per circuit (in order), the physical qubits simulated, the method used.
 
         ``circuits`` act on local qubits; local qubit ``i`` is ``physical_qubits[i]``.
         ``first_index`` is the batch's index of ``circuits[0]`` (a batch may run in rounds).
+        ``tracked`` gives, per circuit, an outcome set (:func:`pack_outcomes`) whose
+        probability's Monte-Carlo variance a sampling engine controls; each circuit's variance
+        (None when not known) is appended to ``mc_variances`` when given.
         """
         task_list = noisy_tasks(
             backend=self.backend,
@@ -206,12 +264,16 @@ class Executor:
             physical_qubits=physical_qubits,
             device=self.aer_device,
             first_index=first_index,
+            engine=self.engine,
+            tracked=tracked,
         )
         counts: list[dict[int, int]] = []
         qubits: set[int] = set()
         methods: set[str] = set()
         for task, run in zip(task_list, self.mapper(run_noisy_task, task_list), strict=True):
             counts.extend(run.counts)
+            if mc_variances is not None:
+                mc_variances.extend(run.mc_variances or [None] * len(run.counts))
             qubits.update(run.physical_qubits)
             methods.add(run.method)
             advance(len(task.circuits))

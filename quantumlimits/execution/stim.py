@@ -30,6 +30,7 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import stim
@@ -125,17 +126,91 @@ def _decomposition(name: str, params: tuple[float, ...], num_qubits: int) -> tup
         raise ValueError(f"{name} is not a gate stim can run here (Clifford gates only)")
     # Any other Clifford gate (ecr, ...): its tableau, compiled to stim's gate set.
     operation = type(gate_class)(*params) if params else gate_class
-    try:
-        tableau = stim.Tableau.from_unitary_matrix(operation.to_matrix(), endian="little")
-    except ValueError:
-        raise ValueError(
-            f"{name}{list(params)} is not a Clifford gate: stim cannot run it"
-        ) from None
+    tableau = clifford_tableau(operation.to_matrix())
+    if tableau is None:
+        raise ValueError(f"{name}{list(params)} is not a Clifford gate: stim cannot run it")
     lines = []
     for inst in tableau.to_circuit(method="elimination"):
         targets = " ".join(f"{{{t.value}}}" for t in inst.targets_copy())
         lines.append(f"{inst.name} {targets}")
     return tuple(lines)
+
+
+def clifford_tableau(matrix: np.ndarray) -> stim.Tableau | None:
+    """The stim tableau of a Clifford unitary (little-endian), None when it is not Clifford.
+
+    ``stim.Tableau.from_unitary_matrix`` rounds a unitary near a Clifford to it without saying
+    so; the tableau is kept only when its own unitary equals ``matrix`` up to a global phase.
+
+    >>> from qiskit.circuit.library import RGate
+    >>> clifford_tableau(RGate(0.3, 0.1).to_matrix()) is None
+    True
+    >>> clifford_tableau(RGate(np.pi / 2, 0.0).to_matrix()) is not None
+    True
+    """
+    matrix = np.asarray(matrix, dtype=complex)
+    try:
+        tableau = stim.Tableau.from_unitary_matrix(matrix, endian="little")
+    except ValueError:
+        return None
+    overlap = abs(np.trace(tableau.to_unitary_matrix(endian="little").conj().T @ matrix))
+    return tableau if abs(overlap - matrix.shape[0]) < 1e-6 else None
+
+
+def _is_clifford_1q(name: str, inst: Any) -> bool:
+    try:
+        _decomposition(name, tuple(float(p) for p in inst.params), 1)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+class _Run:
+    """One-qubit gates that are Clifford only together (a transpiler merges rotations into
+    ``r(θ, φ)`` and ``rz(λ)`` of any angle, as for a device spec's ``rz``/``r`` basis).
+
+    Their product runs as one Clifford gate, followed by their channels. Moving a channel past
+    the later gates of the run is exact only for a depolarizing channel (it commutes with every
+    unitary), which is what a spec's gates carry; any other channel is refused.
+    """
+
+    def __init__(self) -> None:
+        self.matrix = np.eye(2, dtype=complex)
+        self.channels: list[dict[str, float]] = []
+
+    def add(self, operation: Any, channel: dict[str, float] | None) -> None:
+        self.matrix = np.asarray(operation.to_matrix(), dtype=complex) @ self.matrix
+        if channel:
+            self.channels.append(channel)
+
+    def tableau(self) -> stim.Tableau | None:
+        return clifford_tableau(self.matrix)
+
+    def is_clifford(self) -> bool:
+        return self.tableau() is not None
+
+    def lines(self, qubit: int, where: str) -> list[str]:
+        tableau = self.tableau()
+        if tableau is None:
+            raise ValueError(
+                f"one-qubit gates on qubit {qubit} of {where} are not a Clifford gate together: "
+                "stim runs Clifford circuits"
+            )
+        out = [
+            f"{inst.name} {qubit}"  # stim lists a gate repeated on one qubit as several targets
+            for inst in tableau.to_circuit(method="elimination")
+            for _ in inst.targets_copy()
+            if inst.name != "I"
+        ]
+        for channel in self.channels[:-1]:
+            px, py, pz = (channel.get(p, 0.0) for p in "XYZ")
+            if max(px, py, pz) - min(px, py, pz) > 1e-12:
+                raise ValueError(
+                    f"a non-depolarizing channel inside a merged rotation on qubit {qubit} of "
+                    f"{where}: it cannot move past a non-Clifford piece exactly"
+                )
+        out += [f"{_channel_line(ch)} {qubit}" for ch in self.channels]
+        return out
 
 
 def _channel_line(channel: dict[str, float]) -> str:
@@ -159,11 +234,32 @@ def to_stim(circuit: QuantumCircuit, *, channels: Channels | None = None) -> Sti
     lines: list[str] = []
     record_clbits: list[int] = []
     record_qubits: list[int] = []
+    runs: dict[int, _Run] = {}  # one-qubit runs that are Clifford only as a whole
+
+    def flush(q: int) -> None:
+        run = runs.pop(q, None)
+        if run is not None:
+            lines.extend(run.lines(q, circuit.name))
+
     for inst in circuit.data:
         name = inst.name
         if name in IGNORED:
             continue
         qubits = tuple(index[q] for q in inst.qubits)
+        if len(qubits) == 1 and name not in ("measure", "reset") and not inst.clbits:
+            q = qubits[0]
+            run = runs.get(q)
+            if run is None and _is_clifford_1q(name, inst):
+                pass  # the common case below
+            else:
+                if run is None:
+                    run = runs[q] = _Run()
+                run.add(inst.operation, channels.get((name, qubits)))
+                if run.is_clifford():
+                    flush(q)
+                continue
+        for q in qubits:
+            flush(q)
         if name == "measure":
             lines.append(f"M {qubits[0]}")
             record_qubits.append(qubits[0])
@@ -180,6 +276,8 @@ def to_stim(circuit: QuantumCircuit, *, channels: Channels | None = None) -> Sti
         noise = channel_lines.get((name, qubits))
         if noise is not None:
             lines.append(noise + " " + " ".join(map(str, qubits)))
+    for q in list(runs):
+        flush(q)
     return StimCircuit(
         circuit=stim.Circuit("\n".join(lines)),
         record_clbits=tuple(record_clbits),

@@ -23,11 +23,20 @@ def transpile_circuits(
     optimization_level: int,
     seed: int,
 ) -> list[QuantumCircuit]:
-    """ISA circuits for ``target`` (or for :data:`NOISELESS_BASIS` when ``target`` is None)."""
+    """ISA circuits for ``target`` (or for :data:`NOISELESS_BASIS` when ``target`` is None).
+
+    On a device spec's target with a memory error, each idle qubit of each layer of two-qubit
+    gates gets an ``id`` that carries it (:func:`quantumlimits.devices.target.insert_memory`).
+    """
     key = TargetKey(target) if target is not None else None
     layout = tuple(initial_layout) if initial_layout is not None else None
     out = _pass_manager(key, layout, optimization_level, seed).run(list(circuits))
-    return list(out) if isinstance(out, list) else [out]
+    isa = list(out) if isinstance(out, list) else [out]
+    if target is not None and hasattr(target, "spec"):
+        from quantumlimits.devices.target import with_memory
+
+        isa = with_memory(isa, target)
+    return isa
 
 
 def two_qubit_count(circuit: QuantumCircuit) -> int:

@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats as _stats
 
 #: Bytes per amplitude of a double-precision complex state vector.
 BYTES_PER_AMPLITUDE = 16
@@ -117,8 +116,8 @@ class LogLinearFit:
 
 def _t_quantile(confidence: float, dof: int) -> float:
     if dof < 1:
-        return float(_stats.norm.ppf(0.5 + confidence / 2))
-    return float(_stats.t.ppf(0.5 + confidence / 2, dof))
+        return float(_stats().norm.ppf(0.5 + confidence / 2))
+    return float(_stats().t.ppf(0.5 + confidence / 2, dof))
 
 
 def _fit(kind: str, widths: Sequence[int], xs: np.ndarray, values: Sequence[float]) -> LogLinearFit:
@@ -198,3 +197,11 @@ def first_width(widths: Sequence[int], condition: Sequence[bool]) -> int | None:
         if c:
             return int(w)
     return None
+
+
+def _stats() -> Any:
+    """scipy.stats, imported when a fit needs a quantile (it costs commands that build the
+    argument parser and never fit about half a second)."""
+    from scipy import stats
+
+    return stats

@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
-from scipy import stats as _stats
 
 from quantumlimits import provenance
 from quantumlimits.documents import Document, check_schema
@@ -124,6 +123,8 @@ def fit_doubling(*, dates: Sequence[str], log2_qv: Sequence[float]) -> DoublingF
     t0 = _epoch(origin)
     years = np.array([(_epoch(d) - t0) / _YEAR_S for d in dates])
     y = np.asarray(log2_qv, dtype=float)
+    from scipy import stats as _stats  # imported when a trend is fitted, not by the parser
+
     res = _stats.linregress(years, y)
     slope, se = float(res.slope), float(res.stderr)
     t = float(_stats.t.ppf(0.975, len(dates) - 2))
@@ -374,7 +375,7 @@ def run_timeline(
     """
     # the run's recorded inputs: its arguments as given
     inputs = {k: v for k, v in locals().items() if k not in ("store", "progress")}
-    from quantumlimits.execution.backends import load_snapshot, snapshot_names
+    from quantumlimits.execution.backends import is_spec_name, load_snapshot, snapshot_names
 
     if mode not in MODES:
         raise UsageError(f"--mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -388,7 +389,7 @@ def run_timeline(
         names = list(snapshot_names()) if mode == "predicted" else list(MEASURED_DEFAULT)
     else:
         names = list(dict.fromkeys(backends))
-        unknown = [n for n in names if n not in snapshot_names()]
+        unknown = [n for n in names if n not in snapshot_names() and not is_spec_name(n)]
         if unknown:
             from quantumlimits.execution.backends import suggest
 
@@ -401,6 +402,9 @@ def run_timeline(
             raise UsageError(f"unknown snapshot {unknown[0]!r}: {hint}")
         if not names:
             raise UsageError("--backends is empty: name at least one fake_* snapshot")
+        for name in names:
+            if is_spec_name(name):
+                load_snapshot(name)  # a spec lacking a noise figure is refused before recording
     prov = provenance.provenance()
     with recording(
         store,

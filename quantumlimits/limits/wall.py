@@ -669,6 +669,13 @@ def run_limits(
     if backend == backends_mod.NOISELESS:
         raise UsageError("limits compares against a device: pass a fake_* snapshot, not 'aer'")
     backends_mod.check_backend_name(backend)
+    if backends_mod.is_spec_name(backend):
+        from quantumlimits.devices import load_spec
+        from quantumlimits.devices.spec import DURATION_FIELDS
+
+        spec = load_spec(backend)
+        for figure in DURATION_FIELDS:
+            spec.duration(figure, needed_for="limits")
     checks = (
         ("--time-budget", time_budget_s is None or time_budget_s > 0),
         ("--repeats", repeats >= 1),

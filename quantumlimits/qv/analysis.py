@@ -42,17 +42,24 @@ def analyse_width(
     shots: Sequence[int],
     seed: int,
     bootstrap_resamples: int,
+    mc_variances: Sequence[float] | None = None,
 ) -> dict[str, Any]:
-    """Statistics of one width from heavy counts (pure; used for fresh runs and re-analysis)."""
+    """Statistics of one width from heavy counts (pure; used for fresh runs and re-analysis).
+
+    ``mc_variances`` (a trajectory simulation's Monte-Carlo variance of each circuit's HOP)
+    widen both bounds by the variance they add to the mean HOP (docs/method.md).
+    """
     h = np.asarray(heavy_counts, dtype=np.int64)
     s = np.asarray(shots, dtype=np.int64)
     hop_values = stats.hops(h, s)
-    cross_lower = stats.cross_lower_bound(hop_values)
+    extra = stats.mean_variance(mc_variances)
+    cross_lower = stats.cross_lower_bound(hop_values, extra_variance=extra)
     boot_lower = stats.bootstrap_lower_bound(
         heavy_counts=h,
         shots=s,
         seed=derive_seed(seed, width, depth),
         resamples=bootstrap_resamples,
+        extra_variance=extra,
     )
     return {
         "hops": tuple(float(x) for x in hop_values),
@@ -136,7 +143,10 @@ def optimized_statistics(
 
 
 def cross_upper_bound(
-    hop_values: Sequence[float] | np.ndarray, *, z: float = stats.Z_TWO_SIGMA
+    hop_values: Sequence[float] | np.ndarray,
+    *,
+    z: float = stats.Z_TWO_SIGMA,
+    extra_variance: float = 0.0,
 ) -> float:
     """Mean HOP plus ``z`` binomial standard errors: the mirror image of the Cross bound.
 
@@ -144,7 +154,7 @@ def cross_upper_bound(
     0.698
     """
     values = np.asarray(hop_values, dtype=float)
-    return float(values.mean()) + z * stats.cross_sigma(values)
+    return float(values.mean()) + z * stats.cross_sigma(values, extra_variance=extra_variance)
 
 
 def decision(result: WidthResult, method: str, source: str = "raw") -> str:
@@ -158,7 +168,9 @@ def decision(result: WidthResult, method: str, source: str = "raw") -> str:
     hop_values = result.hops
     if source == "optimized" and result.optimized is not None:
         hop_values = tuple(result.optimized["hops"])
-    return "fail" if cross_upper_bound(hop_values) < stats.HOP_THRESHOLD else "undecided"
+    extra = stats.mean_variance(result.mc_variances) if source == "raw" else 0.0
+    upper = cross_upper_bound(hop_values, extra_variance=extra)
+    return "fail" if upper < stats.HOP_THRESHOLD else "undecided"
 
 
 @dataclass(frozen=True)

@@ -118,9 +118,13 @@ def load_device(name: str, precision: str = "double", executor: Executor | None 
             f"{name} is an IBM Quantum cloud device: run it with an IBMExecutor "
             "(quantumlimits.execution.ibm), as 'quantumlimits qv --backend' does"
         )
-    backend = remote if remote is not None else backends_mod.load_snapshot(name)
+    if remote is not None:
+        return Device(
+            name, remote, remote.target, backends_mod.calibration_date(remote), remote.num_qubits
+        )
+    target = backends_mod.snapshot_target(name)  # unpickled from the cache once written
     return Device(
-        name, backend, backend.target, backends_mod.calibration_date(backend), backend.num_qubits
+        name, None, target, backends_mod.snapshot_calibration_date(name), target.num_qubits
     )
 
 
@@ -415,6 +419,7 @@ def run_width(
     counts: list[dict[int, int]] = []
     simulated: set[int] = set()
     methods: set[str] = set()
+    mc_variances: list[float | None] = []
     verdict: Verdict | None = None
     for first, count in rounds:
         progress.stage(width, "ideal")
@@ -467,7 +472,11 @@ def run_width(
         else:
             progress.stage(width, "execute")
             t = time.perf_counter()
-            executor = executor or Executor(device.name, mapper, aer_device=settings.device)
+            executor = executor or Executor(
+                device.name, mapper, aer_device=settings.device, engine=settings.engine
+            )
+            # a sampling engine controls the Monte-Carlo error of each circuit's heavy set
+            round_variances: list[float | None] = []
             run_circuits = (
                 optimize_mod.run_circuits(
                     round_isa, target=local_target, optimizations=opts, width=width, shots=shots
@@ -483,7 +492,12 @@ def run_width(
                 physical_qubits=layout.qubits if layout else (),
                 advance=lambda n: progress.advance(width, n),
                 first_index=first,
+                tracked=[o.heavy_mask for o in round_outcomes]
+                + [None] * (len(run_circuits) - count),
+                mc_variances=round_variances,
             )
+            round_variances += [None] * (count - len(round_variances))
+            mc_variances.extend(round_variances[:count])
             extra_counts = round_counts[count:]
             counts.extend(round_counts[:count])
             simulated.update(used)
@@ -524,6 +538,14 @@ def run_width(
                 counts=values,
             )
         )
+    # recorded when a sampling engine added Monte-Carlo error (exact engines report zeros)
+    recorded_variances = (
+        tuple(float(v) for v in mc_variances)  # type: ignore[arg-type]
+        if mc_variances
+        and all(v is not None for v in mc_variances)
+        and any(v for v in mc_variances)
+        else None
+    )
     statistics = analyse_width(
         width=width,
         depth=depth,
@@ -531,6 +553,7 @@ def run_width(
         shots=[s.shots for s in stored],
         seed=seed,
         bootstrap_resamples=settings.bootstrap_resamples,
+        mc_variances=recorded_variances,
     )
     optimized = None
     if opts is not None:
@@ -575,6 +598,7 @@ def run_width(
         sequential=verdict.to_dict() if verdict is not None else None,
         optimized=optimized,
         layout_choice=choice.to_dict() if choice is not None else None,
+        mc_variances=recorded_variances,
         **statistics,
     )
     progress.width_done(result)

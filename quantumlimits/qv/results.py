@@ -57,6 +57,9 @@ class WidthResult:
     #: ``candidates``, ``runner_up`` with its ``qubits`` and ``predicted_hop``); None when the
     #: qubits were given, on 'aer', and in documents written before layouts were compared.
     layout_choice: dict[str, Any] | None = None
+    #: Monte-Carlo variance of each circuit's HOP when a trajectory simulation ran it (added to
+    #: the bounds; docs/method.md); None for exact simulation and hardware.
+    mc_variances: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.width < 2 or self.depth < 1:
@@ -72,6 +75,8 @@ class WidthResult:
         for name in ("mean_hop", "cross_lower", "bootstrap_lower"):
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"{name} is not finite")
+        if self.mc_variances is not None and len(self.mc_variances) != n:
+            raise ValueError(f"mc_variances has {len(self.mc_variances)} entries, expected {n}")
         unknown = set(self.timings) - set(STAGES)
         if unknown:
             raise ValueError(f"unknown timing stages {sorted(unknown)}")
@@ -119,7 +124,14 @@ class WidthResult:
         missing = (
             names
             - set(d)
-            - {"timings", "predicted_hop", "sequential", "optimized", "layout_choice"}
+            - {
+                "timings",
+                "predicted_hop",
+                "sequential",
+                "optimized",
+                "layout_choice",
+                "mc_variances",
+            }
         )
         if missing:
             raise ValueError(f"width result lacks {sorted(missing)}")
@@ -131,6 +143,8 @@ class WidthResult:
         kw["depths"] = _tuple(d["depths"], int)
         for k in ("physical_qubits", "simulated_qubits"):
             kw[k] = None if d.get(k) is None else _tuple(d[k], int)
+        if d.get("mc_variances") is not None:
+            kw["mc_variances"] = _tuple(d["mc_variances"], float)
         kw["timings"] = {k: float(v) for k, v in d.get("timings", {}).items()}
         return cls(**kw)
 

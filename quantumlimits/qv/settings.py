@@ -23,8 +23,9 @@ from typing import Any
 
 from quantumlimits.circuits import MIN_WIDTH
 from quantumlimits.errors import UsageError
-from quantumlimits.execution.aer import DEVICES, PRECISIONS
+from quantumlimits.execution.aer import DEVICES, ENGINES, PRECISIONS
 from quantumlimits.execution.backends import DEFAULT_BACKEND
+from quantumlimits.execution.density import MAX_QUBITS as DENSITY_MAX_QUBITS
 from quantumlimits.qv import stats
 from quantumlimits.qv.optimize import Optimizations
 
@@ -134,6 +135,8 @@ class QVSettings:
     bootstrap_resamples: int = 10_000
     precision: str = "double"
     device: str = "cpu"
+    #: the noisy simulator of a device snapshot (``execution.aer.ENGINES``; docs/method.md)
+    engine: str = "auto"
     optimizations: Optimizations = field(default_factory=Optimizations)
 
     def __post_init__(self) -> None:
@@ -171,6 +174,16 @@ class QVSettings:
             raise UsageError(
                 f"{_flag('precision')} must be one of {', '.join(PRECISIONS)}, "
                 f"got {self.precision!r}"
+            )
+        if self.engine not in ENGINES:
+            raise UsageError(
+                f"{_flag('engine')} must be one of {', '.join(ENGINES)}, got {self.engine!r}"
+            )
+        wide = [w for w in plan.widths if w > DENSITY_MAX_QUBITS]
+        if self.engine == "density" and wide:
+            raise UsageError(
+                f"--engine density simulates at most {DENSITY_MAX_QUBITS} qubits, widths {wide} "
+                "are wider: pass --engine auto or trajectories, or smaller --widths"
             )
         if self.device not in DEVICES:
             raise UsageError(f"{_flag('device')} must be cpu or gpu, got {self.device!r}")

@@ -53,21 +53,47 @@ def hops(heavy_counts: ArrayLike, shots: ArrayLike) -> np.ndarray:
     return h / s
 
 
-def cross_sigma(hop_values: Sequence[float] | np.ndarray) -> float:
-    """The binomial standard error ``sqrt(m (1 - m) / N)`` of Cross et al., m the mean HOP."""
+def cross_sigma(hop_values: Sequence[float] | np.ndarray, *, extra_variance: float = 0.0) -> float:
+    """The binomial standard error ``sqrt(m (1 - m) / N)`` of Cross et al., m the mean HOP.
+
+    ``extra_variance`` is a variance of the mean HOP from a source the binomial model does not
+    include (the Monte-Carlo error of a trajectory simulation), added under the root.
+
+    >>> s = [0.75] * 100
+    >>> round(cross_sigma(s), 5), round(cross_sigma(s, extra_variance=1e-4), 5)
+    (0.0433, 0.04443)
+    """
     values = np.asarray(hop_values, dtype=float)
     if values.size == 0:
         raise ValueError("no circuits")
+    if not extra_variance >= 0.0:
+        raise ValueError(f"extra_variance must be >= 0, got {extra_variance}")
     mean = float(values.mean())
-    return math.sqrt(mean * (1.0 - mean) / values.size)
+    return math.sqrt(mean * (1.0 - mean) / values.size + extra_variance)
 
 
-def cross_lower_bound(hop_values: Sequence[float] | np.ndarray, *, z: float = Z_TWO_SIGMA) -> float:
-    """Mean HOP minus ``z`` binomial standard errors (Cross et al.; qiskit-experiments)."""
+def mean_variance(circuit_variances: Sequence[float] | np.ndarray | None) -> float:
+    """The variance the per-circuit variances ``v_i`` add to the mean over ``N`` circuits,
+    ``Σ v_i / N²`` (0 for None).
+
+    >>> mean_variance([4e-4] * 100)
+    4e-06
+    """
+    if circuit_variances is None:
+        return 0.0
+    v = np.asarray(circuit_variances, dtype=float)
+    return float(v.sum() / v.size**2) if v.size else 0.0
+
+
+def cross_lower_bound(
+    hop_values: Sequence[float] | np.ndarray, *, z: float = Z_TWO_SIGMA, extra_variance: float = 0.0
+) -> float:
+    """Mean HOP minus ``z`` binomial standard errors (Cross et al.; qiskit-experiments), the
+    standard error widened by ``extra_variance`` (:func:`cross_sigma`)."""
     values = np.asarray(hop_values, dtype=float)
     if values.size == 0:
         raise ValueError("no circuits")
-    return float(values.mean()) - z * cross_sigma(values)
+    return float(values.mean()) - z * cross_sigma(values, extra_variance=extra_variance)
 
 
 def cross_threshold(num_circuits: int, *, z: float = Z_TWO_SIGMA) -> float:
@@ -151,11 +177,14 @@ def bootstrap_lower_bound(
     confidence: float = CONFIDENCE_TWO_SIGMA,
     resamples: int = 10_000,
     seed: int,
+    extra_variance: float = 0.0,
 ) -> float:
     """Basic (reverse-percentile) bootstrap lower bound on the pooled HOP.
 
     ``2 * estimate - quantile(replicates, confidence)``: the bound Baldwin et al. recommend, with
     one-sided confidence 0.97725 by default (the 2σ level of the original test).
+    ``extra_variance`` (a Monte-Carlo variance of the pooled HOP the resampling cannot see) adds
+    a normal draw of that variance to every replicate, from its own stream.
 
     >>> lb = bootstrap_lower_bound(heavy_counts=[800] * 100, shots=[1000] * 100, seed=1)
     >>> 0.79 < lb < 0.8
@@ -166,6 +195,9 @@ def bootstrap_lower_bound(
     replicates = bootstrap_distribution(
         heavy_counts=heavy_counts, shots=shots, resamples=resamples, seed=seed
     )
+    if extra_variance > 0.0:
+        noise = rng(seed, STREAM_BOOTSTRAP, 1).standard_normal(replicates.size)
+        replicates = replicates + math.sqrt(extra_variance) * noise
     estimate = pooled_hop(heavy_counts, shots)
     return 2.0 * estimate - float(np.quantile(replicates, confidence))
 

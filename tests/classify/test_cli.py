@@ -131,7 +131,7 @@ CSV = {
         (["--dataset", "moons,circles", "--backend", "ibm_torino"], "one dataset at a time"),
         (["--backend", "ibm_torino", "--dask", "local:1"], "drop --dask"),
         (["--dataset", "moons", "--data", "{csv_ok}", "--label", "y"], "not both"),
-        (["--seeds", "0"], "--seeds must be positive"),
+        (["--seeds", "0"], "seeds (--seeds) must be at least 1, got 0"),
         (["--noisy-eval", "--device-model", "none"], "--noisy-eval needs a --device-model"),
         (["--dataset", "moons,spirals"], "unknown dataset 'spirals' in --dataset"),
         (["--dataset", "cirlces,moons"], "did you mean circles?"),

@@ -7,10 +7,9 @@ import pytest
 
 from quantumlimits.classify.datasets import load_dataset, split_and_scale
 from quantumlimits.classify.quantum import QuantumClassifier
+from quantumlimits.classify.settings import parse_models, parse_target
 from quantumlimits.classify.trainer import (
     QuantumSettings,
-    parse_models,
-    parse_target,
     run_classify,
     train_quantum,
 )
@@ -161,3 +160,26 @@ def test_device_and_calibration_recorded_without_quantum_models() -> None:
     )
     assert result.device_model == "fake_torino"
     assert result.calibration_date is not None and result.calibration_date.startswith("2025-02")
+
+
+def test_grid_records_finite_hyperparameters_and_the_search() -> None:
+    """A grid search's own parameters hold ``error_score=nan``: the document keeps the chosen
+    estimator's parameters and what was searched, all valid JSON."""
+    import json
+
+    ds = load_dataset(name="moons", n_samples=60, seed=4)
+    result = run_classify(
+        dataset=ds,
+        models=("dummy", "logreg", "svc"),
+        target="0.8",
+        n_seeds=1,
+        device_model=None,
+        grid=True,
+    )
+    svc = result.model("svc-grid")
+    search = svc.hyperparameters["search"]
+    assert search["grid"] == {"C": [0.3, 1.0, 3.0, 10.0], "gamma": ["scale", 0.3, 1.0]}
+    assert svc.hyperparameters["C"] == search["best_params"]["C"]
+    assert search["cv_splits"] == 3 and 0 < search["best_cv_accuracy"] <= 1
+    assert "search" not in result.model("dummy").hyperparameters
+    json.dumps(result.to_dict(), allow_nan=False)

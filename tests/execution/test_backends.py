@@ -90,21 +90,64 @@ def test_the_summary_cache_is_rebuilt_when_damaged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("QUANTUMLIMITS_CACHE_DIR", str(tmp_path / "cache"))
-    first = backends.snapshot_summaries()
+    first = backends.load_summaries()
     assert [s.name for s in first] == list(backends.snapshot_names())
     (cached,) = (tmp_path / "cache").iterdir()
-    assert backends.snapshot_summaries() == first  # read back as written
-    for damage in ("", "{not json", '{"format": 1}', cached.read_text().replace('"fake_', '"x_')):
+    written = cached.read_text()
+    assert backends.load_summaries() == first  # read back as written
+    for damage in ("", "{not json", '{"format": 1}', written.replace('"fake_', '"x_')):
         cached.write_text(damage)
-        assert backends.snapshot_summaries() == first
-    row = json.loads(cached.read_text())
+        assert backends.load_summaries() == first
+        assert cached.read_text() == written  # rebuilt
+    row = json.loads(written)
     row["summaries"][0]["num_qubits"] = "many"
     cached.write_text(json.dumps(row))
-    assert backends.snapshot_summaries() == first
+    assert backends.load_summaries() == first
+    assert cached.read_text() == written
 
 
 def test_an_unwritable_cache_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
     monkeypatch.setenv("QUANTUMLIMITS_CACHE_DIR", str(blocker / "cache"))  # under a file
-    assert len(backends.snapshot_summaries()) == len(backends.snapshot_names())
+    assert len(backends.load_summaries()) == len(backends.snapshot_names())
+    backends.snapshot_target.cache_clear()
+    assert backends.snapshot_target("fake_manila").num_qubits == 5
+    backends.snapshot_target.cache_clear()
+
+
+def test_the_target_cache_gives_the_snapshots_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cold (built, then pickled), warm (unpickled) and damaged (rebuilt) caches give a Target
+    with the snapshot's calibration: the same noise channels and the same transpiled circuits."""
+    from qiskit import transpile
+
+    from quantumlimits.execution.aer import sub_target
+    from quantumlimits.execution.density import DeviceChannels
+    from quantumlimits.qv.build import model_circuits
+
+    monkeypatch.setenv("QUANTUMLIMITS_CACHE_DIR", str(tmp_path / "cache"))
+    built = backends.load_snapshot("fake_sherbrooke").target
+    qubits = (0, 1, 2)
+    circuits = model_circuits(width=3, depth=3, seed=2, count=4)
+
+    def fingerprint(target: object) -> tuple[object, ...]:
+        channels = DeviceChannels.from_target(sub_target(target, qubits))
+        isa = transpile(circuits, target=target, initial_layout=list(qubits), seed_transpiler=1)
+        return (
+            sorted((k, v.round(14).tobytes()) for k, v in channels.errors.items()),
+            sorted(channels.readout.items(), key=lambda kv: kv[0]).__repr__(),
+            [str(c) for c in isa],
+        )
+
+    expected = fingerprint(built)
+    for state in ("cold", "warm", "damaged"):
+        if state == "damaged":
+            (pickled,) = (tmp_path / "cache" / "targets").iterdir()
+            pickled.write_bytes(pickled.read_bytes()[:100])
+        backends.snapshot_target.cache_clear()
+        target = backends.snapshot_target("fake_sherbrooke")
+        assert fingerprint(target) == expected, state
+        assert (target is not built) == (state == "warm"), state  # else built and pickled
+    backends.snapshot_target.cache_clear()

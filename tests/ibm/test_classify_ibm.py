@@ -44,7 +44,7 @@ def test_classify_evaluates_each_trained_model_on_the_device(
     with ResultsStore(store_path) as store:
         run_id = document["run_id"]
         jobs = store.jobs(run_id)
-        trained = store.inputs(run_id)["trained"]["vqc-reupload"]
+        trained = store.parts(run_id)["trained"]["weights"]["vqc-reupload"]
         assert store.row(run_id).backend == "ibm_manila"
     assert [(j.status, j.circuit_count, j.shots) for j in jobs] == [("done", 9, 256)] * 2
     backend = load_snapshot("fake_manila")
@@ -163,7 +163,7 @@ def test_an_interrupted_evaluation_resumes_and_never_runs_a_job_twice(
     assert "stopped: 1 of 1 jobs of vqc-reupload s2 eval failed" in produced[-1]
     run_id = resume_id(produced[-1])
     with ResultsStore(store_path) as store:
-        partial = store.inputs(run_id)["partial"]
+        partial = store.parts(run_id)["trained"]["partial"]
         assert store.row(run_id).status == "failed"
     route_cloud(monkeypatch, cloud, Faults())
     assert run(["resume", run_id, "--store", str(store_path)]) == 2  # would send: asks

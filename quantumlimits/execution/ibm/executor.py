@@ -459,8 +459,13 @@ class IBMExecutor(Executor):
         physical_qubits: Sequence[int] = (),
         advance: Callable[[int], None],
         first_index: int = 0,
+        tracked: Sequence[bytes | None] | None = None,
+        mc_variances: list[float | None] | None = None,
     ) -> tuple[list[dict[int, int]], tuple[int, ...], str]:
         """Counts per circuit from the journal's finished jobs, submitting what is missing.
+
+        A device's counts carry no simulation error: ``tracked`` is ignored and nothing is
+        appended to ``mc_variances``.
 
         ``circuits`` may act on local qubits (local ``i`` on ``physical_qubits[i]``, as the QV
         protocol transpiles them); they are placed on the device's full register first.

@@ -1,0 +1,298 @@
+"""Simultaneous direct randomized benchmarking circuits of one two-qubit layer of a chain.
+
+The construction of qiskit-experiments' ``LayerFidelity`` (McKay et al., arXiv:2311.05933):
+a circuit of length ``m`` repeats ``m`` times [a uniformly random one-qubit Clifford on every
+qubit, a barrier, the layer's two-qubit gate on each of its pairs, a barrier], then ends with the
+inverse of what each subsystem did (a two-qubit Clifford per pair, a one-qubit Clifford per
+qubit the layer leaves alone), so every subsystem ideally returns to ``|0…0⟩``. The random
+one-qubit Cliffords twirl the layer's errors into Pauli channels, as on hardware.
+
+Circuits are built directly in the device's native gates (``rz`` by multiples of π/2, ``sx``,
+``x`` and the device's two-qubit gate in a direction it has) on ``n`` local qubits, local qubit
+``i`` being the chain's ``i``-th physical qubit; nothing is transpiled. Each one-qubit Clifford is
+its shortest native sequence (fewest ``sx``/``x`` pulses); the inverse Clifford of each subsystem
+is found with stim (the tableau of the whole noiseless body, restricted to the subsystem, then
+inverted) and compiled to native gates: stim's elimination synthesis into H, S and CX, each CX
+rewritten around the native two-qubit gate, one-qubit runs merged into single Cliffords.
+
+>>> from quantumlimits.eplg.circuits import ONE_QUBIT_CLIFFORDS, rb_circuit
+>>> len(ONE_QUBIT_CLIFFORDS), max(c.pulses for c in ONE_QUBIT_CLIFFORDS)
+(24, 1)
+>>> circuit = rb_circuit(num_qubits=3, pairs=((0, 1),), gate="cz", directions={(0, 1): (0, 1)},
+...                      length=4, seed=7)
+>>> circuit.num_qubits, circuit.count_ops()["cz"] >= 4
+(3, True)
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import stim
+from qiskit import QuantumCircuit
+from qiskit.circuit import Barrier, CircuitInstruction, Gate, Measure
+from qiskit.circuit.library import ECRGate, RZGate, SXGate, XGate, get_standard_gate_name_mapping
+
+#: One-qubit native gates, as (qiskit name, angle or None) -> stim line template.
+_ONE_QUBIT_NATIVE = {
+    ("rz", 1): "S {0}",
+    ("rz", 2): "Z {0}",
+    ("rz", 3): "S_DAG {0}",
+    ("sx", 0): "SQRT_X {0}",
+    ("x", 0): "X {0}",
+}
+_GATE_OBJECTS: dict[tuple[str, int], Gate] = {
+    ("rz", 1): RZGate(math.pi / 2),
+    ("rz", 2): RZGate(math.pi),
+    ("rz", 3): RZGate(-math.pi / 2),
+    ("sx", 0): SXGate(),
+    ("x", 0): XGate(),
+}
+#: Two-qubit native gates this module builds on.
+TWO_QUBIT_GATES = ("cz", "ecr", "cx")
+
+
+@dataclass(frozen=True)
+class OneQubitClifford:
+    """A one-qubit Clifford as its shortest native sequence (``(name, quarter turns)`` pairs)."""
+
+    ops: tuple[tuple[str, int], ...]
+    tableau: str
+
+    @property
+    def pulses(self) -> int:
+        """Physical pulses (``sx`` and ``x``; ``rz`` is virtual on IBM devices)."""
+        return sum(1 for name, _ in self.ops if name != "rz")
+
+
+def _tableau(ops: Sequence[tuple[str, int]]) -> stim.Tableau:
+    text = "\n".join(_ONE_QUBIT_NATIVE[op].format(0) for op in ops)
+    return stim.Circuit(text).to_tableau() if text else stim.Tableau(1)
+
+
+def _enumerate_one_qubit() -> tuple[OneQubitClifford, ...]:
+    """The 24 one-qubit Cliffords, each by its cheapest native sequence (fewest pulses, then
+    fewest gates), in a fixed order."""
+    best: dict[str, tuple[tuple[int, int], tuple[tuple[str, int], ...]]] = {}
+    alphabet = list(_ONE_QUBIT_NATIVE)
+    for size in range(0, 6):
+        for ops in itertools.product(alphabet, repeat=size):
+            if any(a[0] == b[0] == "rz" for a, b in itertools.pairwise(ops)):
+                continue
+            key = str(_tableau(ops))
+            cost = (sum(1 for n, _ in ops if n != "rz"), len(ops))
+            if key not in best or cost < best[key][0]:
+                best[key] = (cost, tuple(ops))
+        if len(best) == 24 and size >= 4:
+            break
+    ordered = sorted(best.items(), key=lambda kv: (kv[1][0], kv[1][1]))
+    return tuple(OneQubitClifford(ops=ops, tableau=key) for key, (_, ops) in ordered)
+
+
+#: The one-qubit Clifford group, index -> shortest native sequence.
+ONE_QUBIT_CLIFFORDS = _enumerate_one_qubit()
+_BY_TABLEAU = {c.tableau: c for c in ONE_QUBIT_CLIFFORDS}
+#: Mean pulses of a uniformly random one-qubit Clifford.
+MEAN_PULSES = float(np.mean([c.pulses for c in ONE_QUBIT_CLIFFORDS]))
+_STIM_1Q = tuple("\n".join(_ONE_QUBIT_NATIVE[op] for op in c.ops) for c in ONE_QUBIT_CLIFFORDS)
+
+
+def _two_qubit_stim(gate: str) -> tuple[str, ...]:
+    """stim lines (targets ``{0}``, ``{1}``) of the native two-qubit gate."""
+    if gate == "cz":
+        return ("CZ {0} {1}",)
+    if gate == "cx":
+        return ("CX {0} {1}",)
+    operation = get_standard_gate_name_mapping()[gate]
+    tableau = stim.Tableau.from_unitary_matrix(operation.to_matrix(), endian="little")
+    return tuple(
+        f"{inst.name} " + " ".join(f"{{{t.value}}}" for t in inst.targets_copy())
+        for inst in tableau.to_circuit(method="elimination")
+    )
+
+
+@functools.cache
+def _native_tableau(gate: str, flipped: bool) -> stim.Tableau:
+    """Tableau of the native gate on local (0, 1), or on (1, 0) when ``flipped``."""
+    a, b = (1, 0) if flipped else (0, 1)
+    return stim.Circuit("\n".join(line.format(a, b) for line in _two_qubit_stim(gate))).to_tableau()
+
+
+def _split(tableau: stim.Tableau) -> tuple[stim.Tableau, stim.Tableau] | None:
+    """A two-qubit tableau as two one-qubit tableaux, or None when it entangles."""
+    parts = []
+    for q in (0, 1):
+        xs, zs = tableau.x_output(q), tableau.z_output(q)
+        other = 1 - q
+        if xs[other] or zs[other]:
+            return None
+        x1 = stim.PauliString([xs[q]])
+        x1.sign = xs.sign
+        z1 = stim.PauliString([zs[q]])
+        z1.sign = zs.sign
+        parts.append(stim.Tableau.from_conjugated_generators(xs=[x1], zs=[z1]))
+    return parts[0], parts[1]
+
+
+@functools.cache
+def _cx_around_native(gate: str, flipped: bool) -> tuple[tuple[str, str], tuple[str, str]]:
+    """One-qubit Cliffords ``(before_0, before_1), (after_0, after_1)`` (tableau keys) with
+    CX(0→1) = after · native · before."""
+    cx = stim.Circuit("CX 0 1").to_tableau()
+    native = _native_tableau(gate, flipped)
+    for c0, c1 in itertools.product(ONE_QUBIT_CLIFFORDS, repeat=2):
+        before = stim.Tableau(2)
+        before.append(_tableau(c0.ops), [0])
+        before.append(_tableau(c1.ops), [1])
+        # after = cx · (native · before)^-1 must act on each qubit alone
+        after = before.then(native).inverse().then(cx)
+        parts = _split(after)
+        if parts is not None:
+            return (c0.tableau, c1.tableau), (str(parts[0]), str(parts[1]))
+    raise ValueError(f"{gate} is not locally equivalent to CX")
+
+
+@functools.lru_cache(maxsize=20000)
+def compile_two_qubit(tableau_text: str, gate: str, flipped: bool) -> tuple[tuple[str, int], ...]:
+    """A two-qubit Clifford (stim tableau, as text) in native gates: ``(name, k)`` with
+    ``k`` the local qubit for one-qubit gates and ``-1`` for the native two-qubit gate."""
+    tableau = _parse_tableau(tableau_text)
+    acc = [stim.Tableau(1), stim.Tableau(1)]
+    ops: list[tuple[str, int]] = []
+
+    def flush() -> None:
+        for q in (0, 1):
+            for op in _BY_TABLEAU[str(acc[q])].ops:
+                ops.append((f"{op[0]}:{op[1]}", q))
+            acc[q] = stim.Tableau(1)
+
+    for inst in tableau.to_circuit(method="elimination"):
+        targets = [t.value for t in inst.targets_copy()]
+        if inst.name in ("H", "S"):
+            single = stim.Tableau.from_named_gate(inst.name)
+            for q in targets:
+                acc[q] = acc[q].then(single)
+            continue
+        if inst.name != "CX":
+            raise ValueError(f"unexpected {inst.name} in stim's synthesis")
+        for c, t in zip(targets[::2], targets[1::2], strict=True):
+            (b0, b1), (a0, a1) = _cx_around_native(gate, flipped ^ (c == 1))
+            before = {c: b0, t: b1}
+            after = {c: a0, t: a1}
+            for q in (0, 1):
+                acc[q] = acc[q].then(_parse_tableau(before[q]))
+            flush()
+            ops.append(("native", -1))
+            for q in (0, 1):
+                acc[q] = _parse_tableau(after[q])
+    flush()
+    return tuple(ops)
+
+
+@functools.cache
+def _parse_tableau(text: str) -> stim.Tableau:
+    for candidate in _TABLEAUX_BY_TEXT.get(text, ()):
+        return candidate
+    raise KeyError(text)
+
+
+_TABLEAUX_BY_TEXT: dict[str, tuple[stim.Tableau, ...]] = {}
+
+
+def _remember(tableau: stim.Tableau) -> str:
+    text = str(tableau)
+    _TABLEAUX_BY_TEXT.setdefault(text, (tableau,))
+    return text
+
+
+for _c in ONE_QUBIT_CLIFFORDS:
+    _remember(_tableau(_c.ops))
+
+
+def _restrict(tableau: stim.Tableau, qubits: Sequence[int]) -> stim.Tableau:
+    """The part of ``tableau`` on ``qubits`` (which it must not entangle with the rest)."""
+    xs: list[stim.PauliString] = []
+    zs: list[stim.PauliString] = []
+    for q in qubits:
+        for out, dest in ((tableau.x_output(q), xs), (tableau.z_output(q), zs)):
+            part = stim.PauliString([out[k] for k in qubits])
+            part.sign = out.sign
+            dest.append(part)
+    return stim.Tableau.from_conjugated_generators(xs=xs, zs=zs)
+
+
+def rb_circuit(
+    *,
+    num_qubits: int,
+    pairs: Sequence[tuple[int, int]],
+    gate: str,
+    directions: Mapping[tuple[int, int], tuple[int, int]],
+    length: int,
+    seed: int,
+    barriers: bool = True,
+) -> QuantumCircuit:
+    """One direct-RB circuit of the layer ``pairs`` (local qubits) at ``length``.
+
+    ``directions[pair]`` is the pair's qubits in the order the native ``gate`` runs on them.
+    Qubit ``i`` is measured into clbit ``i``. Random choices come from ``seed`` alone.
+    """
+    if gate not in TWO_QUBIT_GATES:
+        raise ValueError(f"two-qubit gate must be one of {TWO_QUBIT_GATES}, got {gate!r}")
+    rng = np.random.default_rng(seed)
+    n = num_qubits
+    paired = {q for p in pairs for q in p}
+    singles = [q for q in range(n) if q not in paired]
+    circuit = QuantumCircuit(n, n)
+    qubits = circuit.qubits
+    native = get_standard_gate_name_mapping()[gate]
+    if gate == "ecr":
+        native = ECRGate()
+    barrier = CircuitInstruction(Barrier(n), tuple(qubits))
+    two_lines = _two_qubit_stim(gate)
+    stim_lines: list[str] = []
+    draws = rng.integers(len(ONE_QUBIT_CLIFFORDS), size=(length, n))
+    for step in range(length):
+        for q in range(n):
+            index = int(draws[step, q])
+            for op in ONE_QUBIT_CLIFFORDS[index].ops:
+                circuit._append(CircuitInstruction(_GATE_OBJECTS[op], (qubits[q],)))
+            stim_lines.append(_STIM_1Q[index].format(q))
+        if barriers:
+            circuit._append(barrier)
+        for pair in pairs:
+            a, b = directions[pair]
+            circuit._append(CircuitInstruction(native, (qubits[a], qubits[b])))
+            stim_lines.extend(line.format(a, b) for line in two_lines)
+        if barriers:
+            circuit._append(barrier)
+    body = (
+        stim.Circuit("\n".join(line for line in stim_lines if line)).to_tableau()
+        if (stim_lines)
+        else stim.Tableau(n)
+    )
+    if len(body) < n:
+        body = body + stim.Tableau(n - len(body))
+    for pair in pairs:
+        a, b = directions[pair]
+        inverse = _restrict(body, (a, b)).inverse()
+        for label, k in compile_two_qubit(_remember(inverse), gate, False):
+            if k < 0:
+                circuit._append(CircuitInstruction(native, (qubits[a], qubits[b])))
+            else:
+                name, turns = label.split(":")
+                circuit._append(
+                    CircuitInstruction(_GATE_OBJECTS[(name, int(turns))], (qubits[(a, b)[k]],))
+                )
+    for q in singles:
+        inverse = _restrict(body, (q,)).inverse()
+        for op in _BY_TABLEAU[str(inverse)].ops:
+            circuit._append(CircuitInstruction(_GATE_OBJECTS[op], (qubits[q],)))
+    circuit._append(barrier)
+    for q in range(n):
+        circuit._append(CircuitInstruction(Measure(), (qubits[q],), (circuit.clbits[q],)))
+    return circuit

@@ -1,0 +1,142 @@
+"""The trajectory engine against the exact density matrix under the same (Pauli-twirled) noise."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from qiskit import QuantumCircuit
+from qiskit.quantum_info import Statevector
+
+from quantumlimits.circuits import measured, qv_circuits
+from quantumlimits.execution.aer import choose_engine, pauli_noise, run_noisy, sub_target
+from quantumlimits.execution.backends import load_snapshot
+from quantumlimits.execution.density import Unsupported, noisy_distribution
+from quantumlimits.execution.executor import pack_outcomes, unpack_outcomes
+from quantumlimits.execution.layout import best_layout
+from quantumlimits.execution.trajectories import (
+    PauliNoise,
+    compile_circuit,
+    estimate,
+    pauli_matrices,
+    pauli_twirl,
+    run_trajectories,
+)
+from quantumlimits.execution.transpile import transpile_circuits
+
+
+def _width(width: int, count: int, seed: int = 4) -> tuple[PauliNoise, list, list[np.ndarray]]:
+    target = load_snapshot("fake_torino").target
+    qubits = list(best_layout(target, width).qubits)
+    ideal = qv_circuits(width=width, seed=seed, count=count)
+    isa = transpile_circuits(
+        [measured(c) for c in ideal],
+        target=sub_target(target, qubits),
+        initial_layout=range(width),
+        optimization_level=1,
+        seed=2,
+    )
+    masks = []
+    for c in ideal:
+        p = Statevector(c).probabilities()
+        masks.append(p > np.median(p))
+    return pauli_noise(target, qubits), isa, masks
+
+
+def test_pauli_twirl_of_a_pauli_channel_is_itself_and_sums_to_one() -> None:
+    rng = np.random.default_rng(3)
+    p = rng.dirichlet(np.ones(16))
+    kraus = np.sqrt(p)[:, None, None] * pauli_matrices(2)
+    np.testing.assert_allclose(pauli_twirl(kraus), p, atol=1e-12)
+    # amplitude damping: twirl keeps the trace, X and Y share the decay
+    g = 0.1
+    damping = [np.array([[1, 0], [0, math.sqrt(1 - g)]]), np.array([[0, math.sqrt(g)], [0, 0]])]
+    twirl = pauli_twirl(damping)
+    assert twirl.sum() == pytest.approx(1.0)
+    assert twirl[1] == pytest.approx(twirl[2]) == pytest.approx(g / 4)
+
+
+def test_hops_agree_with_the_exact_density_matrix_within_the_recorded_error() -> None:
+    """Paired per circuit: the sum of the trajectories' squared errors against the exact HOP of
+    the same Pauli noise is what their recorded Monte-Carlo variances say (each variance is
+    estimated from a sample whose size does not depend on it, so their sum is unbiased), and
+    the mean HOP lies within 4 recorded standard errors of the exact one."""
+    noise, isa, masks = _width(5, 40)
+    exact_channels = noise.channels()
+    rng = np.random.default_rng(11)
+    diffs, variances = [], []
+    for circuit, mask in zip(isa, masks, strict=True):
+        exact = float(noisy_distribution(circuit, exact_channels)[mask].sum())
+        result = estimate(circuit, noise, shots=1000, rng=rng, tracked=mask)
+        assert result.variance is not None and result.probability is not None
+        assert 0.0 < result.error_free < 1.0
+        diffs.append(result.probability - exact)
+        variances.append(result.variance)
+    d, v = np.asarray(diffs), np.asarray(variances)
+    assert abs(d.sum()) < 4.0 * math.sqrt(v.sum())
+    # E[Σ d²] = Σ σ²; the ratio of 40 heavy-tailed terms stays well inside [0.3, 3] (seeded)
+    assert 0.3 < (d**2).sum() / v.sum() < 3.0
+
+
+def test_counts_follow_the_exact_distribution_and_the_rule_bounds_the_variance() -> None:
+    noise, isa, masks = _width(4, 3)
+    shots = 20_000
+    exact_channels = noise.channels()
+    runs = run_trajectories(isa, noise, shots=shots, seed=5, tracked=masks)
+    for circuit, mask, run in zip(isa, masks, runs, strict=True):
+        exact = float(noisy_distribution(circuit, exact_channels)[mask].sum())
+        heavy = sum(v for k, v in run.counts.items() if mask[k]) / shots
+        assert sum(run.counts.values()) == shots
+        sd = math.sqrt(exact * (1 - exact) / shots + run.variance)  # type: ignore[operator]
+        assert abs(heavy - exact) < 4 * sd
+        # the rule: Monte-Carlo variance at most 0.21 x the shot variance (unless capped)
+        h = run.probability
+        assert run.variance <= 0.21 * h * (1 - h) / shots * 3  # type: ignore[operator]
+
+
+def test_same_seed_same_counts_and_clbit_order() -> None:
+    noise, isa, masks = _width(4, 2)
+    a = run_trajectories(isa, noise, shots=300, seed=9, tracked=masks)
+    b = run_trajectories(isa, noise, shots=300, seed=9, tracked=masks)
+    assert [r.counts for r in a] == [r.counts for r in b]
+    # a circuit whose measurements are permuted records its clbits, not its qubits
+    c = QuantumCircuit(3, 2)
+    c.x(2)
+    c.measure(2, 0)
+    c.measure(0, 1)
+    quiet = PauliNoise(errors={}, readout={}, num_qubits=3)
+    (run,) = run_trajectories([c], quiet, shots=50, seed=1)
+    assert run.counts == {1: 50}
+
+
+def test_unsupported_circuits_fall_back_and_engines_are_chosen_by_width() -> None:
+    c = QuantumCircuit(2, 1)
+    c.measure(0, 0)
+    c.x(0)
+    with pytest.raises(Unsupported):
+        compile_circuit(c, PauliNoise(errors={}, readout={}, num_qubits=2))
+    assert choose_engine("auto", 10) == "density"
+    assert choose_engine("auto", 11) == "trajectories"
+    # whatever the shots: no per-shot Aer run at width 9 with few shots
+    target = load_snapshot("fake_torino").target
+    _, isa, masks = _width(3, 2)
+    qubits = list(best_layout(target, 3).qubits)
+    run = run_noisy(isa, target=target, shots=10, seed=1, physical_qubits=qubits)
+    assert run.method == "density_matrix"
+    traj = run_noisy(
+        isa,
+        target=target,
+        shots=10,
+        seed=1,
+        physical_qubits=qubits,
+        engine="trajectories",
+        tracked=masks,
+    )
+    assert traj.method == "trajectories" and traj.mc_variances is not None
+    assert all(v >= 0 for v in traj.mc_variances)
+
+
+def test_outcome_masks_round_trip_packed() -> None:
+    m = np.random.default_rng(0).random(1 << 7) < 0.5
+    assert (unpack_outcomes(pack_outcomes(m), m.size) == m).all()

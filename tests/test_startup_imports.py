@@ -1,0 +1,41 @@
+"""Building the command line loads none of the heavy libraries a run may need: scikit-learn,
+PennyLane, Dask, Stim and scipy's statistics are imported when a command that uses them starts,
+not for ``--help``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("sklearn", "pennylane", "dask", "distributed", "stim", "scipy.stats", "scipy.optimize")
+
+PROBE = """
+import json, sys
+{body}
+print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
+"""
+
+
+def _loaded(body: str) -> list[str]:
+    code = PROBE.format(body=body, heavy=HEAVY)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_building_the_parser_imports_no_heavy_library() -> None:
+    assert _loaded("from quantumlimits.cli import build_parser\nbuild_parser()") == []
+
+
+def test_help_of_a_command_imports_no_heavy_library() -> None:
+    body = (
+        "import contextlib, io\n"
+        "from quantumlimits.cli import main\n"
+        "for command in ('qv', 'classify', 'mirror'):\n"
+        "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "        main([command, '--help'])\n"
+    )
+    assert _loaded(body) == []
