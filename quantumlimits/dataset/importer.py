@@ -416,6 +416,21 @@ def _arrays(pairs: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
     return outcomes, values
 
 
+def _check_size(num_qubits: int, name: str) -> None:
+    """Refuse a circuit whose ideal simulation would not fit in this machine's memory."""
+    from quantumlimits.qv.protocol import MEMORY_FRACTION, statevector_bytes
+
+    memory = provenance.machine().get("memory_bytes")
+    need = statevector_bytes(num_qubits)
+    too_big = isinstance(memory, int | float) and need > MEMORY_FRACTION * memory
+    if num_qubits > MAX_WIDTH or too_big:
+        raise UsageError(
+            f"circuit {name!r} has {num_qubits} qubits: its ideal distribution needs about "
+            f"{need / 2**30:.1f} GiB, more than an import computes here; import the narrower "
+            "circuits only"
+        )
+
+
 def _circuit(entry: Entry, index_in_width: dict[int, int], bit_order: str) -> ImportedCircuit:
     from quantumlimits.execution.transpile import circuit_depth, two_qubit_count
 
@@ -426,12 +441,7 @@ def _circuit(entry: Entry, index_in_width: dict[int, int], bit_order: str) -> Im
             f"circuit {entry.name!r} has {r.width} measured bit(s): a QV model circuit has "
             "width 2 or more"
         )
-    if circuit.num_qubits > MAX_WIDTH:
-        raise UsageError(
-            f"circuit {entry.name!r} has {circuit.num_qubits} qubits: its ideal distribution "
-            f"needs 2^{circuit.num_qubits} amplitudes, more than an import computes "
-            f"(at most {MAX_WIDTH})"
-        )
+    _check_size(circuit.num_qubits, entry.name)
     declared: dict[int, int] = {}
     other: dict[int, int] = {}
     for key, n in entry.counts.items():

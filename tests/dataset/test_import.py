@@ -407,3 +407,17 @@ def test_an_imported_run_is_not_resumed(tmp_path: Path, capsys: Any) -> None:
         raise RuntimeError("stopped")
     assert main(["resume", "qv-", "--store", str(store)]) == 2
     assert "import' on the data set again" in capsys.readouterr().err
+
+
+def test_simulate_runs_on_a_device_spec(source: tuple[Path, str], tmp_path: Path) -> None:
+    from quantumlimits.dataset.simulate import simulate
+
+    path, run_id = source
+    circuits = [c for c in stored_circuits(path, run_id) if c.width == 2][:4]
+    data = write_lists(tmp_path / "d.json", circuits, order="little")
+    analysed = analyse(read_dataset(data), ImportOptions(name="q"))
+    comparison = simulate(analysed.circuits, backend="quantinuum_h1_1@2023-07-17", seed=1)
+    assert [w.circuits for w in comparison.widths] == [4]
+    # a trapped-ion model of 2023 (0.15 % two-qubit error) stays near the ideal HOP
+    width = comparison.widths[0]
+    assert abs(width.simulated_hop - width.ideal_hop) < 0.05, width
