@@ -322,7 +322,7 @@ def snapshot_target(name: str) -> Any:
     and this package: a cached snapshot is not rebuilt from its JSON files (about 0.3 s for a
     133-qubit device; 5 ms unpickled). A pickle that is unreadable, of another version or
     not a Target of that snapshot is rebuilt from the snapshot; one that cannot be written is
-    skipped. A device spec's target is built from its spec (milliseconds), not cached.
+    skipped. A device spec's Target is built from its spec (a small file), not cached.
     """
     if is_spec_name(name):
         return load_snapshot(name).target
@@ -351,7 +351,7 @@ def snapshot_target(name: str) -> Any:
 
 def snapshot_calibration_date(name: str) -> str | None:
     """The snapshot's calibration date, as :func:`calibration_date` gives it on the built
-    snapshot (read from the summary cache); a device spec's date."""
+    snapshot (read from the summary cache), or a device spec's date."""
     if is_spec_name(name):
         return calibration_date(load_snapshot(name))
     return _summary(name).calibration_date

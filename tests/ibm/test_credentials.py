@@ -116,3 +116,12 @@ def test_the_default_accounts_file_is_qiskit_ibm_runtimes(monkeypatch: pytest.Mo
 
     monkeypatch.undo()  # the fixtures' redirection, to read both modules' own defaults
     assert credentials.DEFAULT_ACCOUNTS_FILE == management._DEFAULT_ACCOUNT_CONFIG_JSON_FILE
+
+
+def test_an_empty_accounts_file_means_no_credentials(_no_ibm_account: Path) -> None:
+    _no_ibm_account.write_text("{}")  # what qiskit-ibm-runtime leaves after its first look
+    with pytest.raises(UsageError, match="no IBM Quantum credentials"):
+        ibm.resolve_credentials()
+    _no_ibm_account.write_text("{not json")
+    with pytest.raises(UsageError):
+        ibm.resolve_credentials()

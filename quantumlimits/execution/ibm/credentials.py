@@ -8,6 +8,7 @@ the default saved account, checked for shape without network, and never leaves
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -124,6 +125,18 @@ class Credentials:
 DEFAULT_ACCOUNTS_FILE = os.path.join(os.path.expanduser("~"), ".qiskit", "qiskit-ibm.json")
 
 
+def _nothing_saved(path: str) -> bool:
+    """Whether the accounts file is missing or holds no account (qiskit-ibm-runtime writes
+    ``{}`` there the first time it looks)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle) == {}
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False  # unreadable or malformed: qiskit-ibm-runtime says what is wrong
+
+
 def _accounts_file(filename: str | None) -> str | None:
     return os.path.expanduser(filename) if filename else None
 
@@ -144,8 +157,8 @@ def resolve_credentials(
     file = _accounts_file(filename)
 
     def saved(name: str | None) -> dict[str, Any]:
-        if name is None and not os.path.exists(file or DEFAULT_ACCOUNTS_FILE):
-            return {}  # nothing saved: no need to import qiskit-ibm-runtime (about a second)
+        if name is None and _nothing_saved(file or DEFAULT_ACCOUNTS_FILE):
+            return {}  # no need to import qiskit-ibm-runtime (about a second)
         from qiskit_ibm_runtime import QiskitRuntimeService
 
         try:
