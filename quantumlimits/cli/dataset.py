@@ -28,6 +28,8 @@ circuits; each width gets the Cross, bootstrap and sequential statistics of a si
 the run is stored with backend imported:NAME, so show --reanalyse, history, report and export work
 on it. Bad data (a counts file with no circuit, bitstrings of the wrong length, negative or
 non-integer counts, zero shots, an unparsable circuit) stop with one line and store nothing.
+Readout-calibration counts (the all-|0> and all-|1> circuits) give the run the readout-mitigated
+arm of qv --mitigate-readout beside the raw one.
 Formats and flags: docs/import.md.
 """
 

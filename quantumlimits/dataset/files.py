@@ -273,14 +273,21 @@ def _embedded(path: Path, document: dict[str, Any]) -> Calibration | None:
     return None if raw is None else read_calibration(raw, f"{path} ({CALIBRATION_KEY!r})")
 
 
-_IGNIS = re.compile(r"^cal_([01]+)$")
+#: qiskit-ignis names its calibration circuits ``<circlabel>cal_<basis state>``.
+_IGNIS = re.compile(r"cal_([01]+)$")
 
 
 def read_calibration(raw: Any, where: str) -> Calibration:
     """Readout-calibration counts: ``{"zeros": COUNTS, "ones": COUNTS}``, or the counts of
-    qiskit-ignis' calibration circuits ``{"cal_00...0": COUNTS, "cal_11...1": COUNTS}``."""
+    qiskit-ignis' calibration circuits keyed by circuit name (``{"cal_000": COUNTS, "cal_111":
+    COUNTS, ...}``, any ``circlabel`` prefix; only the all-0 and all-1 states are used).
+
+    >>> c = read_calibration({"mcal_00": {"00": 9, "01": 1}, "mcal_11": ["11"] * 10}, "f")
+    >>> c.zeros, c.ones
+    ({'00': 9, '01': 1}, {'11': 10})
+    """
     if isinstance(raw, Mapping) and "zeros" not in raw and "ones" not in raw:
-        states = {m.group(1): k for k in raw if (m := _IGNIS.match(str(k)))}
+        states = {m.group(1): k for k in raw if (m := _IGNIS.search(str(k)))}
         zeros = [k for s, k in states.items() if set(s) == {"0"}]
         ones = [k for s, k in states.items() if set(s) == {"1"}]
         if len(zeros) == 1 and len(ones) == 1:

@@ -118,7 +118,7 @@ def test_ignis_layout_flag_and_raw_verdicts(source: tuple[Path, str], tmp_path: 
     path, run_id = source
     data = write_lists(tmp_path / "d.json", stored_circuits(path, run_id), order="little")
     calibration = calibration_counts("little")
-    ignis = {"cal_000": calibration["zeros"], "cal_111": calibration["ones"]}
+    ignis = {"cal_000": calibration["zeros"], "cal_111": calibration["ones"], "cal_010": {"010": 9}}
     (tmp_path / "ignis.json").write_text(json.dumps(ignis))
     (tmp_path / "plain.json").write_text(json.dumps(calibration))
     hops = []
