@@ -394,7 +394,8 @@ class HeavyDisagreement:
 class ImportedCalibration:
     """A data set's readout-calibration counts, read in its bit order and checked.
 
-    Outcome bit ``j`` reads qubit ``j`` of the circuits; ``bits`` qubits are calibrated.
+    Outcome bit ``j`` reads qubit ``j`` of the circuits; ``bits`` is one more than the highest
+    qubit a circuit measures (calibrated qubits above it are summed out).
     """
 
     bits: int
@@ -446,15 +447,16 @@ def read_calibration(
                     f"{where} [{label!r}]: outcome {key!r} does not fit the {bits} calibrated "
                     "qubits; fix the calibration counts"
                 ) from None
+            value &= (1 << need) - 1  # qubits no circuit measures are summed out
             read[value] = read.get(value, 0) + n
         states.append({k: v for k, v in read.items() if v})
     try:
-        estimated = ReadoutCalibration.from_counts(range(bits), [states[0]], [states[1]])
+        estimated = ReadoutCalibration.from_counts(range(need), [states[0]], [states[1]])
     except ValueError as exc:
         raise UsageError(
             f"{where}: {exc}; fix the calibration counts or import without them"
         ) from None
-    return ImportedCalibration(bits, states[0], states[1], estimated)
+    return ImportedCalibration(need, states[0], states[1], estimated)
 
 
 @dataclass(frozen=True)

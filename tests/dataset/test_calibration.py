@@ -258,5 +258,26 @@ def test_store_keeps_the_calibration_counts(source: tuple[Path, str], tmp_path: 
     assert result.run_id is not None
     with ResultsStore(store, readonly=True) as s:
         part = s.parts(result.run_id)["dataset"]["readout_calibration"]
-    assert part["bits"] == QUBITS
-    assert {bits(o, QUBITS, "little"): n for o, n in part["zeros"]} == calibration["zeros"]
+    assert part["bits"] == 2  # the circuits measure qubits 0 and 1: qubit 2 is summed out
+    marginal: dict[str, int] = {}
+    for key, n in calibration["zeros"].items():
+        marginal[key[1:]] = marginal.get(key[1:], 0) + n  # little order: qubit 2 is on the left
+    assert {bits(o, 2, "little"): n for o, n in part["zeros"]} == marginal
+
+
+def test_calibrated_qubits_no_circuit_measures_are_summed_out(
+    source: tuple[Path, str], tmp_path: Path
+) -> None:
+    path, run_id = source
+    circuits = [c for c in stored_circuits(path, run_id) if c.width == 3][:3]
+    folder = write_folder(tmp_path / "data", circuits, order="big", permute=False)
+    calibration = calibration_counts("big")
+    hops = []
+    for i, extra in enumerate(("", "01" * 40)):  # big order: qubits 3, 4, ... are on the right
+        wide = {k: {b + extra: n for b, n in v.items()} for k, v in calibration.items()}
+        (folder / "calibration.json").write_text(json.dumps(wide))
+        store = tmp_path / f"s{i}.sqlite"
+        assert main(["import", str(folder), "--bit-order", "big", "--store", str(store)]) == 0
+        result, _ = imported_run(store)
+        hops.append([w.optimized["hops"] for w in result.widths if w.optimized])
+    assert hops[0] == hops[1]
