@@ -544,7 +544,7 @@ def _timeline_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
     return "".join(parts) + "</section>"
 
 
-def _validation_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
+def _validation_section(store: Any, docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
     parts = ['<section id="validation"><h2>Simulation against IBM\'s reported figures</h2>']
     if not docs:
         parts.append(
@@ -552,11 +552,13 @@ def _validation_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
         )
         return "".join(parts) + "</section>"
     from quantumlimits.plots.validate import figure
-    from quantumlimits.validate.protocol import ValidationResult
+    from quantumlimits.validate.protocol import merged
 
-    row, doc = docs[0]
-    result = ValidationResult.from_dict(doc)
-    parts.append(f"<p>Run {_e(row.run_id)}, seed {_e(result.seed)}.</p>")
+    result = merged(store, [row.run_id for row, _ in docs])
+    parts.append(
+        f"<p>Runs {_e(', '.join(row.run_id for row, _ in docs))} (a snapshot's row under a "
+        f"protocol comes from the newest run that covered it), seed {_e(result.seed)}.</p>"
+    )
     parts.extend(f"<p>{_e(s.line())}</p>" for s in result.summaries())
     parts.append(_png(figure(result), "simulated against reported QV and CLOPS"))
     if result.qv:
@@ -650,7 +652,8 @@ def _eplg_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
                 len(result.chain),
                 result.two_qubit_gate,
                 f"{result.lf:.4f}",
-                f"{result.eplg:.5f} [{lo:.5f}, {hi:.5f}]",
+                f"{result.eplg:.5f} [{lo:.5f}, {hi:.5f}]"
+                + ("" if result.decided else " (undecided)"),
                 f"{result.projected_eplg:.5f}",
                 result.layers[0].method if result.layers else "-",
                 row.run_id,
@@ -693,7 +696,7 @@ def _select(store: Any, run_ids: Sequence[str]) -> dict[str, list[tuple[Any, dic
         return chosen
     for kind in chosen:
         rows = [r for r in store.runs(kind=kind) if r.status == "complete"]
-        if kind in ("limits", "timeline", "validate", "study"):
+        if kind in ("limits", "timeline", "study"):
             rows = rows[:1]
         for r in rows:
             chosen[kind].append((r, store.document(r.run_id)))
@@ -703,8 +706,8 @@ def _select(store: Any, run_ids: Sequence[str]) -> dict[str, list[tuple[Any, dic
 def render(*, store: Any, run_ids: Sequence[str] = ()) -> str:
     """The report as one HTML string (runs chosen by id, else everything relevant in the store).
 
-    Without ``run_ids``: every complete QV and classify run, and the newest complete limits,
-    timeline and validate runs.
+    Without ``run_ids``: every complete QV, classify and validate run (validate runs merged into
+    one table), and the newest complete limits and timeline runs.
     """
     chosen = _select(store, run_ids)
     included = [
@@ -719,7 +722,7 @@ def render(*, store: Any, run_ids: Sequence[str] = ()) -> str:
             _classify_sections(chosen["classify"], chosen["study"]),
             _limits_section(chosen["limits"]),
             _timeline_section(chosen["timeline"]),
-            _validation_section(chosen["validate"]),
+            _validation_section(store, chosen["validate"]),
             _eplg_section(chosen["eplg"]),
             _provenance_section(included),
         ]

@@ -79,6 +79,11 @@ def run(args: argparse.Namespace) -> int:
                 f"run {row.run_id} is a {row.kind} run: only qv, mirror, eplg, classify and study "
                 "runs resume"
             )
+        if (row.backend or "").startswith("imported:"):
+            raise UsageError(
+                f"run {row.run_id} imports a data set, which runs nothing to resume: "
+                "run 'quantumlimits import' on the data set again"
+            )
         settings = protocol.recorded_settings(store, row.run_id)
         executor = _ibm.qv_executor(
             settings,
