@@ -60,6 +60,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument(
         "--calibration",
+        metavar="PATH",
         type=Path,
         default=None,
         help="readout-calibration counts (the all-|0> and all-|1> circuits): the run gains the "
