@@ -128,8 +128,8 @@ class DeviceSpec:
         if name in self.durations:
             return self.durations[name].value
         raise UsageError(
-            f"{self.label} does not give durations.{name}, which {needed_for} needs (the "
-            f"QPU-time projection): copy the spec, add durations.{name} = {{ value = seconds, "
+            f"{self.label} does not give durations.{name}, which {needed_for} needs: copy the "
+            f"spec, add durations.{name} = {{ value = seconds, "
             "source = ... } from a published source, and pass --backend path/to/copy.toml"
         )
 

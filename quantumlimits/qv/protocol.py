@@ -211,6 +211,10 @@ def prepare(
             "the noiseless 'aer' has no readout errors or idle noise to optimize: pass a "
             "device snapshot (--backend fake_torino) or drop the optimization flags"
         )
+    spec = getattr(device.target, "spec", None)
+    if spec is not None and settings.optimizations.dynamical_decoupling:
+        for figure in ("single_qubit", "two_qubit", "measure"):
+            spec.duration(figure, needed_for="--dynamical-decoupling (the idle windows)")
     if memory is not None and device.noiseless:
         # the workers' memory, not ours
         device.max_width = _memory_max_width(settings.precision, memory.bytes)

@@ -46,6 +46,9 @@ def test_missing_figures_and_bad_names_are_one_line(
     assert "errors.single_qubit" in err and "missing" in err
     err = _error_line(capsys, ["qv", "--backend", "quantinuum_h1_1", *base])
     assert "quantinuum_h1_1@2024-04-10" in err
+    spec = ["qv", "--backend", "quantinuum_h1_1@2024-04-10", "--dynamical-decoupling", *base]
+    err = _error_line(capsys, spec)
+    assert "durations.single_qubit, which --dynamical-decoupling" in err
     assert not (tmp_path / "o").exists()
 
 
@@ -96,3 +99,16 @@ def test_timeline_places_specs_by_their_date(capsys: pytest.CaptureFixture[str])
     }
     err = _error_line(capsys, ["timeline", "--backends", "honeywell_h0", "--no-store"])
     assert "errors.two_qubit" in err
+
+
+def test_report_shows_a_spec_run_and_the_trapped_ion_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "r.sqlite"
+    argv = ["qv", "--backend", "quantinuum_h1_2@2023-08-21", "--widths", "2", "--trials", "3"]
+    assert main([*argv, "--shots", "50", "--store", str(store)]) == 0
+    out = tmp_path / "report.html"
+    assert main(["report", "--store", str(store), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "quantinuum_h1_2@2023-08-21" in text
+    assert "CQCL/quantinuum-hardware-quantum-volume" in text  # Quantinuum's records, cited

@@ -192,3 +192,12 @@ def test_durations_make_a_circuit_time(toy: dict[str, Any]) -> None:
     )
     assert isa.count_ops()["id"] == 1
     assert circuit_seconds(isa, backend.target) == pytest.approx(2e-4 + 1e-4)
+
+
+def test_the_rate_model_counts_memory_errors(toy: dict[str, Any]) -> None:
+    from quantumlimits.limits.wall import device_points
+
+    (point,) = device_points(backend=_backend(toy), widths=[3], circuits=2, seed=1)
+    # r rotations at 0.01 and idle-layer ids at 0.03, each instance counted
+    assert 0.01 < point.single_qubit_error < 0.03
+    assert point.two_qubit_error == 0.04
