@@ -4,8 +4,9 @@ For each snapshot: the best 100-qubit chain the search finds (or, when it finds 
 chain it finds), the command's defaults otherwise (lengths 2…128, 12 sequences per length and
 layer, 400 shots, 200 bootstrap resamplings, seed 0, stim with the twirled device noise), and
 beside the measured EPLG the one the calibration alone projects (the product of the calibrated
-errors along the chain: docs/eplg.md). Prints one Markdown row per snapshot as it finishes and
-writes every result document to ``--out`` (a JSON list) when given.
+errors along the chain) and the one its simulated channels give (docs/eplg.md). Prints one
+Markdown row per snapshot as it finishes and writes every result document to ``--out`` (a JSON
+list) when given.
 
 Run: ``PYTHONPATH=. .venv/bin/python bench/eplg_table.py --out /tmp/eplg_table.json``
 (``--backends fake_fez fake_torino`` for a few).
@@ -46,8 +47,9 @@ def main() -> None:
     names = args.backends or wide_snapshots()
     documents = []
     print(
-        "| snapshot | qubits | gate | chain | LF | EPLG [95 %] | calibration EPLG | ratio | s |\n"
-        "| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: |",
+        "| snapshot | qubits | gate | chain | LF | EPLG [95 %] | calibration EPLG | channels EPLG "
+        "| measured / calibration | s |\n"
+        "| --- | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
         flush=True,
     )
     for name in names:
@@ -73,8 +75,9 @@ def main() -> None:
         lo, hi = result.eplg_interval
         print(
             f"| {name} | {snapshot.num_qubits} | {result.two_qubit_gate} | {len(result.chain)} | "
-            f"{result.lf:.4f} | {result.eplg:.5f} [{lo:.5f}, {hi:.5f}] | "
-            f"{result.projected_eplg:.5f} | {result.eplg / result.projected_eplg:.3f} | "
+            f"{result.lf:.4f} | {result.eplg:.5f} [{lo:.5f}, {hi:.5f}]"
+            f"{'' if result.decided else ' undecided'} | {result.projected_eplg:.5f} | "
+            f"{result.model_eplg:.5f} | {result.eplg / result.projected_eplg:.3f} | "
             f"{seconds:.0f} |",
             flush=True,
         )

@@ -34,7 +34,7 @@ def test_help_of_a_command_imports_no_heavy_library() -> None:
     body = (
         "import contextlib, io\n"
         "from quantumlimits.cli import main\n"
-        "for command in ('qv', 'classify', 'mirror'):\n"
+        "for command in ('qv', 'classify', 'mirror', 'eplg'):\n"
         "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
         "        main([command, '--help'])\n"
     )

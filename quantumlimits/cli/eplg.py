@@ -101,6 +101,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--simulator", choices=SIMULATORS, default="stim", help="stim or aer")
     p.add_argument("--seed", type=_common.non_negative_int, default=0, help="master seed")
     p.add_argument("--out", type=Path, default=None, help="folder for eplg.json and eplg.png")
+    _common.add_dask_argument(p)
     _common.add_store_argument(p)
     p.add_argument("--no-store", action="store_true", help="do not record the run in the store")
     p.add_argument(
@@ -161,16 +162,25 @@ def results_table(result: EPLGResult) -> Table:
 
 
 def report(console: Console, result: EPLGResult) -> None:
-    """Table and the EPLG line."""
+    """Table and the EPLG line (or why it is undecided)."""
     console.print(results_table(result))
     lo, hi = result.eplg_interval
     console.print(
         f"[bold]EPLG {result.eplg:.5f}[/bold] [{lo:.5f}, {hi:.5f}] (process form "
         f"1 − LF^(1/n₂) = {result.eplg_process:.5f}) on {result.backend}, calibration "
         f"{result.calibration_date or 'n/a'}; calibration alone projects EPLG "
-        f"{result.projected_eplg:.5f}; seed {result.seed}"
-        + (f"; run {result.run_id}" if result.run_id else "")
+        f"{result.projected_eplg:.5f}, the simulated channels {result.model_eplg:.5f}; "
+        f"seed {result.seed}" + (f"; run {result.run_id}" if result.run_id else "")
     )
+    if not result.decided:
+        shortest = min(result.settings["lengths"])
+        shown = ", ".join("-".join(map(str, u)) for u in result.unresolved[:5])
+        console.print(
+            f"[bold]undecided[/bold]: {len(result.unresolved)} subsystems ({shown}"
+            f"{', ...' if len(result.unresolved) > 5 else ''}) had decayed to their asymptote "
+            f"by length {shortest}: their fidelities, and so LF and EPLG, are not measured; pass "
+            "shorter --lengths (such as 1,2,3,4,6,8) or a --chain that avoids them"
+        )
     console.print(f"chain: {','.join(map(str, result.chain))}")
 
 
@@ -201,18 +211,27 @@ def show(console: Console, result: EPLGResult, *, out: Path | None, json_mode: b
 
 def run(args: argparse.Namespace) -> int:
     """Handle ``quantumlimits eplg``."""
+    from quantumlimits.eplg import protocol  # stim and qiskit load when a run starts
+
     settings = settings_from_args(args)
     out_console, err_console = _common.consoles(args.json)
     out = _common.output_dir(args.out, files=OUTPUTS)
     store = None if args.no_store else _common.open_store(args)
+    dask = None
     try:
+        dask = _common.open_dask(args, err_console)
         with err_console.status("layer fidelity") as status:
             from quantumlimits.eplg import protocol  # stim: imported when a run starts
 
             result = protocol.measure(
-                settings, store=store, progress=lambda line: status.update(line)
+                settings,
+                store=store,
+                progress=lambda line: status.update(line),
+                mapper=None if dask is None else dask.map,
             )
     finally:
+        if dask is not None:
+            dask.close()
         if store is not None:
             store.close()
     show(out_console, result, out=out, json_mode=args.json)

@@ -99,11 +99,12 @@ def _grow(
     length: int,
     beam: int,
     look_ahead: bool = True,
+    excluded: frozenset[int] = frozenset(),
 ) -> Chain | None:
     """The best path of the longest length up to ``length`` the beam search reaches."""
     adjacency: dict[int, list[tuple[int, float]]] = defaultdict(list)
     for (a, b), err in edges.items():
-        if err is None or err >= BROKEN_ERROR:
+        if err is None or err >= BROKEN_ERROR or a in excluded or b in excluded:
             continue
         w = _log(1.0 - pair_infidelity(err))
         adjacency[a].append((b, w))
@@ -182,19 +183,23 @@ def best_chain(
     one_qubit: Mapping[int, float],
     length: int,
     beam: int = DEFAULT_BEAM,
+    excluded: frozenset[int] = frozenset(),
 ) -> Chain:
     """The best path of ``length`` qubits the beam search finds (highest predicted layer
-    fidelity); couplers at error >= 1 are skipped. Raises ``UsageError`` naming the longest
-    length found when it finds no path of ``length``.
+    fidelity); couplers at error >= 1 and the ``excluded`` qubits are skipped. Raises
+    ``UsageError`` naming the longest length found when it finds no path of ``length``.
 
     Every qubit starts a path; at each step each kept path grows by a neighbour of its end
     not yet on it, and the ``beam`` best survive (one per qubit set and end).
     """
     if length < 2:
         raise UsageError(f"--chain-length must be at least 2, got {length}")
-    chain = _grow(edges=edges, one_qubit=one_qubit, length=length, beam=beam)
+    chain = _grow(edges=edges, one_qubit=one_qubit, length=length, beam=beam, excluded=excluded)
     if chain is None or len(chain.qubits) < length:
-        found = len(longest_chain(edges=edges, one_qubit=one_qubit, upper=length, beam=beam).qubits)
+        longest = longest_chain(
+            edges=edges, one_qubit=one_qubit, upper=length, beam=beam, excluded=excluded
+        )
+        found = len(longest.qubits)
         raise UsageError(
             f"no chain of {length} qubits through working couplers was found (the longest found "
             f"has {found}): pass --chain-length {found} or less, or --chain-length max"
@@ -208,13 +213,21 @@ def longest_chain(
     one_qubit: Mapping[int, float],
     upper: int,
     beam: int = DEFAULT_BEAM,
+    excluded: frozenset[int] = frozenset(),
 ) -> Chain:
     """The longest chain the beam search finds (up to ``upper`` qubits), best of that length.
 
     >>> longest_chain(edges={(0, 1): 0.01, (1, 2): 1.0}, one_qubit={}, upper=3).qubits
     (0, 1)
     """
-    chain = _grow(edges=edges, one_qubit=one_qubit, length=upper, beam=beam, look_ahead=False)
+    chain = _grow(
+        edges=edges,
+        one_qubit=one_qubit,
+        length=upper,
+        beam=beam,
+        look_ahead=False,
+        excluded=excluded,
+    )
     if chain is None or len(chain.qubits) < 2:
         raise UsageError("the device has no working coupler: no chain exists")
     # Without look-ahead the search reaches a length that exists; with it, longer ones may be
@@ -222,7 +235,7 @@ def longest_chain(
     lo, hi = len(chain.qubits), upper
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        found = _grow(edges=edges, one_qubit=one_qubit, length=mid, beam=beam)
+        found = _grow(edges=edges, one_qubit=one_qubit, length=mid, beam=beam, excluded=excluded)
         if found is not None and len(found.qubits) == mid:
             lo, chain = mid, found
         else:

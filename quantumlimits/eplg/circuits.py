@@ -36,7 +36,17 @@ import numpy as np
 import stim
 from qiskit import QuantumCircuit
 from qiskit.circuit import Barrier, CircuitInstruction, Gate, Measure
-from qiskit.circuit.library import ECRGate, RZGate, SXGate, XGate, get_standard_gate_name_mapping
+from qiskit.circuit.library import (
+    ECRGate,
+    RGate,
+    RZGate,
+    RZZGate,
+    SXGate,
+    XGate,
+    get_standard_gate_name_mapping,
+)
+
+from quantumlimits.execution.stim import StimCircuit, stim_channel_arguments
 
 #: One-qubit native gates, as (qiskit name, angle or None) -> stim line template.
 _ONE_QUBIT_NATIVE = {
@@ -53,8 +63,38 @@ _GATE_OBJECTS: dict[tuple[str, int], Gate] = {
     ("sx", 0): SXGate(),
     ("x", 0): XGate(),
 }
-#: Two-qubit native gates this module builds on.
-TWO_QUBIT_GATES = ("cz", "ecr", "cx")
+#: The same pulses on devices whose one-qubit gate is ``r(θ, φ)`` (trapped-ion specs):
+#: ``r(π/2, 0)`` is ``sx`` and ``r(π, 0)`` is ``x`` up to a global phase.
+_R_OBJECTS: dict[tuple[str, int], Gate] = {
+    **_GATE_OBJECTS,
+    ("sx", 0): RGate(math.pi / 2, 0.0),
+    ("x", 0): RGate(math.pi, 0.0),
+}
+#: One-qubit gate sets: ``sx`` (rz, sx, x: IBM) or ``r`` (rz, r: device specs).
+ONE_QUBIT_BASES = ("sx", "r")
+#: Two-qubit native gates this module builds on (``rzz`` runs as ``rzz(π/2)``).
+TWO_QUBIT_GATES = ("cz", "ecr", "cx", "rzz")
+
+
+def one_qubit_objects(basis: str) -> dict[tuple[str, int], Gate]:
+    """The Qiskit gate of each native one-qubit operation in ``basis``."""
+    if basis not in ONE_QUBIT_BASES:
+        raise ValueError(f"one-qubit basis must be one of {ONE_QUBIT_BASES}, got {basis!r}")
+    return _GATE_OBJECTS if basis == "sx" else _R_OBJECTS
+
+
+def channel_name(op: tuple[str, int], basis: str) -> str:
+    """The target's name of a native one-qubit operation (whose channel applies)."""
+    return "r" if basis == "r" and op[0] != "rz" else op[0]
+
+
+def native_gate(gate: str) -> Gate:
+    """The Qiskit gate object of a native two-qubit gate name."""
+    if gate == "rzz":
+        return RZZGate(math.pi / 2)
+    if gate == "ecr":
+        return ECRGate()
+    return get_standard_gate_name_mapping()[gate]
 
 
 @dataclass(frozen=True)
@@ -108,7 +148,7 @@ def _two_qubit_stim(gate: str) -> tuple[str, ...]:
         return ("CZ {0} {1}",)
     if gate == "cx":
         return ("CX {0} {1}",)
-    operation = get_standard_gate_name_mapping()[gate]
+    operation = native_gate(gate)
     tableau = stim.Tableau.from_unitary_matrix(operation.to_matrix(), endian="little")
     return tuple(
         f"{inst.name} " + " ".join(f"{{{t.value}}}" for t in inst.targets_copy())
@@ -235,6 +275,7 @@ def rb_circuit(
     length: int,
     seed: int,
     barriers: bool = True,
+    one_qubit_basis: str = "sx",
 ) -> QuantumCircuit:
     """One direct-RB circuit of the layer ``pairs`` (local qubits) at ``length``.
 
@@ -249,9 +290,8 @@ def rb_circuit(
     singles = [q for q in range(n) if q not in paired]
     circuit = QuantumCircuit(n, n)
     qubits = circuit.qubits
-    native = get_standard_gate_name_mapping()[gate]
-    if gate == "ecr":
-        native = ECRGate()
+    native = native_gate(gate)
+    objects = one_qubit_objects(one_qubit_basis)
     barrier = CircuitInstruction(Barrier(n), tuple(qubits))
     two_lines = _two_qubit_stim(gate)
     stim_lines: list[str] = []
@@ -260,7 +300,7 @@ def rb_circuit(
         for q in range(n):
             index = int(draws[step, q])
             for op in ONE_QUBIT_CLIFFORDS[index].ops:
-                circuit._append(CircuitInstruction(_GATE_OBJECTS[op], (qubits[q],)))
+                circuit._append(CircuitInstruction(objects[op], (qubits[q],)))
             stim_lines.append(_STIM_1Q[index].format(q))
         if barriers:
             circuit._append(barrier)
@@ -286,13 +326,113 @@ def rb_circuit(
             else:
                 name, turns = label.split(":")
                 circuit._append(
-                    CircuitInstruction(_GATE_OBJECTS[(name, int(turns))], (qubits[(a, b)[k]],))
+                    CircuitInstruction(objects[(name, int(turns))], (qubits[(a, b)[k]],))
                 )
     for q in singles:
         inverse = _restrict(body, (q,)).inverse()
         for op in _BY_TABLEAU[str(inverse)].ops:
-            circuit._append(CircuitInstruction(_GATE_OBJECTS[op], (qubits[q],)))
+            circuit._append(CircuitInstruction(objects[op], (qubits[q],)))
     circuit._append(barrier)
     for q in range(n):
         circuit._append(CircuitInstruction(Measure(), (qubits[q],), (circuit.clbits[q],)))
     return circuit
+
+
+def rb_program(
+    *,
+    num_qubits: int,
+    pairs: Sequence[tuple[int, int]],
+    gate: str,
+    directions: Mapping[tuple[int, int], tuple[int, int]],
+    length: int,
+    seed: int,
+    channels: Mapping[tuple[str, tuple[int, ...]], dict[str, float]],
+    one_qubit_basis: str = "sx",
+) -> StimCircuit:
+    """The circuit :func:`rb_circuit` builds, written straight into stim with Pauli noise.
+
+    The same random draws, gates and order as ``rb_circuit`` followed by
+    :func:`~quantumlimits.execution.stim.to_stim` with ``channels`` (tested equal), without
+    building the Qiskit circuit: each one-qubit Clifford on each qubit is one precomputed block of
+    stim text (its gates and their channels), so a 100-qubit sequence is string joins and one
+    parse. Its inverse comes from the noisy program itself (stim's tableau ignoring the noise).
+    """
+    if gate not in TWO_QUBIT_GATES:
+        raise ValueError(f"two-qubit gate must be one of {TWO_QUBIT_GATES}, got {gate!r}")
+    rng = np.random.default_rng(seed)
+    n = num_qubits
+    noise = {key: _noise_text(ch) for key, ch in channels.items() if ch}
+    paired = {q for p in pairs for q in p}
+    singles = [q for q in range(n) if q not in paired]
+    basis = one_qubit_basis
+    blocks = [
+        [_one_qubit_block(c.ops, q, noise, basis) for c in ONE_QUBIT_CLIFFORDS] for q in range(n)
+    ]
+    two_lines = _two_qubit_stim(gate)
+    layer_text = "".join(_native_block(two_lines, directions[p], gate, noise) for p in pairs)
+    draws = rng.integers(len(ONE_QUBIT_CLIFFORDS), size=(length, n))
+    parts = []
+    for step in range(length):
+        row = draws[step]
+        parts.append("".join(blocks[q][int(row[q])] for q in range(n)))
+        parts.append(layer_text)
+    body = stim.Circuit("".join(parts))
+    tableau = body.to_tableau(ignore_noise=True, ignore_measurement=True, ignore_reset=True)
+    if len(tableau) < n:
+        tableau = tableau + stim.Tableau(n - len(tableau))
+    tail = []
+    for pair in pairs:
+        a, b = directions[pair]
+        inverse = _restrict(tableau, (a, b)).inverse()
+        for label, k in compile_two_qubit(_remember(inverse), gate, False):
+            if k < 0:
+                tail.append(_native_block(two_lines, (a, b), gate, noise))
+            else:
+                name, turns = label.split(":")
+                tail.append(_one_qubit_block(((name, int(turns)),), (a, b)[k], noise, basis))
+    for q in singles:
+        inverse = _restrict(tableau, (q,)).inverse()
+        tail.append(blocks[q][_INDEX_BY_TABLEAU[str(inverse)]])
+    tail.append("M " + " ".join(map(str, range(n))) + "\n")
+    body += stim.Circuit("".join(tail))
+    return StimCircuit(
+        circuit=body,
+        record_clbits=tuple(range(n)),
+        record_qubits=tuple(range(n)),
+        num_clbits=n,
+    )
+
+
+_INDEX_BY_TABLEAU = {c.tableau: i for i, c in enumerate(ONE_QUBIT_CLIFFORDS)}
+
+
+def _noise_text(channel: dict[str, float]) -> str:
+    args = ",".join(repr(p) for p in stim_channel_arguments(channel))
+    return f"PAULI_CHANNEL_{len(next(iter(channel)))}({args})"
+
+
+def _one_qubit_block(
+    ops: Sequence[tuple[str, int]],
+    q: int,
+    noise: Mapping[tuple[str, tuple[int, ...]], str],
+    basis: str,
+) -> str:
+    lines = []
+    for op in ops:
+        lines.append(_ONE_QUBIT_NATIVE[op].format(q) + "\n")
+        channel = noise.get((channel_name(op, basis), (q,)))
+        if channel is not None:
+            lines.append(f"{channel} {q}\n")
+    return "".join(lines)
+
+
+def _native_block(
+    lines: Sequence[str],
+    qubits: tuple[int, int],
+    gate: str,
+    noise: Mapping[tuple[str, tuple[int, ...]], str],
+) -> str:
+    a, b = qubits
+    text = "".join(line.format(a, b) + "\n" for line in lines)
+    channel = noise.get((gate, (a, b)))
+    return text + (f"{channel} {a} {b}\n" if channel is not None else "")

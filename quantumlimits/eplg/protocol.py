@@ -11,7 +11,8 @@ import itertools
 import math
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,13 +20,21 @@ import numpy as np
 from quantumlimits import provenance
 from quantumlimits.eplg import analysis
 from quantumlimits.eplg.chain import Chain, best_chain, layers, longest_chain, predicted_lf
-from quantumlimits.eplg.circuits import MEAN_PULSES, TWO_QUBIT_GATES, rb_circuit
+from quantumlimits.eplg.circuits import (
+    MEAN_PULSES,
+    ONE_QUBIT_BASES,
+    ONE_QUBIT_CLIFFORDS,
+    TWO_QUBIT_GATES,
+    channel_name,
+    rb_circuit,
+    rb_program,
+)
 from quantumlimits.eplg.results import STAGES, EPLGResult, LayerResult
 from quantumlimits.eplg.settings import AER_MAX_QUBITS, EPLGSettings
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import backends as backends_mod
 from quantumlimits.execution.aer import run_noisy
-from quantumlimits.execution.stim import run_stim
+from quantumlimits.execution.stim import sample_counts, twirled_noise
 from quantumlimits.seeding import STREAM_BOOTSTRAP, STREAM_CIRCUIT, STREAM_SIMULATE, derive_seed
 from quantumlimits.store import ResultsStore, recording
 
@@ -33,17 +42,85 @@ from quantumlimits.store import ResultsStore, recording
 Progress = Callable[[str], None]
 
 
+def one_qubit_basis(target: Any) -> str | None:
+    """``sx`` (rz, sx, x) or ``r`` (rz, r), whichever the target has, else None."""
+    for basis in ONE_QUBIT_BASES:
+        if basis in target.operation_names:
+            return basis
+    return None
+
+
 def one_qubit_infidelities(target: Any) -> dict[int, float]:
     """Per qubit, the process infidelity calibration predicts for one layer's random one-qubit
     Clifford: ``1 − (1 − 3/2·e_sx)^p̄`` with ``p̄`` the mean pulses per Clifford."""
     out: dict[int, float] = {}
-    if "sx" not in target.operation_names:
+    basis = one_qubit_basis(target)
+    if basis is None:
         return out
-    for qargs, props in target["sx"].items():
+    for qargs, props in target[basis].items():
         if qargs is None or props is None or props.error is None:
             continue
         out[qargs[0]] = 1.0 - max(0.0, 1.0 - 1.5 * float(props.error)) ** MEAN_PULSES
     return out
+
+
+#: A qubit whose readout or one-qubit gate error is at least this is unusable (a readout error of
+#: 0.5 is a coin flip; snapshots mark dead qubits with 0.5 or 1.0): no chain searched uses it.
+UNUSABLE_ERROR = 0.5
+
+
+def unusable_qubits(target: Any) -> frozenset[int]:
+    """Qubits whose readout or ``sx`` error is at least :data:`UNUSABLE_ERROR`."""
+    bad = set()
+    for name in ("measure", *ONE_QUBIT_BASES):
+        if name not in target.operation_names:
+            continue
+        for qargs, props in target[name].items():
+            if qargs and props is not None and (props.error or 0.0) >= UNUSABLE_ERROR:
+                bad.add(qargs[0])
+    return frozenset(bad)
+
+
+#: A subsystem is resolved when its mean survival at the shortest length stands at least this
+#: far above its asymptote ``1/2^k``; below, it had decayed before the first point and its fit
+#: says nothing about its fidelity.
+RESOLVED_EXCESS = 0.05
+
+
+def unresolved(layer: LayerResult, lengths: Sequence[int]) -> list[tuple[int, ...]]:
+    """Subsystems of ``layer`` whose decay the data does not resolve (see RESOLVED_EXCESS)."""
+    survival = np.array(layer.survival)  # lengths × sequences × subsystems
+    first = survival[int(np.argmin(lengths))].mean(axis=0)
+    return [
+        tuple(s)
+        for s, y in zip(layer.subsystems, first, strict=True)
+        if y - 1.0 / 2 ** len(s) < RESOLVED_EXCESS
+    ]
+
+
+def model_lf(target: Any, gate: str, chain: Sequence[int]) -> float:
+    """LF of the chain under the simulated noise itself: the product of the twirled channels'
+    process fidelities (identity probabilities) — per pair its gate's, per qubit and layer the
+    mean over the 24 one-qubit Cliffords of the product over their pulses."""
+    channels, _ = twirled_noise(target, chain)
+    directions = _directions(target, gate, chain)
+    basis = one_qubit_basis(target) or "sx"
+    n = len(chain)
+    total = 0.0
+    for pair in directions.values():
+        channel = channels.get((gate, pair))
+        total += math.log(max(channel.get("II", 1.0), 1e-300)) if channel else 0.0
+    n_layers = len(layers(tuple(range(n))))
+    for q in range(n):
+        per_clifford = []
+        for clifford in ONE_QUBIT_CLIFFORDS:
+            f = 1.0
+            for op in clifford.ops:
+                channel = channels.get((channel_name(op, basis), (q,)))
+                f *= channel.get("I", 1.0) if channel else 1.0
+            per_clifford.append(f)
+        total += n_layers * math.log(max(float(np.mean(per_clifford)), 1e-300))
+    return math.exp(total)
 
 
 def _check_chain(chain: Sequence[int], edges: Mapping[tuple[int, int], float], n: int) -> None:
@@ -94,7 +171,9 @@ def prepare(settings: EPLGSettings) -> tuple[Any, str | None, str, Chain]:
     target = snapshot.target
     gate = backends_mod.two_qubit_gate(target)
     if gate not in TWO_QUBIT_GATES:
-        raise UsageError(f"{backend} has no cz, ecr or cx gate: layer fidelity needs one")
+        raise UsageError(f"{backend} has no cz, ecr, cx or rzz gate: layer fidelity needs one")
+    if one_qubit_basis(target) is None:
+        raise UsageError(f"{backend} has neither sx nor r gates: layer fidelity needs one of them")
     problems = backends_mod.calibration_problems(target)
     if problems:
         raise UsageError(
@@ -108,7 +187,7 @@ def prepare(settings: EPLGSettings) -> tuple[Any, str | None, str, Chain]:
         _check_chain(settings.chain, edges, n)
         chain = Chain(settings.chain, predicted_lf(settings.chain, edges=edges, one_qubit=one))
     elif settings.chain_length == "max":
-        chain = longest_chain(edges=edges, one_qubit=one, upper=n)
+        chain = longest_chain(edges=edges, one_qubit=one, upper=n, excluded=unusable_qubits(target))
     else:
         length = int(settings.chain_length)
         if length > n:
@@ -116,13 +195,116 @@ def prepare(settings: EPLGSettings) -> tuple[Any, str | None, str, Chain]:
                 f"--chain-length {length} is more than {backend}'s {n} qubits: pass "
                 f"--chain-length {n} or less, or max"
             )
-        chain = best_chain(edges=edges, one_qubit=one, length=length)
+        chain = best_chain(
+            edges=edges, one_qubit=one, length=length, excluded=unusable_qubits(target)
+        )
     if settings.simulator == "aer" and len(chain.qubits) > AER_MAX_QUBITS:
         raise UsageError(
             f"--simulator aer simulates state vectors, chains up to {AER_MAX_QUBITS} qubits here; "
             f"a {len(chain.qubits)}-qubit chain needs --simulator stim"
         )
     return target, backends_mod.calibration_date(snapshot), str(gate), chain
+
+
+@dataclass(frozen=True)
+class LengthTask:
+    """One length of one layer: everything a worker needs (the snapshot by name)."""
+
+    backend: str
+    chain: tuple[int, ...]
+    gate: str
+    pairs: tuple[tuple[int, int], ...]
+    subsystems: tuple[tuple[int, ...], ...]
+    length: int
+    circuit_seeds: tuple[int, ...]
+    simulate_seed: int
+    shots: int
+    simulator: str
+
+
+@dataclass(frozen=True)
+class LengthResult:
+    """Survival probabilities (sequences × subsystems) of one task, how and how long."""
+
+    survival: np.ndarray
+    method: str
+    build_s: float
+    execute_s: float
+
+
+def run_length(task: LengthTask) -> LengthResult:
+    """Build and run the sequences of one task; their survival probabilities per subsystem.
+
+    On stim the programs are written straight into stim (:func:`rb_program`) and sampled with
+    the same streams :func:`~quantumlimits.execution.stim.run_stim` would use on
+    :func:`rb_circuit`'s circuits; on Aer the circuits go through ``run_noisy``.
+    """
+    target = _TARGETS.get(task.backend)
+    if target is None:
+        target = _TARGETS[task.backend] = backends_mod.load_snapshot(task.backend).target
+    chain = task.chain
+    n = len(chain)
+    directions = _directions(target, task.gate, chain)
+    basis = one_qubit_basis(target) or "sx"
+    build = execute = 0.0
+    if task.simulator == "stim":
+        channels, readout = twirled_noise(target, chain)
+        streams = np.random.SeedSequence(task.simulate_seed).spawn(len(task.circuit_seeds))
+        counts = []
+        for circuit_seed, stream in zip(task.circuit_seeds, streams, strict=True):
+            t = time.perf_counter()
+            program = rb_program(
+                num_qubits=n,
+                pairs=task.pairs,
+                gate=task.gate,
+                directions=directions,
+                length=task.length,
+                seed=circuit_seed,
+                channels=channels,
+                one_qubit_basis=basis,
+            )
+            build += time.perf_counter() - t
+            t = time.perf_counter()
+            sample_seed = int(stream.generate_state(1, dtype=np.uint64)[0])
+            counts.append(
+                sample_counts(program, shots=task.shots, seed=sample_seed, readout=readout)
+            )
+            execute += time.perf_counter() - t
+        method = "stim"
+    else:
+        t = time.perf_counter()
+        circuits = [
+            rb_circuit(
+                num_qubits=n,
+                pairs=task.pairs,
+                gate=task.gate,
+                directions=directions,
+                length=task.length,
+                seed=circuit_seed,
+                one_qubit_basis=basis,
+            )
+            for circuit_seed in task.circuit_seeds
+        ]
+        build += time.perf_counter() - t
+        t = time.perf_counter()
+        run = run_noisy(
+            circuits,
+            target=target,
+            shots=task.shots,
+            seed=task.simulate_seed,
+            physical_qubits=chain,
+        )
+        counts, method = run.counts, run.method
+        execute += time.perf_counter() - t
+    survival = np.array([analysis.survival_probabilities(c, task.subsystems, n) for c in counts])
+    return LengthResult(survival=survival, method=method, build_s=build, execute_s=execute)
+
+
+#: Targets loaded in this process, by snapshot name (workers load each once).
+_TARGETS: dict[str, Any] = {}
+
+#: Runs ``func`` on every item and yields the results in order (``map``, or a Dask session's).
+Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], Iterable[Any]]
 
 
 def run_layer(
@@ -134,8 +316,10 @@ def run_layer(
     pairs: Sequence[tuple[int, int]],
     settings: EPLGSettings,
     progress: Progress,
+    mapper: Mapper | None = None,
 ) -> LayerResult:
-    """Simultaneous direct RB of one layer (local pairs), every length and sequence."""
+    """Simultaneous direct RB of one layer (local pairs), every length and sequence; the
+    lengths run through ``mapper`` (in this process by default)."""
     n = len(chain)
     directions = _directions(target, gate, chain)
     ordered = [directions[p] for p in pairs]
@@ -144,37 +328,34 @@ def run_layer(
     subsystems += [(q,) for q in range(n) if q not in paired]
     sizes = [len(s) for s in subsystems]
     timings = dict.fromkeys(STAGES, 0.0)
-    survival = np.empty((len(settings.lengths), settings.samples, len(subsystems)))
-    method = "stim" if settings.simulator == "stim" else ""
-    for li, length in enumerate(settings.lengths):
-        progress(f"layer {index + 1}: length {length}")
-        t = time.perf_counter()
-        circuits = [
-            rb_circuit(
-                num_qubits=n,
-                pairs=pairs,
-                gate=gate,
-                directions=directions,
-                length=length,
-                seed=derive_seed(settings.seed, STREAM_CIRCUIT, index, li, s),
-            )
-            for s in range(settings.samples)
-        ]
-        timings["build"] += time.perf_counter() - t
-        t = time.perf_counter()
-        seed = derive_seed(settings.seed, STREAM_SIMULATE, index, li)
-        if settings.simulator == "stim":
-            counts = run_stim(
-                circuits, target=target, shots=settings.shots, seed=seed, physical_qubits=chain
-            ).counts
-        else:
-            run = run_noisy(
-                circuits, target=target, shots=settings.shots, seed=seed, physical_qubits=chain
-            )
-            counts, method = run.counts, run.method
-        timings["execute"] += time.perf_counter() - t
-        for s, c in enumerate(counts):
-            survival[li, s] = analysis.survival_probabilities(c, subsystems, n)
+    _TARGETS.setdefault(settings.backend, target)
+    tasks = [
+        LengthTask(
+            backend=settings.backend,
+            chain=tuple(chain),
+            gate=gate,
+            pairs=tuple(pairs),
+            subsystems=tuple(subsystems),
+            length=length,
+            circuit_seeds=tuple(
+                derive_seed(settings.seed, STREAM_CIRCUIT, index, li, s)
+                for s in range(settings.samples)
+            ),
+            simulate_seed=derive_seed(settings.seed, STREAM_SIMULATE, index, li),
+            shots=settings.shots,
+            simulator=settings.simulator,
+        )
+        for li, length in enumerate(settings.lengths)
+    ]
+    rows = []
+    method = ""
+    for task, done in zip(tasks, (mapper or map)(run_length, tasks), strict=True):
+        progress(f"layer {index + 1}: length {task.length} done")
+        rows.append(done.survival)
+        method = done.method
+        timings["build"] += done.build_s
+        timings["execute"] += done.execute_s
+    survival = np.stack(rows)
     t = time.perf_counter()
     fits, fidelities = analysis.subsystem_fidelities(settings.lengths, survival, sizes)
     boot = analysis.bootstrap_fidelities(
@@ -246,6 +427,7 @@ def measure(
     store: ResultsStore | None = None,
     progress: Progress | None = None,
     resume_run_id: str | None = None,
+    mapper: Mapper | None = None,
 ) -> EPLGResult:
     """Run the layer-fidelity benchmark ``settings`` ask for; with a ``store`` each finished
     layer is recorded as it completes and ``resume_run_id`` continues a stopped run."""
@@ -280,6 +462,7 @@ def measure(
                     pairs=pairs,
                     settings=settings,
                     progress=say,
+                    mapper=mapper,
                 )
                 run.add_part(name, layer.to_dict())
             results.append(layer)
@@ -289,6 +472,7 @@ def measure(
         lf_lo, lf_hi = analysis.interval(boot)
         edges = backends_mod.edge_errors(target)
         projected = predicted_lf(qubits, edges=edges, one_qubit=one_qubit_infidelities(target))
+        modelled = model_lf(target, gate, qubits)
         recorded = settings.to_dict()
         del recorded["backend"], recorded["seed"]
         totals = {
@@ -315,6 +499,9 @@ def measure(
             projected_lf=projected,
             projected_eplg=analysis.eplg(projected, two_qubit_gates=n2),
             curve=tuple(chain_curve(qubits, results)),
+            model_lf=modelled,
+            model_eplg=analysis.eplg(modelled, two_qubit_gates=n2),
+            unresolved=tuple(u for layer in results for u in unresolved(layer, settings.lengths)),
             versions=dict(prov.pop("versions")),  # type: ignore[call-overload]
             provenance=prov,
             timings=totals,
@@ -324,7 +511,13 @@ def measure(
     return result
 
 
-def resume(store: ResultsStore, run_id: str, *, progress: Progress | None = None) -> EPLGResult:
+def resume(
+    store: ResultsStore,
+    run_id: str,
+    *,
+    progress: Progress | None = None,
+    mapper: Mapper | None = None,
+) -> EPLGResult:
     """Continue a stopped layer-fidelity run under its own id and settings: finished layers are
     read from the store, not run again."""
     full = store.resolve(run_id)
@@ -334,7 +527,11 @@ def resume(store: ResultsStore, run_id: str, *, progress: Progress | None = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return measure(
-            EPLGSettings.from_dict(inputs), store=store, progress=progress, resume_run_id=full
+            EPLGSettings.from_dict(inputs),
+            store=store,
+            progress=progress,
+            resume_run_id=full,
+            mapper=mapper,
         )
 
 
@@ -345,4 +542,5 @@ def summary_line(result: EPLGResult) -> str:
         f"EPLG {result.eplg:.5f} [{lo:.5f}, {hi:.5f}] on a {len(result.chain)}-qubit chain of "
         f"{result.backend} (LF {result.lf:.4f}; calibration projects EPLG "
         f"{result.projected_eplg:.5f})"
+        + ("" if result.decided else f"; undecided: {len(result.unresolved)} subsystems unresolved")
     )

@@ -107,6 +107,9 @@ class EPLGResult(Document):
     projected_lf: float
     projected_eplg: float
     curve: tuple[tuple[int, float], ...]
+    model_lf: float
+    model_eplg: float
+    unresolved: tuple[tuple[int, ...], ...]
     versions: dict[str, str]
     provenance: dict[str, Any]
     timings: dict[str, float]
@@ -124,6 +127,12 @@ class EPLGResult(Document):
         lo, hi = self.eplg_interval
         if not lo <= hi:
             raise ValueError("eplg_interval is not an interval")
+
+    @property
+    def decided(self) -> bool:
+        """False when some subsystem had decayed to its asymptote by the shortest length: its
+        fidelity, and so LF and EPLG, were not measured (shorter lengths would measure them)."""
+        return not self.unresolved
 
     @property
     def two_qubit_gates(self) -> int:
@@ -150,6 +159,10 @@ class EPLGResult(Document):
             "projected_lf": self.projected_lf,
             "projected_eplg": self.projected_eplg,
             "curve": [list(c) for c in self.curve],
+            "model_lf": self.model_lf,
+            "model_eplg": self.model_eplg,
+            "unresolved": [list(u) for u in self.unresolved],
+            "decided": self.decided,
             "versions": self.versions,
             "provenance": self.provenance,
             "timings": self.timings,
@@ -173,4 +186,7 @@ class EPLGResult(Document):
             projected_lf=float(d["projected_lf"]),
             projected_eplg=float(d["projected_eplg"]),
             curve=tuple((int(c[0]), float(c[1])) for c in d["curve"]),
+            model_lf=float(d["model_lf"]),
+            model_eplg=float(d["model_eplg"]),
+            unresolved=tuple(tuple(int(q) for q in u) for u in d["unresolved"]),
         )

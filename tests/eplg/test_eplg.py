@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -66,21 +67,32 @@ def test_layers_cover_every_coupler_once() -> None:
 # --- circuits ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("gate", ["cz", "ecr", "cx"])
+@pytest.mark.parametrize(
+    ("gate", "basis"), [("cz", "sx"), ("ecr", "sx"), ("cx", "sx"), ("rzz", "r")]
+)
 @pytest.mark.parametrize("flip", [False, True])
-def test_noiseless_sequences_return_every_subsystem_to_zero(gate: str, flip: bool) -> None:
+def test_noiseless_sequences_return_every_subsystem_to_zero(
+    gate: str, basis: str, flip: bool
+) -> None:
     pairs = ((0, 1), (2, 3))
     directions = {p: (p[::-1] if flip else p) for p in pairs}
     circuits = [
-        rb_circuit(num_qubits=5, pairs=pairs, gate=gate, directions=directions, length=m, seed=s)
+        rb_circuit(
+            num_qubits=5,
+            pairs=pairs,
+            gate=gate,
+            directions=directions,
+            length=m,
+            seed=s,
+            one_qubit_basis=basis,
+        )
         for m in (1, 5, 20)
         for s in range(4)
     ]
     counts = run_stim(circuits, target=None, shots=20, seed=0).counts
     assert all(c == {0: 20} for c in counts)
-    assert all(
-        set(c.count_ops()) <= {"rz", "sx", "x", gate, "barrier", "measure"} for c in circuits
-    )
+    one_qubit = {"rz", "sx", "x"} if basis == "sx" else {"rz", "r"}
+    assert all(set(c.count_ops()) <= {*one_qubit, gate, "barrier", "measure"} for c in circuits)
 
 
 def test_same_seed_same_circuit() -> None:
@@ -194,6 +206,12 @@ def test_cli_writes_json_and_png(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert document["kind"] == "eplg" and len(document["chain"]) == 4
     assert EPLGResult.from_dict(json.loads((out / "eplg.json").read_text())).run_id
     assert (out / "eplg.png").stat().st_size > 1000
+    run_id = document["run_id"]
+    assert main(["show", run_id]) == 0
+    assert "EPLG" in capsys.readouterr().out
+    assert main(["report", "--out", str(tmp_path / "report.html")]) == 0
+    html = (tmp_path / "report.html").read_text()
+    assert "Layer fidelity and EPLG" in html and run_id in html
 
 
 @pytest.mark.parametrize(
@@ -218,3 +236,120 @@ def test_cli_refuses_bad_input_in_one_line(
     assert not (tmp_path / "s.db").exists() or not ResultsStore(
         tmp_path / "s.db", readonly=True
     ).runs(kind="eplg")
+
+
+@pytest.mark.parametrize("backend", ["fake_fez", "fake_sherbrooke", "quantinuum_h1_1@2024-04-10"])
+def test_direct_stim_program_is_the_qiskit_circuit_converted(backend: str) -> None:
+    from quantumlimits.eplg.circuits import rb_program
+    from quantumlimits.eplg.protocol import _directions
+    from quantumlimits.execution.backends import load_snapshot, two_qubit_gate
+    from quantumlimits.execution.stim import to_stim, twirled_noise
+
+    target = load_snapshot(backend).target
+    gate = str(two_qubit_gate(target))
+    chain = protocol.prepare(EPLGSettings(backend=backend, chain_length=6))[3].qubits
+    channels, _ = twirled_noise(target, chain)
+    directions = _directions(target, gate, chain)
+    basis = protocol.one_qubit_basis(target)
+    for pairs in layers(tuple(range(6))):
+        for length in (1, 7):
+            kw = {
+                "num_qubits": 6,
+                "pairs": pairs,
+                "gate": gate,
+                "directions": directions,
+                "one_qubit_basis": basis,
+            }
+            converted = to_stim(rb_circuit(**kw, length=length, seed=length), channels=channels)
+            direct = rb_program(**kw, length=length, seed=length, channels=channels)
+            assert direct.record_qubits == converted.record_qubits
+            if basis == "sx":
+                assert direct.circuit == converted.circuit
+                continue
+
+            # r(π/2, 0) is written as SQRT_X, to_stim writes its tableau's H/S form: the same
+            # Clifford, so compare what it does and where the noise goes.
+            def noise(c: Any) -> list[str]:
+                return [str(i) for i in c if i.name.startswith("PAULI_CHANNEL")]
+
+            assert noise(direct.circuit) == noise(converted.circuit)
+            assert direct.circuit.to_tableau(
+                ignore_noise=True, ignore_measurement=True
+            ) == converted.circuit.to_tableau(ignore_noise=True, ignore_measurement=True)
+
+
+def test_chain_search_skips_excluded_qubits() -> None:
+    edges = _grid(3, 4)
+    chain = best_chain(edges=edges, one_qubit={}, length=8, excluded=frozenset({5}))
+    assert 5 not in chain.qubits
+    with pytest.raises(UsageError, match="longest found"):
+        best_chain(edges=edges, one_qubit={}, length=12, excluded=frozenset({5}))
+
+
+def test_a_subsystem_decayed_before_the_first_length_is_unresolved() -> None:
+    from quantumlimits.eplg.results import LayerResult
+
+    flat = 0.25 + 0.01  # a pair at its asymptote already
+    decaying = [0.8, 0.6, 0.4]
+    layer = LayerResult(
+        index=0,
+        subsystems=((3, 4), (5, 6)),
+        survival=tuple(((flat, d), (flat, d)) for d in decaying),
+        fits=((0.0, 0.5, 0.25), (0.7, 0.95, 0.25)),
+        fidelities=(0.5, 0.95),
+        intervals=((0.4, 0.6), (0.94, 0.96)),
+        layer_fidelity=0.475,
+        layer_interval=(0.4, 0.5),
+        two_qubit_gates=2,
+        method="stim",
+    )
+    assert protocol.unresolved(layer, (2, 8, 32)) == [(3, 4)]
+
+
+def test_measured_lf_agrees_with_the_simulated_channels() -> None:
+    result = protocol.measure(
+        EPLGSettings(backend="fake_torino", chain_length=8, samples=6, resamples=50)
+    )
+    assert result.decided
+    lo, hi = result.lf_interval
+    # the twirled channels' own process fidelities: what the RB should recover
+    assert lo * 0.99 <= result.model_lf <= hi * 1.01, (result.model_lf, result.lf_interval)
+
+
+def test_cli_resume_finishes_a_stopped_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store_path = tmp_path / "s.db"
+    real = protocol.run_layer
+
+    def stop_at_second(**kw):  # type: ignore[no-untyped-def]
+        if kw["index"] == 1:
+            raise KeyboardInterrupt
+        return real(**kw)
+
+    monkeypatch.setattr(protocol, "run_layer", stop_at_second)
+    argv = [
+        "eplg",
+        "--backend",
+        "fake_fez",
+        "--chain-length",
+        "4",
+        "--lengths",
+        "1,4,16",
+        "--samples",
+        "3",
+        "--resamples",
+        "20",
+        "--store",
+        str(store_path),
+    ]
+    assert main(argv) == 130
+    store = ResultsStore(store_path, readonly=True)
+    (row,) = store.runs(kind="eplg")
+    assert row.status == "failed" and set(store.parts(row.run_id)) == {"layer0"}
+    store.close()
+    monkeypatch.setattr(protocol, "run_layer", real)
+    capsys.readouterr()
+    assert main(["resume", row.run_id, "--store", str(store_path), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["run_id"] == row.run_id and len(document["layers"]) == 2
