@@ -10,52 +10,26 @@ Run everything (about 12 minutes for the default protocol on 2 cores; the strong
 ``.venv/bin/python -m quantumlimits validate --protocols default --store /tmp/v.sqlite``
 ``.venv/bin/python -m quantumlimits validate --protocols strong --clops-backends fake_torino
 --store /tmp/v.sqlite``, then ``.venv/bin/python bench/validation.py --store /tmp/v.sqlite``
-(the newest run of each protocol is used unless run ids are given).
+(every validate run in the store is used unless run ids are given; a snapshot's row under a
+protocol comes from the newest run that covered it).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import statistics
 from pathlib import Path
 from typing import Any
 
 from quantumlimits.store import ResultsStore
-from quantumlimits.validate.protocol import PROTOCOLS, ClopsRow, QVRow, summarise
-
-
-def _runs(store: ResultsStore, run_ids: list[str]) -> dict[str, str]:
-    """The run of each protocol: the given ids, else the newest run that has that protocol."""
-    chosen: dict[str, str] = {}
-    rows = [store.row(r) for r in run_ids] if run_ids else store.runs(kind="validate")
-    for row in rows:
-        inputs = store.inputs(row.run_id) or {}
-        for p in inputs.get("protocols", []):
-            chosen.setdefault(p, row.run_id)
-    return chosen
+from quantumlimits.validate.protocol import ClopsRow, QVRow, merged, summarise
 
 
 def collect(store: ResultsStore, run_ids: list[str]) -> tuple[list[QVRow], list[ClopsRow], list]:
-    """Merged QV rows (one per snapshot, every protocol's result) and CLOPS rows."""
-    by_name: dict[str, QVRow] = {}
-    clops: dict[str, ClopsRow] = {}
-    runs = _runs(store, run_ids)
-    for protocol, run_id in runs.items():
-        for name, part in store.parts(run_id).items():
-            if name.startswith("qv:"):
-                row = QVRow.from_dict(part)
-                if protocol not in row.simulated:
-                    continue
-                if row.backend in by_name:
-                    old = by_name[row.backend]
-                    merged = {**old.simulated, protocol: row.simulated[protocol]}
-                    row = QVRow(**{**old.to_dict(), "simulated": merged})
-                by_name[row.backend] = row
-            elif name.startswith("clops:"):
-                c = ClopsRow.from_dict(part)
-                clops.setdefault(c.backend, c)
-    protocols = [p for p in PROTOCOLS if p in runs]
-    return sorted(by_name.values(), key=lambda r: r.backend), list(clops.values()), protocols
+    """Merged QV rows (one per snapshot, every protocol's result), CLOPS rows and protocols."""
+    result = merged(store, run_ids)
+    return list(result.qv), list(result.clops), list(result.protocols)
 
 
 def _verdict(found: dict[str, Any] | None) -> str:
@@ -69,6 +43,26 @@ def _verdict(found: dict[str, Any] | None) -> str:
         f"w{w['width']} {w['decision']} {w['mean_hop']:.3f}/{w['circuits']}" for w in widths
     )
     return f"{text.split(' (')[0]}" + (f" [{detail}]" if detail else "")
+
+
+def compilation_effect(qv: list[QVRow]) -> str:
+    """Mean HOP at level 3 (strong) minus level 1 (sequential) over the widths both ran, each
+    width's first 100 circuits compared (the same model circuits: the same seed)."""
+    gaps = []
+    for r in qv:
+        a = {w["width"]: w for w in (r.simulated.get("sequential") or {}).get("widths", [])}
+        b = {w["width"]: w for w in (r.simulated.get("strong") or {}).get("widths", [])}
+        for width in sorted(set(a) & set(b)):
+            if a[width]["circuits"] == b[width]["circuits"] == 100:
+                gaps.append(b[width]["mean_hop"] - a[width]["mean_hop"])
+    if not gaps:
+        return "no width ran 100 circuits under both sequential and strong"
+    gaps.sort()
+    return (
+        f"optimization level 3 against 1, same circuits, {len(gaps)} widths run with 100 circuits "
+        f"under both: mean HOP {statistics.mean(gaps):+.3f} on average (median "
+        f"{statistics.median(gaps):+.3f}, from {gaps[0]:+.3f} to {gaps[-1]:+.3f})"
+    )
 
 
 def markdown(qv: list[QVRow], clops: list[ClopsRow], protocols: list[str]) -> str:
@@ -99,11 +93,13 @@ def markdown(qv: list[QVRow], clops: list[ClopsRow], protocols: list[str]) -> st
             lines.append(f"- {s.line()}")
     covered = [r for r in qv if all(p in r.simulated for p in protocols)]
     if len(protocols) > 1 and covered:
-        lines.append(f"- on the {len(covered)} snapshots both protocols covered:")
+        lines.append(f"- on the {len(covered)} snapshots every protocol covered:")
         for p in protocols:
             s = summarise(covered, p)
             if s is not None:
                 lines.append(f"  - {s.line()}")
+    if "sequential" in protocols and "strong" in protocols:
+        lines.append(f"- {compilation_effect(qv)}")
     lines.append("")
     lines.append(
         "| snapshot | kind | reported | projected | projected/reported | shot µs | rep µs |"
@@ -137,11 +133,26 @@ def main() -> None:
     """Print the Markdown of the validate runs in ``--store``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, required=True)
-    parser.add_argument("run_ids", nargs="*", help="validate runs (default: newest per protocol)")
+    parser.add_argument("run_ids", nargs="*", help="validate runs (default: all of them)")
+    parser.add_argument("--figure", type=Path, default=None, help="write the merged plot here")
     args = parser.parse_args()
     with ResultsStore(args.store, readonly=True) as store:
         qv, clops, protocols = collect(store, args.run_ids)
     print(markdown(qv, clops, protocols), end="")
+    if args.figure is not None:
+        from quantumlimits.plots import save_figure
+        from quantumlimits.plots.validate import figure
+        from quantumlimits.validate.protocol import ValidationResult
+
+        merged = ValidationResult(
+            protocols=tuple(protocols),
+            seed=0,
+            qv=tuple(qv),
+            clops=tuple(clops),
+            versions={},
+            provenance={},
+        )
+        save_figure(figure(merged), args.figure)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ the style sheet is inline, so the file opens offline and can be mailed as it is.
 has a fixed ``id`` (``qv``, ``classify``, ``diminishing``, ``limits``, ``timeline``,
 ``provenance``) and says plainly when the store holds nothing for it.
 
+The newest complete study (``kind="study"``) gives the ``study`` section (best classical against
+best quantum per dataset, the accuracy-rank figure) and, when it holds compute–accuracy curves, the
+``diminishing`` figure: one curve per model and dataset, monotone in budget, with seed bands.
+
 Classifier runs (``kind="classify"``) are read with :class:`quantumlimits.classify.results.
 ClassifyResult`: every evaluated step of every seed is an accuracy-against-compute point.
 """
@@ -26,6 +30,7 @@ from quantumlimits.errors import UsageError
 SECTIONS = (
     "qv",
     "classify",
+    "study",
     "diminishing",
     "limits",
     "timeline",
@@ -235,7 +240,65 @@ def _qv_section(runs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
     return "".join(parts) + "</section>"
 
 
-def _classify_sections(runs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
+def _study_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
+    parts = ['<section id="study"><h2>Quantum against classical models (study)</h2>']
+    if not docs:
+        parts.append(_empty("No study in the store: quantumlimits study records one."))
+        return "".join(parts) + "</section>"
+    from quantumlimits.plots.study import figure
+
+    row, doc = docs[0]
+    analysis = doc["analysis"]
+    s = analysis.get("summary", {})
+    if "duels" in s:
+        parts.append(
+            f"<p>Run {_e(row.run_id)}: the best classical model beat the best quantum one on "
+            f"{_e(s['classical_wins'])} of {_e(s['duels'])} datasets (median accuracy gap "
+            f"{_e(_fmt(s['median_accuracy_gap']))}, median training-time ratio quantum/classical "
+            f"{_e(_fmt(s['median_time_ratio']))}).</p>"
+        )
+    parts.append(
+        _table(
+            ["dataset", "best classical", "acc", "train s", "best quantum", "acc", "train s"],
+            [
+                [
+                    d["dataset"],
+                    d["best_classical"],
+                    _fmt(d["classical_accuracy"]),
+                    _fmt(d["classical_train_seconds"]),
+                    d["best_quantum"],
+                    _fmt(d["quantum_accuracy"]),
+                    _fmt(d["quantum_train_seconds"]),
+                ]
+                for d in analysis.get("duels", [])
+            ],
+        )
+    )
+    parts.append(_png(figure(analysis), "accuracy of every model on every dataset"))
+    return "".join(parts) + "</section>"
+
+
+def _study_curves(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str | None:
+    """The diminishing-returns figure from the newest study's compute–accuracy curves."""
+    curves = docs[0][1].get("curves") if docs else None
+    if not curves:
+        return None
+    from quantumlimits.plots.study import curves_figure
+
+    return (
+        _png(curves_figure(curves), "held-out accuracy against training seconds")
+        + '<p class="note">From the newest study: each model\'s training budget grows in '
+        "doublings (quantum: optimiser steps; logreg and svc: iterations; mlp: hidden units; "
+        "gbdt: trees); the line is the median over seeds, the band their range, dashed lines "
+        "are quantum models. The study's document holds each curve's power-law fit (error "
+        "ratio per doubling of training time).</p>"
+    )
+
+
+def _classify_sections(
+    runs: Sequence[tuple[Any, dict[str, Any]]],
+    studies: Sequence[tuple[Any, dict[str, Any]]] = (),
+) -> str:
     parts = ['<section id="classify"><h2>Classifier runs</h2>']
     points: list[ClassifyPoint] = []
     if not runs:
@@ -279,8 +342,12 @@ def _classify_sections(runs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
         parts.append(f"<details><summary>document</summary><pre>{_e(text)}</pre></details>")
     parts.append("</section>")
 
+    parts.append(_study_section(studies))
     parts.append('<section id="diminishing"><h2>Diminishing returns</h2>')
-    if not points:
+    from_study = _study_curves(studies)
+    if from_study is not None:
+        parts.append(from_study)
+    elif not points:
         parts.append(
             _empty(
                 "No classify runs with accuracy and compute in the store, so there is no "
@@ -477,7 +544,7 @@ def _timeline_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
     return "".join(parts) + "</section>"
 
 
-def _validation_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
+def _validation_section(store: Any, docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
     parts = ['<section id="validation"><h2>Simulation against IBM\'s reported figures</h2>']
     if not docs:
         parts.append(
@@ -485,11 +552,13 @@ def _validation_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
         )
         return "".join(parts) + "</section>"
     from quantumlimits.plots.validate import figure
-    from quantumlimits.validate.protocol import ValidationResult
+    from quantumlimits.validate.protocol import merged
 
-    row, doc = docs[0]
-    result = ValidationResult.from_dict(doc)
-    parts.append(f"<p>Run {_e(row.run_id)}, seed {_e(result.seed)}.</p>")
+    result = merged(store, [row.run_id for row, _ in docs])
+    parts.append(
+        f"<p>Runs {_e(', '.join(row.run_id for row, _ in docs))} (a snapshot's row under a "
+        f"protocol comes from the newest run that covered it), seed {_e(result.seed)}.</p>"
+    )
     parts.extend(f"<p>{_e(s.line())}</p>" for s in result.summaries())
     parts.append(_png(figure(result), "simulated against reported QV and CLOPS"))
     if result.qv:
@@ -612,6 +681,7 @@ def _select(store: Any, run_ids: Sequence[str]) -> dict[str, list[tuple[Any, dic
         "timeline": [],
         "validate": [],
         "eplg": [],
+        "study": [],
     }
     if run_ids:
         for rid in run_ids:
@@ -626,7 +696,7 @@ def _select(store: Any, run_ids: Sequence[str]) -> dict[str, list[tuple[Any, dic
         return chosen
     for kind in chosen:
         rows = [r for r in store.runs(kind=kind) if r.status == "complete"]
-        if kind in ("limits", "timeline", "validate"):
+        if kind in ("limits", "timeline", "study"):
             rows = rows[:1]
         for r in rows:
             chosen[kind].append((r, store.document(r.run_id)))
@@ -636,23 +706,23 @@ def _select(store: Any, run_ids: Sequence[str]) -> dict[str, list[tuple[Any, dic
 def render(*, store: Any, run_ids: Sequence[str] = ()) -> str:
     """The report as one HTML string (runs chosen by id, else everything relevant in the store).
 
-    Without ``run_ids``: every complete QV and classify run, and the newest complete limits,
-    timeline and validate runs.
+    Without ``run_ids``: every complete QV, classify and validate run (validate runs merged into
+    one table), and the newest complete limits and timeline runs.
     """
     chosen = _select(store, run_ids)
     included = [
         item
-        for kind in ("qv", "classify", "limits", "timeline", "validate", "eplg")
+        for kind in ("qv", "classify", "study", "limits", "timeline", "validate", "eplg")
         for item in chosen[kind]
     ]
     nav = "".join(f'<a href="#{s}">{s}</a>' for s in SECTIONS)
     body = "".join(
         [
             _qv_section(chosen["qv"]),
-            _classify_sections(chosen["classify"]),
+            _classify_sections(chosen["classify"], chosen["study"]),
             _limits_section(chosen["limits"]),
             _timeline_section(chosen["timeline"]),
-            _validation_section(chosen["validate"]),
+            _validation_section(store, chosen["validate"]),
             _eplg_section(chosen["eplg"]),
             _provenance_section(included),
         ]

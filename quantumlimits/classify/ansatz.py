@@ -98,7 +98,8 @@ def build_ansatz(
     * ``iqp``: IQP embedding (H, RZ(x_i), ZZ(x_i·x_j) on every pair; Havlíček et al. 2019), then
       the ``angle`` variational layers.
 
-    ``entangle=False`` drops every CZ (the ablation switch).
+    ``entangle=False`` drops every entangling gate — each CZ, and the IQP embedding's ZZ data
+    terms — and nothing else: the trainable parameters stay the same (the ablation switch).
 
     >>> a = build_ansatz(architecture="reupload", n_qubits=2, n_features=2, layers=3)
     >>> a.n_params, a.n_trainable_gates
@@ -133,9 +134,10 @@ def build_ansatz(
     elif architecture == "iqp":
         gates.extend(Gate("h", (q,)) for q in range(n_qubits))
         gates.extend(Gate("rz", (q,), features=(q % n_features,)) for q in range(n_qubits))
-        for i in range(n_qubits):
-            for j in range(i + 1, n_qubits):
-                gates.append(Gate("zz", (i, j), features=(i % n_features, j % n_features)))
+        if entangle:  # the ZZ data terms entangle too
+            for i in range(n_qubits):
+                for j in range(i + 1, n_qubits):
+                    gates.append(Gate("zz", (i, j), features=(i % n_features, j % n_features)))
         for _ in range(layers):
             variational_layer()
     else:

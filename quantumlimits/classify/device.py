@@ -40,7 +40,7 @@ from quantumlimits.classify.hardware import (
 )
 from quantumlimits.classify.quantum import QuantumClassifier
 from quantumlimits.classify.results import ClassifyResult
-from quantumlimits.classify.settings import QUANTUM, ClassifySettings
+from quantumlimits.classify.settings import QUANTUM, ClassifySettings, entangles
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import ibm, qpu_time
 from quantumlimits.execution.executor import JobKey
@@ -400,6 +400,12 @@ def prepare(
     from quantumlimits.classify.ansatz import build_ansatz
 
     check(settings)
+    classes = len(np.unique(split.y_train))
+    if classes > 2:
+        raise UsageError(
+            f"the training set has {classes} classes and the quantum models run on a device as "
+            "binary classifiers: pass --positive-class LABEL to make the task one-vs-rest"
+        )
     d = split.X_train.shape[1]
     built = []
     for index, name in enumerate(quantum_models(settings)):
@@ -408,7 +414,7 @@ def prepare(
             n_qubits=settings.width or d,
             n_features=d,
             layers=settings.layers,
-            entangle=settings.entangle,
+            entangle=settings.entangle and entangles(name),
         )
         circuit = DeviceCircuit.build(ansatz, backend=executor.device(), seed=settings.seed)
         built.append(DeviceModel(index, name, circuit))

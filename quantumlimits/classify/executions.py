@@ -169,7 +169,23 @@ def noisy_accuracy(
     estimator: Any, X: np.ndarray, y: np.ndarray, *, backend: Any, shots: int, seed: int
 ) -> float:
     """Held-out accuracy of a fitted :class:`QuantumClassifier` run as a Qiskit circuit on Aer with
-    ``backend``'s noise (ISA-transpiled, best qubits) and ``shots`` shots per sample."""
+    ``backend``'s noise (ISA-transpiled, best qubits) and ``shots`` shots per sample. A
+    one-vs-rest model runs each class's circuit and predicts the class of the largest logit."""
+    members = getattr(estimator, "estimators_", None)
+    if members is not None:
+        logits = np.stack(
+            [
+                m.params_[-2]
+                * qiskit_expectations(
+                    m.ansatz_, X, m.params_[:-2], shots=shots, backend=backend, seed=seed + i
+                )
+                + m.params_[-1]
+                for i, m in enumerate(members)
+            ],
+            axis=1,
+        )
+        predicted = estimator.classes_[np.argmax(logits, axis=1)]
+        return float(np.mean(predicted == y))
     expval = qiskit_expectations(
         estimator.ansatz_, X, estimator.params_[:-2], shots=shots, backend=backend, seed=seed
     )

@@ -104,6 +104,7 @@ def prepare(settings: ClassifySettings) -> Prepared:
             n_features=pca,
             n_seeds=settings.seeds,
             quantum=settings.quantum,
+            tune_folds=settings.tune_folds if settings.tune else 0,
             **request(settings),
         )
         for d, pca in zip(datasets, pcas, strict=True)
@@ -174,6 +175,8 @@ def measure(
             device_model=settings.device_model,
             quantum=settings.quantum,
             grid=settings.grid,
+            tune=settings.tune,
+            tune_folds=settings.tune_folds,
             noisy_eval=settings.noisy_eval,
             progress=progress,
             mapper=mapper,
@@ -209,6 +212,8 @@ def train(
         device_model=settings.device_model,
         quantum=settings.quantum,
         grid=settings.grid,
+        tune=settings.tune,
+        tune_folds=settings.tune_folds,
         noisy_eval=settings.noisy_eval,
         progress=progress,
         hooks=hooks,

@@ -270,3 +270,95 @@ def _pennylane_gradient(ansatz: Ansatz, *, per_sample: bool) -> Any:
         return float(grad.forward), np.asarray(g, dtype=float)  # loss from the same pass
 
     return pennylane_grad
+
+
+#: Seeding stream of the per-class models of a one-vs-rest classifier.
+STREAM_OVR = 60
+
+
+class OneVsRestQuantumClassifier(QuantumClassifier):
+    """k classes: one binary :class:`QuantumClassifier` per class against the rest.
+
+    The same parameters as :class:`QuantumClassifier` (so the same grids and ``clone`` apply);
+    class i's model is seeded from ``random_state`` and i. The k models train in lockstep: one
+    step of this estimator is one optimiser step of each, so its ``StepInfo.batch_size`` counts
+    the circuits of all k (k times a binary model's executions and shots). The prediction is the
+    class whose model gives the largest logit. With two classes it is exactly a
+    :class:`QuantumClassifier`.
+
+    >>> import numpy as np
+    >>> X = np.array([[0.1, 0.2], [1.5, 0.3], [2.9, 2.8], [0.2, 0.1], [1.6, 0.2], [3.0, 2.9]])
+    >>> clf = OneVsRestQuantumClassifier(layers=1, max_steps=2, random_state=0)
+    >>> clf.fit(X, np.array([0, 1, 2, 0, 1, 2])).n_models_, clf.predict(X).shape
+    (3, (6,))
+    """
+
+    def iter_fit(self, X: Any, y: Any) -> Iterator[StepInfo]:
+        """Train the k models step by step (two classes: as :class:`QuantumClassifier`)."""
+        self._check_params()
+        X, y = validate_data(self, X, y, dtype=float)
+        check_classification_targets(y)
+        classes = np.unique(y)
+        if len(classes) <= 2:
+            self.n_models_ = 1
+            self.estimators_: list[QuantumClassifier] | None = None
+            yield from super().iter_fit(X, y)
+            return
+        self.classes_ = classes
+        self.n_models_ = len(classes)
+        params = self.get_params()
+        self.estimators_ = [
+            QuantumClassifier(**{**params, "random_state": self._member_seed(i)})
+            for i in range(len(classes))
+        ]
+        fits = [
+            m.iter_fit(X, (y == c).astype(int))
+            for m, c in zip(self.estimators_, classes, strict=True)
+        ]
+        self.n_iter_ = 0
+        for step in range(1, int(self.max_steps) + 1):
+            infos = [next(f) for f in fits]
+            self.ansatz_ = self.estimators_[0].ansatz_
+            self.params_ = np.concatenate([m.params_ for m in self.estimators_])
+            self.n_iter_ = step
+            yield StepInfo(
+                step=step,
+                batch_size=sum(i.batch_size for i in infos),
+                loss=float(np.mean([i.loss for i in infos])),
+            )
+
+    def _member_seed(self, index: int) -> Any:
+        from quantumlimits.seeding import derive_seed
+
+        rs = self.random_state
+        if rs is None:
+            return None
+        if isinstance(rs, np.random.Generator):
+            return int(rs.integers(2**63))
+        return derive_seed(int(rs), STREAM_OVR, index)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Per-class logits, columns ordered as ``classes_`` (two classes: one logit)."""
+        check_is_fitted(self)
+        if self.estimators_ is None:
+            return super().decision_function(X)
+        return np.stack([m.decision_function(X) for m in self.estimators_], axis=1)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities: each model's probability of its class, normalised."""
+        if self.estimators_ is None:
+            return super().predict_proba(X)
+        p = _sigmoid(self.decision_function(X))
+        return np.asarray(p / p.sum(axis=1, keepdims=True))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The predicted class of each row of ``X``."""
+        check_is_fitted(self)
+        if self.estimators_ is None:
+            return super().predict(X)
+        return np.asarray(self.classes_[np.argmax(self.decision_function(X), axis=1)])
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags

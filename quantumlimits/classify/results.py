@@ -86,7 +86,9 @@ class SeedRun:
     ``hardware_accuracy``: the same, measured on an IBM Quantum device (``classify --backend``);
     ``hardware``: that evaluation's device, jobs, projected and billed QPU seconds, per-sample
     expectation values, and the training jobs when the model was trained on the device (None
-    when the run did not use a device).
+    when the run did not use a device). ``tuning``: the search that chose this seed's
+    configuration under ``--tune`` (budget, folds, its own seconds, the choice and its
+    cross-validated accuracy; None without ``--tune``; written only when present).
     """
 
     seed: int
@@ -95,8 +97,11 @@ class SeedRun:
     noisy_accuracy: float | None = None
     hardware_accuracy: float | None = None
     hardware: dict[str, Any] | None = None
+    tuning: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
+        if self.tuning is not None:
+            json.dumps(self.tuning, allow_nan=False)  # raises on non-JSON values
         for name in ("noisy_accuracy", "hardware_accuracy"):
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
@@ -132,7 +137,7 @@ class SeedRun:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {
+        d = {
             "seed": self.seed,
             "eval_seconds": self.eval_seconds,
             "noisy_accuracy": self.noisy_accuracy,
@@ -140,6 +145,9 @@ class SeedRun:
             "hardware": self.hardware,
             "curve": self.curve.to_dict(),
         }
+        if self.tuning is not None:
+            d["tuning"] = self.tuning
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SeedRun:
@@ -153,6 +161,7 @@ class SeedRun:
                 None if d.get("hardware_accuracy") is None else float(d["hardware_accuracy"])
             ),
             hardware=None if d.get("hardware") is None else dict(d["hardware"]),
+            tuning=None if d.get("tuning") is None else dict(d["tuning"]),
         )
 
 

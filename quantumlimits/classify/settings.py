@@ -43,12 +43,22 @@ REAL = ("breast_cancer", "wine", "iris", "digits35")
 DATASETS = SYNTHETIC + REAL
 #: Classical model names (descriptions in :data:`quantumlimits.classify.classical.CLASSICAL`).
 CLASSICAL_NAMES = ("dummy", "logreg", "svc", "mlp", "gbdt")
-#: Quantum model names and their architectures.
-QUANTUM: dict[str, str] = {"vqc-reupload": "reupload", "vqc-angle": "angle", "vqc-iqp": "iqp"}
+#: Suffix of a quantum model's entanglement-free variant (same parameters, no entangling gate).
+NOENT = "-noent"
+_ARCHITECTURES = {"vqc-reupload": "reupload", "vqc-angle": "angle", "vqc-iqp": "iqp"}
+#: Quantum model names and their architectures: each model, then each one's entanglement-free
+#: variant (the ablation of Bowles, Ahmed and Schuld, arXiv:2403.07059).
+QUANTUM: dict[str, str] = {
+    **_ARCHITECTURES,
+    **{name + NOENT: arch for name, arch in _ARCHITECTURES.items()},
+}
 MODELS: tuple[str, ...] = (*CLASSICAL_NAMES, *QUANTUM)
 ENGINES = ("numpy", "pennylane", "lightning")
 #: USD per QPU second (IBM Pay-As-You-Go list price; kept in step with execution.cost).
 DEFAULT_PRICE_PER_SECOND = 1.6
+
+#: Largest ``--tune``: the configurations in every model's grid (classify.tuning.GRID_SIZE).
+TUNE_MAX = 16
 
 #: Fields whose flag is not ``--`` + the field name with dashes.
 _FLAGS = {"entangle": "--no-entangle", "learning_rate": "--lr", "seeds": "--seeds"}
@@ -56,6 +66,15 @@ _FLAGS = {"entangle": "--no-entangle", "learning_rate": "--lr", "seeds": "--seed
 
 def _flag(name: str) -> str:
     return f"{name} ({_FLAGS.get(name, '--' + name.replace('_', '-'))})"
+
+
+def entangles(model: str) -> bool:
+    """Whether quantum ``model`` keeps its entangling gates (its ``-noent`` variant does not).
+
+    >>> entangles("vqc-angle"), entangles("vqc-angle-noent")
+    (True, False)
+    """
+    return not model.endswith(NOENT)
 
 
 def parse_datasets(text: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -184,6 +203,8 @@ class ClassifySettings:
     test_size: float = 0.3
     models: Any = MODELS
     grid: bool = False
+    tune: int = 0
+    tune_folds: int = 3
     qubits: int = 8
     width: int | None = None
     layers: int = 3
@@ -243,6 +264,20 @@ class ClassifySettings:
         if not self.price_per_second >= 0:
             raise UsageError(
                 f"{_flag('price_per_second')} must be non-negative, got {self.price_per_second}"
+            )
+        if isinstance(self.tune, bool) or not isinstance(self.tune, int) or self.tune < 0:
+            raise UsageError(f"{_flag('tune')} must be 0 (off) or more, got {self.tune}")
+        if self.tune > TUNE_MAX:
+            raise UsageError(
+                f"{_flag('tune')} {self.tune} exceeds the {TUNE_MAX} configurations of each "
+                f"model's grid: pass --tune {TUNE_MAX} or less"
+            )
+        if not isinstance(self.tune_folds, int) or self.tune_folds < 2:
+            raise UsageError(f"{_flag('tune_folds')} must be at least 2, got {self.tune_folds}")
+        if self.tune and self.grid:
+            raise UsageError(
+                "--grid (a classical-only grid) and --tune (the same budget for every model) "
+                "cannot be combined: pass --tune N alone"
             )
         if self.engine not in ENGINES:
             raise UsageError(

@@ -27,12 +27,13 @@ import numpy as np
 
 from quantumlimits.classify.classical import CLASSICAL, make_classical
 from quantumlimits.classify.datasets import Dataset, Split, split_and_scale
-from quantumlimits.classify.quantum import QuantumClassifier
+from quantumlimits.classify.quantum import OneVsRestQuantumClassifier, QuantumClassifier
 from quantumlimits.classify.results import ClassifyResult, Curve, ModelResult, SeedRun
 from quantumlimits.classify.settings import (
     MODELS,
     QUANTUM,
     QuantumSettings,
+    entangles,
     parse_target,
 )
 from quantumlimits.errors import UsageError
@@ -215,8 +216,12 @@ def check_request(
     n_features: int | None,
     test_size: float,
     seed: int,
+    tune_folds: int = 0,
 ) -> Split:
     """Check a request before any work (and before a run is stored); return the shared split.
+
+    ``tune_folds``: the folds of a ``--tune`` search (0: no search), which every class of the
+    training set must fill.
 
     Raises :class:`UsageError`, naming the problem and the fix, for anything a user can get wrong.
     """
@@ -239,11 +244,6 @@ def check_request(
             "a relative --target needs a classical model besides dummy in --models, "
             "e.g. --models svc,vqc-reupload"
         )
-    if quantum_names and dataset.n_classes > 2:
-        raise UsageError(
-            f"{dataset.name} has {dataset.n_classes} classes and the quantum models are "
-            "binary-only: pass --positive-class LABEL for one-vs-rest, or choose classical --models"
-        )
     # The qubit budget binds only when a quantum model will read the features.
     budget = qubits if quantum_names else max(qubits, dataset.X.shape[1])
     split = split_and_scale(
@@ -255,6 +255,14 @@ def check_request(
         raise UsageError(f"--width {width} is smaller than the {d} features: pass --width {d}")
     if quantum_names and width > qubits:
         raise UsageError(f"--width {width} exceeds the qubit budget: pass --qubits {width}")
+    if tune_folds:
+        fewest = int(np.unique(split.y_train, return_counts=True)[1].min())
+        if fewest < tune_folds:
+            raise UsageError(
+                f"--tune-folds {tune_folds} needs at least {tune_folds} training samples of each "
+                f"class; {dataset.name} has {fewest} of one: pass --tune-folds {max(fewest, 2)} "
+                "or more --samples"
+            )
     return split
 
 
@@ -278,6 +286,8 @@ class ClassifyUnit:
     cost: QpuCostModel | None = None
     shots: int = 1000
     noisy_device: str | None = None  # a device snapshot name: also evaluate with its noise
+    tune: int = 0  # configurations to search first (0: none)
+    folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()  # the run's shared CV folds
 
 
 @dataclass(frozen=True)
@@ -333,10 +343,27 @@ def run_unit(
     ``on_step(step)`` and ``hooks`` (in-process only: callbacks do not cross to a worker) follow
     training and make the quantum estimator.
     """
+    from quantumlimits.classify import tuning as tuning_mod
+
     t0 = time.perf_counter()
+    searched = None
+    tunable = unit.tune > 0 and tuning_mod.grid_of(unit.model) is not None
     if unit.quantum is None:
         est = make_classical(name=unit.model, seed=unit.seed, grid=unit.grid)
+        if tunable:
+            best, searched = tuning_mod.tune(
+                model=unit.model,
+                estimator=est,
+                X=unit.split.X_train,
+                y=unit.split.y_train,
+                configurations=unit.tune,
+                splits=unit.folds,
+                seed=unit.seed,
+            )
+            est.set_params(**best)
         run = train_classical(estimator=est, split=unit.split, seed=unit.seed)
+        if searched is not None:
+            run = replace(run, tuning=searched.to_dict())
         if on_step is not None:
             on_step(1)
         return UnitOutcome(
@@ -348,8 +375,19 @@ def run_unit(
         )
     settings = unit.quantum
     params = {**_quantum_params(unit.model, settings, unit.n_qubits), "random_state": unit.seed}
+    if tunable:
+        best, searched = tuning_mod.tune(
+            model=unit.model,
+            estimator=_quantum_estimator(params, unit.split),
+            X=unit.split.X_train,
+            y=unit.split.y_train,
+            configurations=unit.tune,
+            splits=unit.folds,
+            seed=unit.seed,
+        )
+        params.update(best)
     if hooks is None:
-        qest = QuantumClassifier(**params)
+        qest = _quantum_estimator(params, unit.split)
     else:
         qest = hooks.estimator(model=unit.model, rep=unit.repetition, params=params)
     run = train_quantum(
@@ -362,6 +400,8 @@ def run_unit(
     )
     if hooks is not None:
         hooks.trained(model=unit.model, rep=unit.repetition, estimator=qest)
+    if searched is not None:
+        run = replace(run, tuning=searched.to_dict())
     noisy_seconds = 0.0
     if unit.noisy_device is not None:
         from quantumlimits.classify.executions import noisy_accuracy
@@ -381,7 +421,8 @@ def run_unit(
     ansatz = qest.ansatz_
     return UnitOutcome(
         run=run,
-        n_params=ansatz.n_params + 2,
+        hyperparameters=_json_safe({**params, "random_state": None}),
+        n_params=(ansatz.n_params + 2) * getattr(qest, "n_models_", 1),
         trainable_gates=ansatz.n_trainable_gates,
         ansatz_qubits=ansatz.n_qubits,
         seconds=time.perf_counter() - t0,
@@ -402,6 +443,8 @@ def run_classify(
     price_per_second: float = DEFAULT_PRICE_PER_SECOND,
     quantum: QuantumSettings | None = None,
     grid: bool = False,
+    tune: int = 0,
+    tune_folds: int = 3,
     qubits: int = 8,
     n_features: int | None = None,
     test_size: float = 0.3,
@@ -417,7 +460,9 @@ def run_classify(
     model from ``derive_seed(seed, STREAM_REPEAT, k)``. A relative target (``rel:0.95``) is
     resolved against the best classical model once every run is in. With ``noisy_eval`` each
     trained quantum model is also run on Aer with ``device_model``'s noise at ``shots`` shots
-    (off every clock) and its held-out accuracy recorded.
+    (off every clock) and its held-out accuracy recorded. With ``tune`` every model that has a
+    grid first searches ``tune`` configurations over the same ``tune_folds`` folds of the
+    training set (:mod:`quantumlimits.classify.tuning`; the search's time is kept apart).
 
     Every (model, seed) pair is one :class:`ClassifyUnit` run by :func:`run_unit`, handed to
     ``mapper`` (the builtin ``map`` by default; a
@@ -437,6 +482,8 @@ def run_classify(
         price_per_second=price_per_second,
         quantum=quantum,
         grid=grid,
+        tune=tune,
+        tune_folds=tune_folds,
         qubits=qubits,
         n_features=[n_features],
         test_size=test_size,
@@ -461,6 +508,8 @@ def run_classify_many(
     price_per_second: float = DEFAULT_PRICE_PER_SECOND,
     quantum: QuantumSettings | None = None,
     grid: bool = False,
+    tune: int = 0,
+    tune_folds: int = 3,
     qubits: int = 8,
     n_features: Sequence[int | None] | None = None,
     test_size: float = 0.3,
@@ -513,6 +562,7 @@ def run_classify_many(
             n_features=pca,
             test_size=test_size,
             seed=seed,
+            tune_folds=tune_folds if tune else 0,
         )
         for d, pca in zip(datasets, pcas, strict=True)
     ]
@@ -545,9 +595,15 @@ def run_classify_many(
             if device_model is not None:
                 timings[i][f"cost_model_{name}_seconds"] = time.perf_counter() - t_cost
         costs.append(cost_of)
+        shared: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+        if tune:
+            from quantumlimits.classify.tuning import folds as make_folds
+
+            shared = make_folds(y_train=split.y_train, k=tune_folds, seed=seed)
         for name in classical:
             units += [
-                ClassifyUnit(d.name, name, k, s, split, grid=grid) for k, s in enumerate(seeds)
+                ClassifyUnit(d.name, name, k, s, split, grid=grid, tune=tune, folds=shared)
+                for k, s in enumerate(seeds)
             ]
         for name in quantum_names:
             units += [
@@ -562,6 +618,8 @@ def run_classify_many(
                     cost=cost_of[name],
                     shots=shots,
                     noisy_device=device_model if noisy_eval else None,
+                    tune=tune,
+                    folds=shared,
                 )
                 for k, s in enumerate(seeds)
             ]
@@ -595,7 +653,7 @@ def run_classify_many(
                     name=name + ("-grid" if grid and name != "dummy" else ""),
                     family="classical",
                     description=CLASSICAL[name],
-                    hyperparameters=done[0].hyperparameters or {},
+                    hyperparameters=_with_search(name, done[0].hyperparameters or {}, done),
                     n_params=done[0].n_params,
                     runs=tuple(o.run for o in done),
                 )
@@ -609,8 +667,17 @@ def run_classify_many(
                 ModelResult(
                     name=name,
                     family="quantum",
-                    description=_describe(QUANTUM[name], first.ansatz_qubits or 0, settings),
-                    hyperparameters=_json_safe({**params, "random_state": None}),
+                    description=_describe(
+                        QUANTUM[name],
+                        first.ansatz_qubits or 0,
+                        settings,
+                        entangle=settings.entangle and entangles(name),
+                    ),
+                    hyperparameters=_with_search(
+                        name,
+                        _json_safe({**params, "random_state": None}),
+                        done,
+                    ),
                     n_params=first.n_params,
                     runs=tuple(o.run for o in done),
                     qpu=None
@@ -637,6 +704,9 @@ def run_classify_many(
         t["quantum_seconds"] = sum(o.seconds for m in quantum_names for o in outcomes[(d.name, m)])
         if noisy_eval and device_model is not None and quantum_names:
             t["noisy_eval_seconds"] = sum(o.noisy_seconds for runs in mine for o in runs)
+        tuned = [o.run.tuning for runs in mine for o in runs if o.run.tuning is not None]
+        if tuned:
+            t["tune_seconds"] = sum(float(x["seconds"]) for x in tuned)
         t["total_seconds"] = total_seconds
         provenance: dict[str, Any] = {
             **prov.provenance(),
@@ -645,6 +715,8 @@ def run_classify_many(
             "grid": grid,
             "qubit_budget": qubits,
         }
+        if tune:
+            provenance["tune"] = {"configurations": tune, "folds": tune_folds}
         if len(datasets) > 1:
             provenance["batch_datasets"] = names
         if cluster is not None:
@@ -703,12 +775,44 @@ def _map_units(
         yield outcome
 
 
+def _quantum_estimator(params: dict[str, Any], split: Split) -> QuantumClassifier:
+    """A binary task's :class:`QuantumClassifier`; with more classes, one per class against the
+    rest, trained in lockstep (docs/classify.md, "Multiclass")."""
+    if len(np.unique(split.y_train)) > 2:
+        return OneVsRestQuantumClassifier(**params)
+    return QuantumClassifier(**params)
+
+
+def _with_search(
+    name: str, hyperparameters: dict[str, Any], done: Sequence[UnitOutcome]
+) -> dict[str, Any]:
+    """A tuned model's hyperparameters: the first seed's chosen ones (each seed's choice is in
+    its run's ``tuning``) and the search (grid, configurations, folds)."""
+    tuned = done[0].run.tuning
+    if tuned is None:
+        return hyperparameters
+    from quantumlimits.classify.tuning import grid_of
+
+    chosen = done[0].hyperparameters or hyperparameters
+    return _json_safe(
+        {
+            **chosen,
+            "search": {
+                "grid": grid_of(name),
+                "configurations": tuned["configurations"],
+                "folds": tuned["folds"],
+                "per_seed": "runs[].tuning",
+            },
+        }
+    )
+
+
 def _quantum_params(name: str, settings: QuantumSettings, n_qubits: int) -> dict[str, Any]:
     template = QuantumClassifier(
         architecture=QUANTUM[name],
         n_qubits=n_qubits,
         layers=settings.layers,
-        entangle=settings.entangle,
+        entangle=settings.entangle and entangles(name),
         learning_rate=settings.learning_rate,
         batch_size=settings.batch_size,
         max_steps=settings.max_steps,
@@ -740,7 +844,7 @@ def _cost_model(
         n_qubits=n_qubits,
         n_features=n_features,
         layers=settings.layers,
-        entangle=settings.entangle,
+        entangle=settings.entangle and entangles(name),
     )
     circuit, _, _ = qiskit_circuit(ansatz, measure=True)
     return cost_model_for(
@@ -764,9 +868,11 @@ def _dataset_info(dataset: Dataset, split: Split, test_size: float) -> dict[str,
     }
 
 
-def _describe(architecture: str, n_qubits: int, settings: QuantumSettings) -> str:
+def _describe(
+    architecture: str, n_qubits: int, settings: QuantumSettings, *, entangle: bool
+) -> str:
     text = f"{architecture} ansatz, {n_qubits} qubits, {settings.layers} layers"
-    return text if settings.entangle else text + ", no entanglement"
+    return text if entangle else text + ", no entanglement"
 
 
 def _classical_param_count(model: Any) -> int:

@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         qv,
         report,
         resume,
+        study,
         timeline,
         validate,
     )
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         history,
         plan,
         classify,
+        study,
         resume,
         limits,
         timeline,

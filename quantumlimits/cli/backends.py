@@ -6,14 +6,17 @@ import argparse
 import json
 import os
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
-from quantumlimits import devices as device_specs
 from quantumlimits.cli import _common
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import backends, ibm
+
+if TYPE_CHECKING:
+    from quantumlimits.devices import DeviceSpec
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
         ibm.resolve_credentials(account=args.account)
     with err.status("reading calibration snapshots"):
         rows = backends.snapshot_summaries()
+    from quantumlimits import devices as device_specs  # qiskit, when the command runs
+
     specs = list(device_specs.shipped_specs().values())
     devices = _cloud_devices(args.account, err)
     if args.json:
@@ -113,7 +118,7 @@ def _cloud_devices(account: str | None, err: Console) -> list[ibm.CloudDevice]:
         return []
 
 
-def _spec_row(spec: device_specs.DeviceSpec) -> dict[str, object]:
+def _spec_row(spec: DeviceSpec) -> dict[str, object]:
     """A spec as a JSON row: the snapshot columns, its sources and what it lacks."""
     errors = spec.errors
     readout = spec.readout_error if "readout_0to1" in errors and "readout_1to0" in errors else None
@@ -131,7 +136,7 @@ def _spec_row(spec: device_specs.DeviceSpec) -> dict[str, object]:
     }
 
 
-def _spec_table(specs: list[device_specs.DeviceSpec]) -> Table:
+def _spec_table(specs: list[DeviceSpec]) -> Table:
     table = Table(
         title="Device specs (published numbers; --backend name@date, docs/devices.md)",
         title_justify="left",

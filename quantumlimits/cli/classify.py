@@ -72,6 +72,17 @@ def add_parser(subparsers: Any) -> None:
     models.add_argument(
         "--grid", action="store_true", help="small timed grid search for the classical models"
     )
+    models.add_argument(
+        "--tune",
+        type=int,
+        default=0,
+        metavar="N",
+        help="search N configurations of every model's grid first (the same budget and folds "
+        "for every model; its time kept apart; docs/classify.md); 0: off",
+    )
+    models.add_argument(
+        "--tune-folds", type=int, default=3, metavar="K", help="cross-validation folds of --tune"
+    )
     models.add_argument("--qubits", type=int, default=8, help="qubit budget (features must fit)")
     models.add_argument(
         "--width",
@@ -80,7 +91,12 @@ def add_parser(subparsers: Any) -> None:
         help="qubits of the quantum models; None: one per feature",
     )
     models.add_argument("--layers", type=int, default=3, help="variational layers")
-    models.add_argument("--no-entangle", action="store_true", help="drop every CZ (ablation)")
+    models.add_argument(
+        "--no-entangle",
+        action="store_true",
+        help="drop every entangling gate of every quantum model (the -noent models drop theirs "
+        "always)",
+    )
     models.add_argument("--lr", type=float, default=0.1, help="Adam learning rate")
     models.add_argument(
         "--batch-size", type=int, default=None, help="minibatch size; None: the full training set"

@@ -86,7 +86,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--simulate",
         metavar="BACKEND",
         default=None,
-        help="also run the same circuits on this snapshot's noise model and show measured and "
+        help="also run the same circuits on this device model (a snapshot or a device spec) and "
+        "show measured and "
         "simulated HOP side by side (per width and per circuit, with their correlation)",
     )
     p.add_argument(

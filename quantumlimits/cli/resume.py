@@ -68,14 +68,21 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if row.kind == "classify":
             return _resume_classify(args, store, row.run_id, out=out)
+        if row.kind == "study":
+            return _resume_study(args, store, row.run_id, out=out)
         if row.kind == "mirror":
             return _resume_mirror(args, store, row.run_id, out=out)
         if row.kind == "eplg":
             return _resume_eplg(args, store, row.run_id, out=out)
         if row.kind != "qv":
             raise UsageError(
-                f"run {row.run_id} is a {row.kind} run: only qv, mirror, eplg and classify runs "
-                "resume"
+                f"run {row.run_id} is a {row.kind} run: only qv, mirror, eplg, classify and study "
+                "runs resume"
+            )
+        if (row.backend or "").startswith("imported:"):
+            raise UsageError(
+                f"run {row.run_id} imports a data set, which runs nothing to resume: "
+                "run 'quantumlimits import' on the data set again"
             )
         settings = protocol.recorded_settings(store, row.run_id)
         executor = _ibm.qv_executor(
@@ -139,6 +146,20 @@ def _resume_classify(
     with classify_cli.progress_bars() as progress:
         one = protocol.resume(store, run_id, progress=progress)
     classify_cli.show([one], out_dirs=[out], json_mode=args.json)
+    return 0
+
+
+def _resume_study(
+    args: argparse.Namespace, store: ResultsStore, run_id: str, *, out: Path | None
+) -> int:
+    from quantumlimits.classify import study
+    from quantumlimits.cli import study as study_cli
+    from quantumlimits.cli.classify import progress_bars
+
+    out_console, _ = _common.consoles(args.json)
+    with progress_bars(several=True) as progress:
+        result = study.resume(store, run_id, progress=progress)
+    study_cli.show(result, out=out, console=out_console, json_mode=args.json)
     return 0
 
 

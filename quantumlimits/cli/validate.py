@@ -19,12 +19,13 @@ if TYPE_CHECKING:
 DESCRIPTION = """\
 How faithful is calibration-based simulation? For every snapshot whose configuration carries IBM's
 reported quantum volume: the QV its calibration predicts (seconds), and the QV simulated by the
-normal protocol (auto scan, 100 circuits per width) and, with --protocols default,strong, by the
-strongest one the package offers (optimization level 3, sequential test up to 1000 circuits per
-width), beside IBM's value, the calibration date and log2(simulated/reported). For every snapshot
-carrying CLOPS_h or CLOPS: the QPU-time model's projection for IBM's own template beside it.
---quick runs a representative subset in a few minutes; the full table takes about half an hour per
-protocol (docs/validation.md).
+normal protocol (auto scan, 100 circuits per width), by the sequential test with up to 1000
+circuits per width (--protocols sequential), and by the strongest protocol the package offers (the
+same at optimization level 3: --protocols strong), beside IBM's value, the calibration date and
+log2(simulated/reported). For every snapshot carrying CLOPS_h or CLOPS: the QPU-time model's
+projection for IBM's own template beside it. --quick runs a representative subset in about a
+minute; the full default table takes about 12 minutes, the other protocols hours
+(docs/validation.md).
 """
 
 OUTPUTS = ("validate.json", "validate.png")
@@ -61,7 +62,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--protocols",
         default="default",
-        help="comma list of default and strong (docs/validation.md)",
+        help="comma list of default, sequential and strong (docs/validation.md)",
     )
     p.add_argument("--seed", type=_common.non_negative_int, default=42, help="master seed")
     p.add_argument("--out", type=Path, default=None, help="write validate.json and .png here")
@@ -80,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
     protocols = [p.strip() for p in args.protocols.split(",") if p.strip()]
     bad = [p for p in protocols if p not in PROTOCOLS]
     if bad or not protocols or len(set(protocols)) != len(protocols):
-        raise UsageError(f"--protocols {args.protocols!r}: give default, strong or default,strong")
+        raise UsageError(
+            f"--protocols {args.protocols!r}: give a comma list of default, sequential, strong"
+        )
     if args.no_store and args.store is not None:
         raise UsageError("--no-store and --store contradict each other: drop one")
     qv_names = args.backends if args.backends is not None else (QUICK_QV if args.quick else None)

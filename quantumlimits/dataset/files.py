@@ -194,7 +194,11 @@ def _read_json_file(path: Path, counts: Path | None, heavy: Path | None) -> Data
             f"data set {path}: {key!r} must list OpenQASM strings or circuit records, not a mix"
         )
     names = document.get("names") or [f"{i:04d}" for i in range(len(circuits))]
-    if len(names) != len(circuits) or len(set(map(str, names))) != len(names):
+    if (
+        not isinstance(names, list)
+        or len(names) != len(circuits)
+        or len(set(map(str, names))) != len(names)
+    ):
         raise UsageError(f"data set {path}: 'names' must give one distinct name per circuit")
     names = [str(n) for n in names]
     if counts is not None:

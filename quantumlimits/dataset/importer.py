@@ -114,12 +114,24 @@ def _qasm2_instructions() -> tuple[Any, ...]:
     from qiskit.circuit.library import RGate, RZGate, RZZGate
 
     hqs = (
-        qasm2.CustomInstruction("U1q", 2, 1, RGate, builtin=True),
-        qasm2.CustomInstruction("Rz", 1, 1, RZGate, builtin=True),
-        qasm2.CustomInstruction("RZZ", 1, 2, RZZGate, builtin=True),
-        qasm2.CustomInstruction("ZZ", 0, 2, lambda: RZZGate(math.pi / 2), builtin=True),
+        qasm2.CustomInstruction("hqs_u1q", 2, 1, RGate, builtin=True),
+        qasm2.CustomInstruction("hqs_rz", 1, 1, RZGate, builtin=True),
+        qasm2.CustomInstruction("hqs_rzz", 1, 2, RZZGate, builtin=True),
+        qasm2.CustomInstruction("hqs_zz", 0, 2, lambda: RZZGate(math.pi / 2), builtin=True),
     )
     return (*qasm2.LEGACY_CUSTOM_INSTRUCTIONS, *hqs)
+
+
+# OpenQASM 2 identifiers may not start with a capital letter: hqslib1's names are renamed.
+_HQS_GATES = re.compile(r"^(\s*)(U1q|Rz|RZZ|ZZ)\b", re.MULTILINE)
+
+
+def _hqs_text(text: str) -> str:
+    """``text`` without its hqslib1 include and with hqslib1's gates under parseable names."""
+    if not _HQS_INCLUDE.search(text):
+        return text
+    renamed = _HQS_GATES.sub(lambda m: m.group(1) + "hqs_" + m.group(2).lower(), text)
+    return _HQS_INCLUDE.sub("", renamed)
 
 
 def parse_circuit(entry: Entry) -> QuantumCircuit:
@@ -134,7 +146,7 @@ def parse_circuit(entry: Entry) -> QuantumCircuit:
         from qiskit import qasm2
 
         return qasm2.loads(
-            _HQS_INCLUDE.sub("", text),
+            _hqs_text(text),
             custom_instructions=_qasm2_instructions(),
             strict=False,
         )
@@ -404,6 +416,21 @@ def _arrays(pairs: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
     return outcomes, values
 
 
+def _check_size(num_qubits: int, name: str) -> None:
+    """Refuse a circuit whose ideal simulation would not fit in this machine's memory."""
+    from quantumlimits.qv.protocol import MEMORY_FRACTION, statevector_bytes
+
+    memory = provenance.machine().get("memory_bytes")
+    need = statevector_bytes(num_qubits)
+    too_big = isinstance(memory, int | float) and need > MEMORY_FRACTION * memory
+    if num_qubits > MAX_WIDTH or too_big:
+        raise UsageError(
+            f"circuit {name!r} has {num_qubits} qubits: its ideal distribution needs about "
+            f"{need / 2**30:.1f} GiB, more than an import computes here; import the narrower "
+            "circuits only"
+        )
+
+
 def _circuit(entry: Entry, index_in_width: dict[int, int], bit_order: str) -> ImportedCircuit:
     from quantumlimits.execution.transpile import circuit_depth, two_qubit_count
 
@@ -414,12 +441,7 @@ def _circuit(entry: Entry, index_in_width: dict[int, int], bit_order: str) -> Im
             f"circuit {entry.name!r} has {r.width} measured bit(s): a QV model circuit has "
             "width 2 or more"
         )
-    if circuit.num_qubits > MAX_WIDTH:
-        raise UsageError(
-            f"circuit {entry.name!r} has {circuit.num_qubits} qubits: its ideal distribution "
-            f"needs 2^{circuit.num_qubits} amplitudes, more than an import computes "
-            f"(at most {MAX_WIDTH})"
-        )
+    _check_size(circuit.num_qubits, entry.name)
     declared: dict[int, int] = {}
     other: dict[int, int] = {}
     for key, n in entry.counts.items():

@@ -107,12 +107,12 @@ def check_device(backend: str, circuits: Sequence[ImportedCircuit]) -> Any:
     if backend == backends.NOISELESS:
         raise UsageError(
             "--simulate aer is noiseless: its HOP is the 'ideal' column already shown; "
-            "pass a snapshot such as fake_montreal"
+            "pass a snapshot such as fake_montreal or a device spec"
         )
     if backends.is_cloud_name(backend):
         raise UsageError(
-            f"--simulate runs on a local device model, not {backend}: pass its snapshot "
-            "(quantumlimits backends lists them)"
+            f"--simulate runs on a local device model, not {backend}: pass its snapshot or a "
+            "device spec ('quantumlimits backends' lists them)"
         )
     device = load_device(backend)
     widest = max(parse_circuit(c.entry).num_qubits for c in circuits)

@@ -11,7 +11,8 @@ code paths serve both:
   ``prob_meas1_prep0`` / ``prob_meas0_prep1``, which Aer's readout errors and the stim runner
   read;
 * memory error as the error of an ``id`` instruction, which :func:`insert_memory` places on
-  every idle qubit of every layer of two-qubit gates after transpilation;
+  every idle qubit of every layer of two-qubit gates after transpilation (its duration, when the
+  spec gives durations, is the two-qubit gate's: one layer);
 * durations, when the spec gives them, as instruction durations (seconds).
 
 No qubit has T1/T2 (``QubitProperties()``): a spec's published errors already include what
@@ -111,9 +112,16 @@ def build_target(spec: DeviceSpec) -> SpecTarget:
         },
     )
     memory = spec.errors.get("memory")
+    # an id stands for one layer of two-qubit gates spent idle: it lasts as long as one
     target.add_instruction(
         IGate(),
-        {(q,): InstructionProperties(error=memory.value if memory else None) for q in range(n)},
+        {
+            (q,): InstructionProperties(
+                error=memory.value if memory else None,
+                duration=two_time.value if two_time else None,
+            )
+            for q in range(n)
+        },
     )
     p01, p10 = spec.errors.get("readout_0to1"), spec.errors.get("readout_1to0")
     measure_time = spec.durations.get("measure")

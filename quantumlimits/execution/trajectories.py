@@ -39,15 +39,28 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.transpiler import Target
 
-from quantumlimits.execution.density import DeviceChannels, Unsupported, _superop, error_kraus
+from quantumlimits.execution.density import (
+    DeviceChannels,
+    Unsupported,
+    _superop,
+    error_kraus,
+    sample,
+)
 
 #: Monte-Carlo variance allowed per circuit, as a fraction of the binomial shot variance.
 VARIANCE_RATIO = 0.21
-#: Strata of the first-error location, and trajectories each gets before the rule is checked.
+#: Strata of the first-error location (when the error-free part is split off).
 STRATA = 4
-PILOT_PER_STRATUM = 4
-#: Trajectories per stratum at least in the second sample, which the variance is estimated from.
-SECOND_PER_STRATUM = 2
+#: Trajectories per stratum of a batch's first circuit, and of any circuit at least.
+FIRST_PER_STRATUM = 3
+MIN_PER_STRATUM = 2
+#: Without strata, once this many circuits of a batch have their own variances, a circuit whose
+#: allocation is one trajectory takes one and records the pooled variance of those before it;
+#: every POOL_EVERY-th circuit still takes two, so the pool keeps learning.
+POOL_AFTER = 4
+POOL_EVERY = 4
+#: Below this probability of no error at all, patterns are sampled whole, without strata.
+SPLIT_ERROR_FREE = 0.02
 #: Most trajectories one circuit may take; a circuit that reaches it records its larger variance.
 MAX_TRAJECTORIES = 2000
 #: Trajectories per circuit when no outcome set is tracked (no variance to aim at).
@@ -231,6 +244,35 @@ class Compiled:
         return out
 
 
+def _matrix(operation: Any) -> np.ndarray:
+    """An instruction's unitary; parameterless gates' and ``rz``'s without building a gate
+    matrix through Qiskit each time (a width-20 ISA circuit has about 12,000 of them)."""
+    name = operation.name
+    if name == "rz":
+        try:
+            half = 0.5 * float(operation.params[0])
+        except TypeError:
+            raise Unsupported("a parameterized rz") from None
+        return np.diag([np.exp(-1j * half), np.exp(1j * half)])
+    if operation.params or name not in _STANDARD:
+        return np.asarray(operation.to_matrix(), dtype=complex)
+    return _fixed_matrix(name, operation)
+
+
+def _fixed_matrix(name: str, operation: Any) -> np.ndarray:
+    found = _FIXED.get(name)
+    if found is None:
+        found = _FIXED[name] = np.asarray(operation.to_matrix(), dtype=complex)
+    return found
+
+
+_FIXED: dict[str, np.ndarray] = {}
+#: Standard parameterless gates, whose matrix the name alone fixes.
+_STANDARD = frozenset(
+    {"id", "x", "y", "z", "h", "s", "sdg", "t", "tdg", "sx", "sxdg", "cx", "cz", "ecr", "swap"}
+)
+
+
 def compile_circuit(circuit: QuantumCircuit, noise: PauliNoise) -> Compiled:
     """Fuse ``circuit``'s instructions into blocks of at most two qubits, with an error location
     after every instruction that has an error. Raises :class:`Unsupported` for what is not a
@@ -290,7 +332,7 @@ def compile_circuit(circuit: QuantumCircuit, noise: PauliNoise) -> Compiled:
                 or not hasattr(inst.operation, "to_matrix")
             ):
                 raise Unsupported(f"{name} in {circuit.name}")
-            add(_Step(qubits, matrix=np.asarray(inst.operation.to_matrix(), dtype=complex)))
+            add(_Step(qubits, matrix=_matrix(inst.operation)))
         p = noise.errors.get((name, qubits))
         if p is not None and p[0] < 1.0:
             add(_Step(qubits, location=len(rates)))
@@ -386,6 +428,7 @@ class TrajectoryEstimate:
     variance: float | None
     trajectories: int
     error_free: float
+    strata: int = 1
 
 
 def _probabilities(state: Any) -> np.ndarray:
@@ -410,15 +453,21 @@ class _Runner:
         self.suffix_cost = np.append(tail, 0.0)
 
     def run(
-        self, patterns: list[tuple[int, dict[int, int]]], sums: np.ndarray | None
+        self,
+        patterns: list[tuple[int, dict[int, int]]],
+        sums: np.ndarray | None,
+        *,
+        ideal: bool = False,
     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """Run ``(stratum, errors)`` patterns in order of their first error; the tracked
-        probability of each (when weighted), the ideal distribution on the first call (``sums``
-        None) and per-stratum sums of distributions (added into ``sums``)."""
+        """Run ``(stratum, errors)`` patterns in order of their first error, each from a copy of
+        the ideal state before it: the tracked probability of each (when weighted), the ideal
+        distribution (with ``ideal``: the prefix walk is carried to the end) and per-stratum
+        sums of distributions (added into ``sums``)."""
         import qulacs
 
         c = self.c
-        first_block = [int(c.location_block[min(e)]) for _, e in patterns]
+        end = len(c.blocks)
+        first_block = [int(c.location_block[min(e)]) if e else end for _, e in patterns]
         order = sorted(range(len(patterns)), key=lambda i: first_block[i])
         values = np.zeros(len(patterns))
         state = qulacs.QuantumState(c.num_qubits)
@@ -428,9 +477,10 @@ class _Runner:
             while at < first_block[i]:
                 self.ideal_gates[at].update_quantum_state(state)
                 at += 1
-            branch = state.copy()
+            # an error-free pattern is the walk itself (nothing is applied to it)
+            branch = state if at == end else state.copy()
             blocks_hit = {int(c.location_block[loc]) for loc in errors}
-            for b in range(at, len(c.blocks)):
+            for b in range(at, end):
                 if b in blocks_hit:
                     gate = self.dense(list(c.blocks[b][0]), c.block_matrix(b, errors))
                     gate.update_quantum_state(branch)
@@ -442,13 +492,13 @@ class _Runner:
                 values[i] = float(p @ self.weight)
             if sums is not None:
                 sums[stratum] += p
-        ideal = None
-        if sums is None or not patterns:
-            while at < len(c.blocks):
+        out = None
+        if ideal:
+            while at < end:
                 self.ideal_gates[at].update_quantum_state(state)
                 at += 1
-            ideal = _probabilities(state)
-        return values, ideal, sums
+            out = _probabilities(state)
+        return values, out, sums
 
 
 def _sample_patterns(
@@ -479,6 +529,64 @@ def _sample_patterns(
     return out
 
 
+class Allocator:
+    """How many trajectories each stratum of the next circuit gets.
+
+    A circuit's own allocation never depends on its own trajectories: it comes from the
+    per-stratum variances of the circuits before it in the batch (circuits of one width are
+    alike), so each circuit's sample variance is an unbiased estimate of its Monte-Carlo
+    variance. The first circuit of a batch takes :data:`FIRST_PER_STRATUM` per stratum. Every
+    stratum gets at least :data:`MIN_PER_STRATUM` (a variance needs two draws; but see
+    :data:`POOL_AFTER`); the allocation
+    is Neyman's weighted by cost (``n_s ∝ m_s σ_s / sqrt(c_s)``) and sized so that the variance
+    meets :data:`VARIANCE_RATIO` times the shot variance at the batch's mean HOP so far.
+    """
+
+    def __init__(
+        self,
+        *,
+        shots: int,
+        variance_ratio: float = VARIANCE_RATIO,
+        max_trajectories: int = MAX_TRAJECTORIES,
+    ) -> None:
+        self.shots = shots
+        self.variance_ratio = variance_ratio
+        self.max_trajectories = max_trajectories
+        self.variances: dict[int, list[np.ndarray]] = {}
+        self.values: list[float] = []
+
+    def counts(self, masses: np.ndarray, costs: np.ndarray) -> list[int]:
+        """Trajectories per stratum for a circuit with these stratum masses and costs."""
+        s_count = masses.size
+        past = self.variances.get(s_count)
+        if not past:
+            return [FIRST_PER_STRATUM] * s_count
+        sd = np.sqrt(np.maximum(np.mean(past, axis=0), 1e-12))
+        h = min(max(float(np.mean(self.values)), 1e-3), 1 - 1e-3)
+        target = self.variance_ratio * h * (1.0 - h) / self.shots
+        root = np.sqrt(costs)
+        k = float((masses * sd * root).sum()) / target
+        least = MIN_PER_STRATUM
+        if s_count == 1 and len(past) >= POOL_AFTER and len(self.values) % POOL_EVERY:
+            least = 1  # its variance is the pooled one (:meth:`pooled`)
+        n = np.maximum(np.ceil(k * masses * sd / root), least)
+        if n.sum() > self.max_trajectories:
+            n = np.maximum(np.floor(n * self.max_trajectories / n.sum()), least)
+        return [int(x) for x in n]
+
+    def pooled(self, s_count: int) -> np.ndarray:
+        """The mean per-stratum variance of the earlier circuits (what a circuit with a single
+        trajectory records as its own)."""
+        return np.asarray(np.mean(self.variances[s_count], axis=0))
+
+    def record(self, variances: np.ndarray | None, value: float) -> None:
+        """A finished circuit's per-stratum sample variances (None: it drew one trajectory and
+        has none of its own) and its estimate."""
+        if variances is not None:
+            self.variances.setdefault(variances.size, []).append(variances)
+        self.values.append(value)
+
+
 def estimate(
     circuit: QuantumCircuit | Compiled,
     noise: PauliNoise,
@@ -486,16 +594,17 @@ def estimate(
     shots: int,
     rng: np.random.Generator,
     tracked: np.ndarray | None = None,
-    variance_ratio: float = VARIANCE_RATIO,
-    max_trajectories: int = MAX_TRAJECTORIES,
+    allocator: Allocator | None = None,
     strata: int = STRATA,
 ) -> TrajectoryEstimate:
     """Counts of ``circuit`` under ``noise``'s Pauli noise, and the probability of the outcomes
     ``tracked`` (a boolean mask over outcomes, outcome ``k`` recording clbit ``j`` as bit ``j``
     of ``k``) with its Monte-Carlo variance (module docstring). ``circuit`` may be compiled
-    already (:func:`compile_circuit`)."""
+    already (:func:`compile_circuit`); ``allocator`` carries what earlier circuits of the batch
+    taught (a fresh one when None)."""
     c = circuit if isinstance(circuit, Compiled) else compile_circuit(circuit, noise)
     name = getattr(circuit, "name", "the circuit")
+    allocator = allocator or Allocator(shots=shots)
     n_out = len(c.measured)
     outcome = _outcome_of_index(c)
     weight = None
@@ -506,78 +615,79 @@ def estimate(
         weight = _apply_readout(mask, c, noise.readout, forward=False)[outcome]
     runner = _Runner(c, weight)
     p0 = c.error_free
-    q_total = 1.0 - p0
-    cumulative = -np.expm1(np.cumsum(np.log1p(-c.rates)))  # P(first error at or before l)
     dim = 1 << c.num_qubits
-    _, ideal, _ = runner.run([], None)
-    assert ideal is not None
-    ideal_value = float(ideal @ weight) if weight is not None else 0.0
-    if c.rates.size == 0 or q_total <= 0.0:
-        mixture = ideal
-        estimate_value, variance, used = ideal_value, 0.0, 0
+    if c.rates.size == 0:
+        _, mixture, _ = runner.run([], None, ideal=True)
+        value = float(mixture @ weight) if weight is not None else 0.0
+        variance, used, s_count = 0.0, 0, 0
     else:
-        s_count = max(1, min(strata, c.rates.size))
+        # With errors likely everywhere (P0 small) the exact error-free term is not worth an
+        # ideal run, nor strata by the first error: plain sampling of whole patterns.
+        split = p0 >= SPLIT_ERROR_FREE
+        s_count = max(1, min(strata, c.rates.size)) if split else 1
+        q_total = 1.0 - p0 if split else 1.0
         mass = q_total / s_count
         edges = np.linspace(0.0, q_total, s_count + 1)
+        cumulative = -np.expm1(np.cumsum(np.log1p(-c.rates)))  # P(first error at or before l)
         first_loc = np.minimum(
             np.searchsorted(cumulative, edges[:-1], side="right"), c.rates.size - 1
         )
-        cost = np.maximum(runner.suffix_cost[c.location_block[first_loc]], 1.0)
-        sums = np.zeros((s_count, dim))
-        values_by: list[list[float]] = [[] for _ in range(s_count)]
+        costs = np.maximum(runner.suffix_cost[c.location_block[first_loc]], 1.0)
+        masses = np.full(s_count, mass)
         if weight is None:
-            phases = [[max(2, UNTRACKED_TRAJECTORIES // s_count)] * s_count]
+            counts = [max(MIN_PER_STRATUM, UNTRACKED_TRAJECTORIES // s_count)] * s_count
         else:
-            phases = [[PILOT_PER_STRATUM] * s_count]
-        for phase, counts in enumerate(phases):
+            counts = allocator.counts(masses, costs)
+        if split:
             patterns = _sample_patterns(c, cumulative, edges, counts, rng)
-            values, _, _ = runner.run(patterns, sums)
-            for (s, _), v in zip(patterns, values, strict=True):
-                values_by[s].append(float(v))
-            if phase or weight is None:
-                break
-            # The pilot decides the allocation of a second sample (Neyman, weighted by cost:
-            # n_s ∝ σ_s / sqrt(c_s)) to reach the target; the variance is then estimated from
-            # the second sample alone, whose size does not depend on it, so it is unbiased.
-            pilot = np.array(values_by)
-            mean = p0 * ideal_value + mass * float(pilot.mean(axis=1).sum())
-            h = min(max(mean, 0.0), 1.0)
-            target = variance_ratio * max(h * (1.0 - h), 1e-6) / shots
-            sds = np.maximum(pilot.std(axis=1, ddof=1), 1e-4)
-            k = float((mass * sds * np.sqrt(cost)).sum()) / target
-            total = np.ceil(k * mass * sds / np.sqrt(cost))
-            second = np.maximum(total - PILOT_PER_STRATUM, SECOND_PER_STRATUM)
-            room = max(max_trajectories - pilot.size, SECOND_PER_STRATUM * s_count)
-            if second.sum() > room:
-                second = np.maximum(np.floor(second * room / second.sum()), SECOND_PER_STRATUM)
-            phases.append([int(x) for x in second])
-        sizes = np.array([len(v) for v in values_by], dtype=float)
-        means = np.array([np.mean(v) for v in values_by])
-        estimate_value = p0 * ideal_value + mass * float(means.sum())
-        if weight is None:
-            variance = 0.0
         else:
-            late = [v[PILOT_PER_STRATUM:] for v in values_by]
-            variance = float(
-                sum(mass**2 * np.var(v, ddof=1) / n for v, n in zip(late, sizes, strict=True))
-            )
+            patterns = _sample_unconditioned(c, counts[0], rng)
+        sums = np.zeros((s_count, dim))
+        values, ideal, _ = runner.run(patterns, sums, ideal=split)
+        by = [values[[i for i, (s, _) in enumerate(patterns) if s == k]] for k in range(s_count)]
+        means = np.array([v.mean() for v in by])
+        sizes = np.array([v.size for v in by], dtype=float)
+        own = bool((sizes >= 2).all())
+        variances = np.array([v.var(ddof=1) for v in by]) if own else allocator.pooled(s_count)
+        mixture = np.zeros(dim)
+        value = mass * float(means.sum())
+        if split:
+            assert ideal is not None
+            mixture += p0 * ideal
+            value += p0 * (float(ideal @ weight) if weight is not None else 0.0)
+        for k in range(s_count):
+            mixture += (mass / sizes[k]) * sums[k]
+        variance = float((mass**2 * variances / sizes).sum())
         used = int(sizes.sum())
-        mixture = p0 * ideal
-        for s in range(s_count):
-            mixture += (mass / len(values_by[s])) * sums[s]
+        if weight is not None:
+            allocator.record(variances if own else None, value)
     del runner
     recorded = np.bincount(outcome, weights=mixture, minlength=1 << n_out)
     recorded = _apply_readout(recorded, c, noise.readout, forward=True)
-    from quantumlimits.execution.density import sample
-
     counts_out = sample(recorded, shots=shots, rng=rng)
     return TrajectoryEstimate(
         counts=counts_out,
-        probability=estimate_value if weight is not None else None,
+        probability=value if weight is not None else None,
         variance=variance if weight is not None else None,
         trajectories=used,
         error_free=p0,
+        strata=s_count,
     )
+
+
+def _sample_unconditioned(
+    compiled: Compiled, count: int, rng: np.random.Generator
+) -> list[tuple[int, dict[int, int]]]:
+    """``count`` error patterns drawn whole (no error at all is one of them)."""
+    rates = compiled.rates
+    out = []
+    for _ in range(count):
+        errors = {}
+        for loc in np.nonzero(rng.random(rates.size) < rates)[0].tolist():
+            cond = compiled.conditional[loc]
+            errors[loc] = int(rng.choice(len(cond), p=cond))
+        out.append((0, errors))
+    return out
 
 
 def run_trajectories(
@@ -588,7 +698,8 @@ def run_trajectories(
     seed: int,
     tracked: Sequence[np.ndarray | None] | None = None,
 ) -> list[TrajectoryEstimate]:
-    """:func:`estimate` for each circuit in order, from one generator seeded by ``seed``.
+    """:func:`estimate` for each circuit in order, from one generator seeded by ``seed`` and
+    one :class:`Allocator`.
 
     Raises :class:`Unsupported` before any simulation when a circuit is outside what the engine
     models.
@@ -600,9 +711,10 @@ def run_trajectories(
             )
     compiled = [compile_circuit(circuit, noise) for circuit in circuits]
     rng = np.random.default_rng(seed)
+    allocator = Allocator(shots=shots)
     masks = list(tracked) if tracked is not None else [None] * len(circuits)
     return [
-        estimate(c, noise, shots=shots, rng=rng, tracked=m)
+        estimate(c, noise, shots=shots, rng=rng, tracked=m, allocator=allocator)
         for c, m in zip(compiled, masks, strict=True)
     ]
 

@@ -51,6 +51,29 @@ class ReportedQV:
         return asdict(self) | {"log2_qv": self.log2_qv}
 
 
+_QTM_QV_DATA = (
+    "Quantinuum, CQCL/quantinuum-hardware-quantum-volume (the measured QV data sets), "
+    "notebooks/Load Experimental Data.ipynb, list of available data sets: 'n{n}_{machine}"
+    "_raw_results.json: QV {qv:,} passed on {date}'"
+)
+
+
+def _qtm(machine: str, n: int, date: str) -> ReportedQV:
+    """One QV record of Quantinuum's data repository (``date`` as MM/DD/YYYY there)."""
+    month, day, year = date.split("/")
+    return ReportedQV(
+        "Quantinuum",
+        f"{machine} (trapped ion, QCCD)",
+        f"{year}-{month}-{day}",
+        "day",
+        2**n,
+        _QTM_QV_DATA.format(n=n, machine=machine, qv=2**n, date=date),
+        note="published as Honeywell's (Quantinuum formed 2021-11)"
+        if year < "2022" and month < "12"
+        else "",
+    )
+
+
 REPORTED: tuple[ReportedQV, ...] = (
     ReportedQV("IBM", "Tenerife (5 qubits)", "2017-01-01", "year", 4, _IBM_2020),
     ReportedQV("IBM", "Tokyo (20 qubits)", "2018-01-01", "year", 8, _IBM_2020),
@@ -95,5 +118,28 @@ REPORTED: tuple[ReportedQV, ...] = (
         65536,
         "Moses et al., 'A Race Track Trapped-Ion Quantum Processor', arXiv:2305.03828 (May 2023), "
         "Phys. Rev. X 13, 041052: quantum volume 2^16",
+    ),
+    _qtm("H1-1", 7, "09/29/2020"),
+    _qtm("H1-1", 9, "03/02/2021"),
+    _qtm("H1-1", 10, "07/12/2021"),
+    _qtm("H1-2", 11, "12/17/2021"),
+    _qtm("H1-2", 12, "04/11/2022"),
+    _qtm("H1-1", 13, "09/20/2022"),
+    _qtm("H1-1", 14, "01/11/2023"),
+    _qtm("H1-1", 15, "01/18/2023"),
+    _qtm("H1-1", 16, "03/17/2023"),
+    _qtm("H2-1", 15, "04/10/2023"),
+    _qtm("H2-1", 16, "04/18/2023"),
+    _qtm("H1-1", 17, "05/10/2023"),
+    _qtm("H1-1", 18, "05/25/2023"),
+    _qtm("H1-1", 19, "06/13/2023"),
+    ReportedQV(
+        "Quantinuum",
+        "H1-1 (trapped ion, QCCD)",
+        "2024-04-04",
+        "day",
+        2**20,
+        "Quantinuum, CQCL/quantinuum-hardware-quantum-volume (the measured QV data sets): QV 2^20 "
+        "on H1-1 passed 2024-04-04, measured mean heavy-output probability 0.692 at width 20",
     ),
 )

@@ -12,7 +12,7 @@ from quantumlimits.plots import pyplot
 def qv_scatter(ax: Any, result: Any) -> None:
     """log2 of each snapshot's simulated QV (one marker per protocol) against IBM's reported one,
     with the diagonal and the factor-2 band. Points are jittered a little so equal ones show."""
-    markers = {"default": "o", "strong": "s"}
+    markers = {"default": "o", "sequential": "^", "strong": "s"}
     for k, protocol in enumerate(result.protocols):
         xs, ys = [], []
         for i, row in enumerate(result.qv):

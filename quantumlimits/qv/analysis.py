@@ -309,6 +309,10 @@ def reanalysed(
             shots=[c.shots for c in stored],
             seed=original.seed,
             bootstrap_resamples=resamples,
+            # the recorded Monte-Carlo variances of a trajectory run stay in its bounds
+            mc_variances=w.mc_variances
+            if w.mc_variances is not None and len(w.mc_variances) == len(stored)
+            else None,
         )
         widths.append(WidthResult.from_dict({**w.to_dict(), **analysis}))
     settings = {**original.settings, "method": method, "bootstrap_resamples": resamples}

@@ -61,7 +61,7 @@ def cross_sigma(hop_values: Sequence[float] | np.ndarray, *, extra_variance: flo
 
     >>> s = [0.75] * 100
     >>> round(cross_sigma(s), 5), round(cross_sigma(s, extra_variance=1e-4), 5)
-    (0.0433, 0.04443)
+    (0.0433, 0.04444)
     """
     values = np.asarray(hop_values, dtype=float)
     if values.size == 0:

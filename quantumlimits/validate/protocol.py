@@ -1,15 +1,16 @@
 """``quantumlimits validate``: the package's predicted and simulated QV, and its projected CLOPS,
 beside the figures IBM reported for the same devices (docs/validation.md).
 
-Two QV protocols, each an ordinary :class:`~quantumlimits.qv.settings.QVSettings` run through
+Three QV protocols, each an ordinary :class:`~quantumlimits.qv.settings.QVSettings` run through
 :func:`quantumlimits.qv.protocol.measure` (so each is exactly what ``quantumlimits qv`` does):
 
 * ``default`` — ``--widths auto --trials 100 --shots 1000``, optimization level 1, the Cross
   bound;
-* ``strong`` — the strongest the package offers within the QV rules: optimization level 3 and the
-  sequential test with up to 1000 circuits per width (``--adaptive --trials 1000``), so a width
-  stays undecided only when 1000 circuits cannot decide it. The layout is chosen among the
-  candidates by predicted HOP in both.
+* ``sequential`` — the default compilation with the sequential test and up to 1000 circuits per
+  width (``--adaptive --trials 1000``), so a width stays undecided only when 1000 circuits cannot
+  decide it: what more circuits alone change;
+* ``strong`` — the strongest the package offers within the QV rules: ``sequential`` with
+  optimization level 3. The layout is chosen among the candidates by predicted HOP in all three.
 
 Every snapshot's row is recorded as a part of the ``validate`` run as it completes.
 """
@@ -32,7 +33,7 @@ from quantumlimits.validate import clops as clops_mod
 from quantumlimits.validate.reported import reported, with_reported_clops, with_reported_qv
 
 SCHEMA = 1
-PROTOCOLS = ("default", "strong")
+PROTOCOLS = ("default", "sequential", "strong")
 #: A representative subset (``--quick``): a 7-qubit Falcon of QV 16 and one of QV 32, a
 #: 16-qubit Falcon, a 27-qubit Falcon of QV 128; CLOPS on a Falcon, an Eagle and a Heron.
 QUICK_QV = ("fake_jakarta", "fake_lagos", "fake_guadalupe", "fake_kolkata")
@@ -46,6 +47,16 @@ def settings_for(protocol: str, backend: str, *, seed: int = DEFAULT_SEED) -> An
 
     if protocol == "default":
         return QVSettings(backend=backend, widths="auto", trials=100, shots=1000, seed=seed)
+    if protocol == "sequential":
+        return QVSettings(
+            backend=backend,
+            widths="auto",
+            trials=1000,
+            adaptive=True,
+            method="sequential",
+            shots=1000,
+            seed=seed,
+        )
     if protocol == "strong":
         return QVSettings(
             backend=backend,
@@ -356,3 +367,44 @@ def validate(
         summary = "; ".join(s.line() for s in result.summaries()) or "CLOPS only"
         run.finish(document=result.to_dict(), summary=summary)
     return result
+
+
+def merged(store: ResultsStore, run_ids: Sequence[str] = ()) -> ValidationResult:
+    """Every validate run in ``store`` (or those of ``run_ids``) as one result: a snapshot's row
+    under a protocol comes from the newest run that covered it, read from the runs' parts (so a
+    run stopped part-way counts for the snapshots it finished). Its ``run_id`` is the newest
+    run's; None when there is none."""
+    rows = [store.row(r) for r in run_ids] if run_ids else store.runs(kind="validate")
+    by_name: dict[str, QVRow] = {}
+    clops: dict[str, ClopsRow] = {}
+    seen: list[str] = []
+    seed = DEFAULT_SEED
+    for row in rows:  # newest first
+        inputs = store.inputs(row.run_id) or {}
+        protocols = list(inputs.get("protocols", []))
+        seed = int(inputs.get("seed", seed))
+        seen += [p for p in protocols if p not in seen]
+        for name, part in store.parts(row.run_id).items():
+            if name.startswith("qv:"):
+                found = QVRow.from_dict(part)
+                existing = by_name.get(found.backend)
+                if existing is None:
+                    by_name[found.backend] = found
+                    continue
+                extra = {p: v for p, v in found.simulated.items() if p not in existing.simulated}
+                if extra:
+                    simulated = {**existing.simulated, **extra}
+                    by_name[found.backend] = QVRow(**{**existing.to_dict(), "simulated": simulated})
+            elif name.startswith("clops:"):
+                c = ClopsRow.from_dict(part)
+                clops.setdefault(c.backend, c)
+    prov = provenance.provenance()
+    return ValidationResult(
+        protocols=tuple(p for p in PROTOCOLS if p in seen),
+        seed=seed,
+        qv=tuple(sorted(by_name.values(), key=lambda r: r.backend)),
+        clops=tuple(sorted(clops.values(), key=lambda c: c.backend)),
+        versions=dict(prov.pop("versions")),  # type: ignore[call-overload]
+        provenance=prov,
+        run_id=rows[0].run_id if rows else None,
+    )

@@ -83,7 +83,9 @@ def test_table_on_stdout_without_json_no_device_no_store(
     assert doc["run_id"] is None and not (tmp_path / "s.sqlite").exists()
 
 
-def test_csv_one_vs_rest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_csv_three_classes_and_one_vs_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     rows = ["a,b,kind"] + [f"{i % 7},{(i * 3) % 5},{'xyz'[i % 3]}" for i in range(30)]
     data = tmp_path / "d.csv"
     data.write_text("\n".join(rows) + "\n")
@@ -103,9 +105,12 @@ def test_csv_one_vs_rest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         "--store",
         str(tmp_path / "s.sqlite"),
     ]
-    assert main(args) == 2
-    assert "--positive-class" in capsys.readouterr().err
+    assert main(args) == 0, capsys.readouterr().err  # three classes: the quantum model too
+    doc = json.loads((tmp_path / "classify.json").read_text())
+    assert set(doc["dataset"]["train_class_counts"]) == {"x", "y", "z"}
     assert main([*args, "--positive-class", "x"]) == 0
+    doc = json.loads((tmp_path / "classify.json").read_text())
+    assert set(doc["dataset"]["train_class_counts"]) == {"0", "1"}
 
 
 CSV = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from quantumlimits.classify.datasets import load_dataset, split_and_scale
@@ -96,18 +95,6 @@ def test_parsers_and_errors() -> None:
             dataset=load_dataset(name="moons", n_samples=20),
             models=("vqc-angle",),
             target="rel:0.9",
-            device_model=None,
-        )
-    with pytest.raises(UsageError, match="binary-only"):
-        run_classify(
-            dataset=load_dataset(name="moons", n_samples=20).__class__(
-                name="three",
-                X=np.arange(12.0).reshape(6, 2),
-                y=np.array([0, 1, 2, 0, 1, 2]),
-                description="",
-            ),
-            models=("vqc-angle",),
-            target="0.9",
             device_model=None,
         )
 

@@ -259,6 +259,9 @@ def test_an_imported_run_is_reanalysed_like_any_other(
         assert "imported:d" in capsys.readouterr().out
     assert all(w.sequential is not None for w in result.widths)
     assert main(["history", "--store", str(store)]) == 0
+    html = tmp_path / "r.html"
+    assert main(["report", "--store", str(store), "--out", str(html)]) == 0
+    assert "imported:d" in html.read_text()
 
 
 # -- bad data: one line, exit 2, nothing stored -------------------------------------------------
@@ -365,3 +368,56 @@ def test_simulate_on_a_noiseless_backend_is_refused_before_anything_is_stored(
     assert main(["import", str(data), "--simulate", "aer", "--store", str(store)]) == 2
     assert "noiseless" in capsys.readouterr().err
     assert not store.exists()
+
+
+def test_quantinuum_hqslib_gates_are_read(tmp_path: Path) -> None:
+    """Quantinuum's published OpenQASM 2 uses hqslib1 gates without shipping the include file."""
+    qasm = (
+        'OPENQASM 2.0;\ninclude "qelib1.inc";\ninclude "hqslib1_dev.inc";\n'
+        "qreg q[2];\ncreg c[2];\nU1q(pi/2, 0) q[0];\nZZ q[0], q[1];\nRZZ(0.3) q[0], q[1];\n"
+        "Rz(0.2) q[1];\nmeasure q -> c;\n"
+    )
+    data = tmp_path / "h.json"
+    data.write_text(json.dumps({"qv_circs": [qasm], "raw_results": [["00", "11", "01"]]}))
+    analysed = analyse(read_dataset(data), ImportOptions(name="h"))
+    (circuit,) = analysed.circuits
+    expected = QuantumCircuit(2)
+    expected.r(np.pi / 2, 0, 0)
+    expected.rzz(np.pi / 2, 0, 1)
+    expected.rzz(0.3, 0, 1)
+    expected.rz(0.2, 1)
+    p = Statevector(expected).probabilities()
+    assert circuit.ideal_hop == pytest.approx(float(p[p > np.median(p)].sum()), abs=1e-12)
+    assert circuit.shots == 3
+
+
+def test_an_imported_run_is_not_resumed(tmp_path: Path, capsys: Any) -> None:
+    store = tmp_path / "s.sqlite"
+    with (
+        ResultsStore(store) as s,
+        pytest.raises(RuntimeError),
+        s.recording(
+            kind="qv",
+            backend="imported:x",
+            seed=0,
+            inputs={"imported": {"name": "x"}},
+            created="2026-01-01T00:00:00",
+        ),
+    ):
+        raise RuntimeError("stopped")
+    assert main(["resume", "qv-", "--store", str(store)]) == 2
+    assert "import' on the data set again" in capsys.readouterr().err
+
+
+def test_simulate_runs_on_a_device_spec(source: tuple[Path, str], tmp_path: Path) -> None:
+    from quantumlimits.dataset.simulate import simulate
+
+    path, run_id = source
+    circuits = [c for c in stored_circuits(path, run_id) if c.width == 2][:4]
+    data = write_lists(tmp_path / "d.json", circuits, order="little")
+    analysed = analyse(read_dataset(data), ImportOptions(name="q"))
+    comparison = simulate(analysed.circuits, backend="quantinuum_h1_1@2023-07-17", seed=1)
+    assert [w.circuits for w in comparison.widths] == [4]
+    # a trapped-ion model of 2023 (0.15 % two-qubit error) stays near the ideal HOP
+    width = comparison.widths[0]
+    assert abs(width.simulated_hop - width.ideal_hop) < 0.05, width

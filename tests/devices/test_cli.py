@@ -80,7 +80,7 @@ def test_backends_lists_specs_with_source_and_date(capsys: pytest.CaptureFixture
     assert h1["spec"] and h1["calibration_date"] == "2024-04-10"
     assert h1["median_two_qubit_error"] == 0.00093
     assert "spec-sheet-parameters.csv" in h1["sources"]["spec_sheet"]
-    assert "errors.two_qubit" in rows["honeywell_h0@2021-04-09"]["missing"]
+    assert "errors.two_qubit" in rows["honeywell_h0@2020-06-20"]["missing"]
     assert "fake_torino" in rows
 
 

@@ -106,7 +106,7 @@ def test_missing_figures_are_refused_by_what_needs_them(toy: dict[str, Any]) -> 
 
 def test_shipped_specs_cite_every_number() -> None:
     specs = devices.shipped_specs()
-    assert {"honeywell_h0@2021-04-09", "quantinuum_h1_1@2024-04-10"} <= set(specs)
+    assert {"honeywell_h0@2020-06-20", "quantinuum_h1_1@2024-04-10"} <= set(specs)
     machines = {s.name for s in specs.values()}
     assert machines == {
         "honeywell_h0",
@@ -130,7 +130,7 @@ def test_shipped_specs_cite_every_number() -> None:
 
 
 def test_names_resolve_and_mistakes_are_explained() -> None:
-    assert devices.load_spec("honeywell_h0").label == "honeywell_h0@2021-04-09"
+    assert devices.load_spec("honeywell_h0").label == "honeywell_h0@2020-06-20"
     assert devices.is_spec_name("quantinuum_h1_1@2024-04-10")
     assert not devices.is_spec_name("fake_torino")
     with pytest.raises(UsageError, match="several dates: name one of quantinuum_h1_1@2022-06-09"):

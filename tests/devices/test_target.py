@@ -166,3 +166,29 @@ def test_a_spec_target_keeps_its_spec_when_pickled() -> None:
     copied = pickle.loads(pickle.dumps(target))
     assert spec_of(copied) == spec_of(target)
     assert copied["rzz"][(0, 1)].error == 0.00093
+
+
+def test_durations_make_a_circuit_time(toy: dict[str, Any]) -> None:
+    from quantumlimits.execution.qpu_time import circuit_seconds
+
+    toy["missing"] = []
+    toy["durations"] = {
+        name: {"value": value, "source": "paper"}
+        for name, value in (
+            ("single_qubit", 1e-5),
+            ("two_qubit", 2e-4),
+            ("measure", 1e-4),
+            ("shot_overhead", 1e-2),
+        )
+    }
+    backend = _backend(toy)
+    assert backend.default_rep_delay == 1e-2
+    assert backend.target["id"][(2,)].duration == 2e-4  # an idle layer lasts a two-qubit gate
+    qc = QuantumCircuit(3, 3)
+    qc.rzz(0.3, 0, 1)  # qubit 2 idles in this layer
+    qc.measure([0, 1, 2], [0, 1, 2])
+    (isa,) = transpile_circuits(
+        [qc], target=backend.target, initial_layout=[0, 1, 2], optimization_level=0, seed=1
+    )
+    assert isa.count_ops()["id"] == 1
+    assert circuit_seconds(isa, backend.target) == pytest.approx(2e-4 + 1e-4)

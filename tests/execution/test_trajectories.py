@@ -16,6 +16,7 @@ from quantumlimits.execution.density import Unsupported, noisy_distribution
 from quantumlimits.execution.executor import pack_outcomes, unpack_outcomes
 from quantumlimits.execution.layout import best_layout
 from quantumlimits.execution.trajectories import (
+    Allocator,
     PauliNoise,
     compile_circuit,
     estimate,
@@ -90,9 +91,20 @@ def test_counts_follow_the_exact_distribution_and_the_rule_bounds_the_variance()
         assert sum(run.counts.values()) == shots
         sd = math.sqrt(exact * (1 - exact) / shots + run.variance)  # type: ignore[operator]
         assert abs(heavy - exact) < 4 * sd
-        # the rule: Monte-Carlo variance at most 0.21 x the shot variance (unless capped)
-        h = run.probability
-        assert run.variance <= 0.21 * h * (1 - h) / shots * 3  # type: ignore[operator]
+
+
+def test_allocation_meets_the_variance_rule_from_earlier_circuits() -> None:
+    allocator = Allocator(shots=1000)
+    masses, costs = np.array([0.2, 0.2]), np.array([4.0, 1.0])
+    assert allocator.counts(masses, costs) == [3, 3]  # nothing learnt yet
+    allocator.record(np.array([0.01, 0.04]), 0.7)
+    counts = np.array(allocator.counts(masses, costs), dtype=float)
+    sd = np.sqrt([0.01, 0.04])
+    # Neyman weighted by cost: the cheap, spread stratum gets 4x the draws
+    assert counts[1] / counts[0] == pytest.approx(4.0, rel=0.05)
+    variance = float((masses**2 * sd**2 / counts).sum())
+    target = 0.21 * 0.7 * 0.3 / 1000
+    assert variance <= target < 1.1 * float((masses**2 * sd**2 / (counts - 1)).sum())
 
 
 def test_same_seed_same_counts_and_clbit_order() -> None:
@@ -140,3 +152,42 @@ def test_unsupported_circuits_fall_back_and_engines_are_chosen_by_width() -> Non
 def test_outcome_masks_round_trip_packed() -> None:
     m = np.random.default_rng(0).random(1 << 7) < 0.5
     assert (unpack_outcomes(pack_outcomes(m), m.size) == m).all()
+
+
+def test_one_trajectory_circuits_record_the_pooled_variance() -> None:
+    allocator = Allocator(shots=1000)
+    one, cost = np.array([1.0]), np.array([1.0])
+    assert allocator.counts(one, cost) == [3]
+    for v in (1e-8, 3e-8, 2e-8, 2e-8):
+        allocator.record(np.array([v]), 0.5)
+    # four circuits with their own variances: the next takes one trajectory, every fourth two
+    assert allocator.counts(one, cost) == [2]  # the 5th circuit (index 4)
+    allocator.record(None, 0.5)
+    assert allocator.counts(one, cost) == [1]
+    assert allocator.pooled(1).tolist() == pytest.approx([2e-8])
+    # with strata, never below two per stratum
+    assert allocator.counts(np.array([0.5, 0.5]), np.array([1.0, 1.0])) == [3, 3]
+
+
+def test_a_noisy_task_carries_its_engine_and_tracked_sets_to_a_worker() -> None:
+    import pickle
+
+    from quantumlimits.execution.executor import NoisyTask, run_noisy_task
+
+    _, isa, masks = _width(3, 2)
+    target = load_snapshot("fake_torino").target
+    qubits = tuple(best_layout(target, 3).qubits)
+    task = NoisyTask(
+        "fake_torino",
+        tuple(isa),
+        200,
+        4,
+        qubits,
+        engine="trajectories",
+        tracked=tuple(pack_outcomes(m) for m in masks),
+    )
+    back = pickle.loads(pickle.dumps(task))
+    assert (back.engine, back.tracked) == (task.engine, task.tracked)
+    run = run_noisy_task(back)
+    assert run.method == "trajectories" and run.mc_variances is not None
+    assert run.counts == run_noisy_task(task).counts

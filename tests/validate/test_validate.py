@@ -127,3 +127,31 @@ def test_bad_flags_stop_in_one_line_before_anything_runs(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and said in err[0]
     assert not store.exists()
+
+
+def _record(store: ResultsStore, protocol: str, rows: dict[str, int], created: str) -> None:
+    inputs = {"protocols": [protocol], "seed": 42}
+    with store.recording(
+        kind="validate", backend=None, seed=42, inputs=inputs, created=created
+    ) as run:
+        for name, qv in rows.items():
+            row = QVRow(name, 5, None, 16, 3, 0.0, {protocol: {"quantum_volume": qv}})
+            run.add_part(f"qv:{name}", row.to_dict())
+        run.finish(document={}, summary="")
+
+
+def test_runs_of_several_protocols_merge_newest_first(tmp_path: Path) -> None:
+    from quantumlimits.validate.protocol import merged
+
+    with ResultsStore(tmp_path / "s.sqlite") as store:
+        _record(store, "default", {"fake_a": 1, "fake_b": 8}, "2026-01-01T00:00:00")
+        _record(store, "strong", {"fake_a": 16}, "2026-01-02T00:00:00")
+        _record(store, "default", {"fake_a": 8}, "2026-01-03T00:00:00")  # newer default
+        result = merged(store)
+    assert result.protocols == ("default", "strong")
+    rows = {r.backend: r for r in result.qv}
+    assert rows["fake_a"].simulated == {
+        "default": {"quantum_volume": 8},
+        "strong": {"quantum_volume": 16},
+    }
+    assert rows["fake_b"].simulated == {"default": {"quantum_volume": 8}}
