@@ -286,7 +286,7 @@ def _study_curves(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str | None:
     from quantumlimits.plots.study import curves_figure
 
     return (
-        _png(curves_figure(curves), "held-out accuracy against training seconds")
+        _png(curves_figure(curves), "held-out accuracy as the training budget doubles")
         + '<p class="note">From the newest study: each model\'s training budget grows in '
         "doublings (quantum: optimiser steps; logreg and svc: iterations; mlp: hidden units; "
         "gbdt: trees); the line is the median over seeds, the band their range, dashed lines "

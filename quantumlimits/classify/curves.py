@@ -131,9 +131,15 @@ def summarise(curves: Sequence[Sequence[CurvePoint]]) -> list[dict[str, float]]:
     return out
 
 
+#: Least spread of training times (largest over smallest) a power-law fit needs: a budget knob
+#: whose training time hardly moves (an MLP's hidden units at this size) gives no law.
+MIN_TIME_SPAN = 4.0
+
+
 def fit_power_law(summary: Sequence[dict[str, float]]) -> dict[str, float] | None:
     """Least-squares fit of ``log(error) = log(a) - b·log(seconds)`` over the budgets with a
-    positive error and positive time; None with fewer than three such budgets.
+    positive error and positive time; None with fewer than three such budgets or when their
+    training times span less than :data:`MIN_TIME_SPAN`.
 
     >>> pts = [{"seconds": s, "accuracy": 1 - 0.5 * s ** -0.5} for s in (1.0, 4.0, 16.0)]
     >>> fit = fit_power_law(pts)
@@ -143,6 +149,9 @@ def fit_power_law(summary: Sequence[dict[str, float]]) -> dict[str, float] | Non
     pts = [(p["seconds"], 1.0 - p["accuracy"]) for p in summary]
     pts = [(s, e) for s, e in pts if s > 0 and e > 0]
     if len({s for s, _ in pts}) < 3:
+        return None
+    times = [s for s, _ in pts]
+    if max(times) < MIN_TIME_SPAN * min(times):
         return None
     x = np.log([s for s, _ in pts])
     y = np.log([e for _, e in pts])

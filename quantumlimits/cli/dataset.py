@@ -28,6 +28,8 @@ circuits; each width gets the Cross, bootstrap and sequential statistics of a si
 the run is stored with backend imported:NAME, so show --reanalyse, history, report and export work
 on it. Bad data (a counts file with no circuit, bitstrings of the wrong length, negative or
 non-integer counts, zero shots, an unparsable circuit) stop with one line and store nothing.
+Readout-calibration counts (the all-|0> and all-|1> circuits) give the run the readout-mitigated
+arm of qv --mitigate-readout beside the raw one.
 Formats and flags: docs/import.md.
 """
 
@@ -55,6 +57,22 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         type=Path,
         default=None,
         help="the data set's own heavy outputs per circuit, checked against the computed ones",
+    )
+    p.add_argument(
+        "--calibration",
+        metavar="PATH",
+        type=Path,
+        default=None,
+        help="readout-calibration counts (the all-|0> and all-|1> circuits): the run gains the "
+        "readout-mitigated arm of qv --mitigate-readout (default: the folder's calibration.json "
+        "or the JSON file's readout_calibration)",
+    )
+    p.add_argument(
+        "--verdict-from",
+        choices=("raw", "optimized"),
+        default=None,
+        help="with readout calibration: whose verdicts set the QV (default optimized, the "
+        "mitigated arm; raw under --method sequential)",
     )
     p.add_argument(
         "--name",
@@ -141,7 +159,9 @@ def run_import(args: argparse.Namespace) -> int:
     out = _common.output_dir(args.out, files=files)
     if args.no_store and args.store is not None:
         raise UsageError("--no-store and --store contradict each other: drop one")
-    dataset = read_dataset(args.data, counts=args.counts, heavy=args.heavy)
+    dataset = read_dataset(
+        args.data, counts=args.counts, heavy=args.heavy, calibration=args.calibration
+    )
     meta = dataset.metadata
     name = _choose(args.name, meta, "name")
     options = ImportOptions(
@@ -153,7 +173,12 @@ def run_import(args: argparse.Namespace) -> int:
         seed=args.seed,
         method=args.method,
         bootstrap_resamples=args.bootstrap_resamples,
+        verdict_from=args.verdict_from,
     )
+    if options.verdict_from is not None and dataset.calibration is None:
+        raise UsageError(
+            "--verdict-from needs readout calibration: pass --calibration FILE, or drop the flag"
+        )
     with err_console.status(f"computing the heavy sets of {len(dataset.entries)} circuits"):
         analysed = analyse(dataset, options)
     device = None
@@ -181,6 +206,13 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def _checks(console: Console, analysed: ImportAnalysis) -> None:
+    cal = analysed.calibration
+    if cal is not None:
+        c = cal.calibration
+        console.print(
+            f"readout calibration: {cal.bits} qubits, {cal.shots} shots per state; mean "
+            f"P(1|0) {sum(c.p1_given_0) / cal.bits:.4f}, P(0|1) {sum(c.p0_given_1) / cal.bits:.4f}"
+        )
     check = analysed.bit_order
     console.print(
         f"bit order: {check.declared} gives mean HOP {check.declared_hop:.4f}, "

@@ -1,8 +1,9 @@
 """A stored QV run written back as a data set (``quantumlimits export``).
 
-An imported run gives back its own circuits (the OpenQASM text as imported), names, heavy outputs
-and metadata, with each circuit's counts as ``{bitstring: count}`` in the bit order it was
-imported with; importing that file again stores the same circuits, counts, heavy sets and HOPs.
+An imported run gives back its own circuits (the OpenQASM text as imported), names, heavy outputs,
+metadata and readout-calibration counts, with each circuit's counts as ``{bitstring: count}`` in
+the bit order it was imported with; importing that file again stores the same circuits, counts,
+heavy sets and HOPs.
 A run the package simulated gives its model circuits (rebuilt from the run's seed, written as
 OpenQASM 3 with the SU(4) blocks as ``U`` and ``cx`` gates) and its counts in Qiskit's order.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quantumlimits.dataset.files import DataSet, Entry
+from quantumlimits.dataset.files import Calibration, DataSet, Entry
 from quantumlimits.dataset.importer import BACKEND_PREFIX, DATASET_PART
 from quantumlimits.errors import UsageError
 from quantumlimits.store import ResultsStore, StoredCircuit
@@ -74,7 +75,24 @@ def _imported(
                 heavy_outputs=None if heavy is None else tuple(heavy),
             )
         )
-    return DataSet(entries=tuple(entries), metadata=metadata)
+    return DataSet(
+        entries=tuple(entries),
+        metadata=metadata,
+        calibration=_calibration(part.get("readout_calibration"), order),
+    )
+
+
+def _calibration(stored: dict[str, Any] | None, bit_order: str) -> Calibration | None:
+    """The stored readout-calibration counts as bitstrings in ``bit_order``, sorted."""
+    if stored is None:
+        return None
+    bits = int(stored["bits"])
+
+    def counts(pairs: list[list[int]]) -> dict[str, int]:
+        found = {bitstring(o, width=bits, bit_order=bit_order): int(n) for o, n in pairs}
+        return {k: found[k] for k in sorted(found)}
+
+    return Calibration(zeros=counts(stored["zeros"]), ones=counts(stored["ones"]))
 
 
 def _simulated(

@@ -44,6 +44,9 @@ VERSION = 1
 BIT_ORDERS = ("little", "big")
 #: Keys of metadata a JSON data set may carry at its top level.
 METADATA_KEYS = ("name", "source", "device", "date", "bit_order")
+#: The readout-calibration counts: a folder's file, a JSON data set's key.
+CALIBRATION_FILE = "calibration.json"
+CALIBRATION_KEY = "readout_calibration"
 _CIRCUIT_KEYS = ("qv_circs", "qv_circs_nomeas", "circuits")
 _COUNTS_KEYS = ("raw_results", "counts")
 _COUNTS_SUFFIXES = (".json", ".txt", ".py", ".counts")
@@ -71,11 +74,24 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Calibration:
+    """Readout-calibration counts shipped with a data set: the counts of one circuit that
+    prepared every qubit in ``|0>`` and one that prepared every qubit in ``|1>`` (bit ``j`` of
+    an outcome reads qubit ``j`` of the data set's circuits), keys as in :class:`Entry`."""
+
+    zeros: dict[str, int]
+    ones: dict[str, int]
+    where: str = ""  # the file it came from, for messages
+
+
+@dataclass(frozen=True)
 class DataSet:
-    """A data set's entries in order, and the metadata its file carried (may be empty)."""
+    """A data set's entries in order, the metadata its file carried (may be empty) and its
+    readout-calibration counts (None when it ships none)."""
 
     entries: tuple[Entry, ...]
     metadata: dict[str, Any]
+    calibration: Calibration | None = None
 
 
 def natural_key(name: str) -> list[Any]:
@@ -90,15 +106,39 @@ def natural_key(name: str) -> list[Any]:
 # -- reading ----------------------------------------------------------------------------------
 
 
-def read_dataset(path: Path, *, counts: Path | None = None, heavy: Path | None = None) -> DataSet:
-    """Read the data set at ``path`` (a folder or a JSON file; module docstring)."""
+def read_dataset(
+    path: Path,
+    *,
+    counts: Path | None = None,
+    heavy: Path | None = None,
+    calibration: Path | None = None,
+) -> DataSet:
+    """Read the data set at ``path`` (a folder or a JSON file; module docstring), with its
+    readout calibration from ``calibration``, else the folder's ``calibration.json`` or the JSON
+    file's ``readout_calibration``."""
     path = Path(path)
     try:
         if not path.exists():
             raise UsageError(f"no data set at {path}: pass a folder of .qasm files or a JSON file")
         if path.is_dir():
-            return _read_folder(path, counts, heavy)
-        return _read_json_file(path, counts, heavy)
+            found = _read_folder(path, counts, heavy)
+            if calibration is None and (path / CALIBRATION_FILE).exists():
+                calibration = path / CALIBRATION_FILE
+        else:
+            found = _read_json_file(path, counts, heavy)
+        if calibration is not None:
+            if found.calibration is not None:
+                raise UsageError(
+                    f"data set {path} carries its own readout_calibration: drop --calibration"
+                )
+            if not calibration.is_file():
+                raise UsageError(
+                    f"no calibration file at {calibration}: pass --calibration with a JSON file"
+                )
+            where = str(calibration)
+            cal = read_calibration(_load_text(calibration, "calibration file"), where)
+            found = DataSet(found.entries, found.metadata, cal)
+        return found
     except OSError as exc:  # a name too long, a folder we may not list...
         raise UsageError(
             f"cannot read the data set: {exc.strerror or exc} ({exc.filename}); pass readable paths"
@@ -188,7 +228,11 @@ def _read_json_file(path: Path, counts: Path | None, heavy: Path | None) -> Data
             raise UsageError(
                 f"data set {path} carries each circuit's counts: drop --counts and --heavy"
             )
-        return DataSet(entries=_records(path, circuits), metadata=metadata)
+        return DataSet(
+            entries=_records(path, circuits),
+            metadata=metadata,
+            calibration=_embedded(path, document),
+        )
     if not all(isinstance(c, str) for c in circuits):
         raise UsageError(
             f"data set {path}: {key!r} must list OpenQASM strings or circuit records, not a mix"
@@ -221,7 +265,43 @@ def _read_json_file(path: Path, counts: Path | None, heavy: Path | None) -> Data
         Entry(name=n, qasm=q, counts=by_name[n], heavy_outputs=heavy_by_name.get(n))
         for n, q in zip(names, circuits, strict=True)
     )
-    return DataSet(entries=entries, metadata=metadata)
+    return DataSet(entries=entries, metadata=metadata, calibration=_embedded(path, document))
+
+
+def _embedded(path: Path, document: dict[str, Any]) -> Calibration | None:
+    raw = document.get(CALIBRATION_KEY)
+    return None if raw is None else read_calibration(raw, f"{path} ({CALIBRATION_KEY!r})")
+
+
+#: qiskit-ignis names its calibration circuits ``<circlabel>cal_<basis state>``.
+_IGNIS = re.compile(r"cal_([01]+)$")
+
+
+def read_calibration(raw: Any, where: str) -> Calibration:
+    """Readout-calibration counts: ``{"zeros": COUNTS, "ones": COUNTS}``, or the counts of
+    qiskit-ignis' calibration circuits keyed by circuit name (``{"cal_000": COUNTS, "cal_111":
+    COUNTS, ...}``, any ``circlabel`` prefix; only the all-0 and all-1 states are used).
+
+    >>> c = read_calibration({"mcal_00": {"00": 9, "01": 1}, "mcal_11": ["11"] * 10}, "f")
+    >>> c.zeros, c.ones
+    ({'00': 9, '01': 1}, {'11': 10})
+    """
+    if isinstance(raw, Mapping) and "zeros" not in raw and "ones" not in raw:
+        states = {m.group(1): k for k in raw if (m := _IGNIS.search(str(k)))}
+        zeros = [k for s, k in states.items() if set(s) == {"0"}]
+        ones = [k for s, k in states.items() if set(s) == {"1"}]
+        if len(zeros) == 1 and len(ones) == 1:
+            raw = {"zeros": raw[zeros[0]], "ones": raw[ones[0]]}
+    if not isinstance(raw, Mapping) or set(raw) != {"zeros", "ones"}:
+        raise UsageError(
+            f"{where}: readout calibration must be an object with exactly 'zeros' and 'ones' "
+            "(the counts of the all-|0> and all-|1> circuits); see docs/import.md"
+        )
+    return Calibration(
+        zeros=_parse_counts(raw["zeros"], f"{where} ['zeros']"),
+        ones=_parse_counts(raw["ones"], f"{where} ['ones']"),
+        where=where,
+    )
 
 
 def _records(path: Path, records: Sequence[dict[str, Any]]) -> tuple[Entry, ...]:
@@ -362,7 +442,13 @@ def dataset_document(dataset: DataSet) -> dict[str, Any]:
             record["heavy_outputs"] = list(e.heavy_outputs)
         circuits.append(record)
     meta = {k: dataset.metadata[k] for k in METADATA_KEYS if dataset.metadata.get(k) is not None}
-    return {"format": FORMAT, "version": VERSION, **meta, "circuits": circuits}
+    document: dict[str, Any] = {"format": FORMAT, "version": VERSION, **meta}
+    if dataset.calibration is not None:
+        document[CALIBRATION_KEY] = {
+            "zeros": dict(dataset.calibration.zeros),
+            "ones": dict(dataset.calibration.ones),
+        }
+    return {**document, "circuits": circuits}
 
 
 def dataset_text(dataset: DataSet) -> str:

@@ -32,12 +32,14 @@ import numpy as np
 from qiskit import QuantumCircuit
 
 from quantumlimits import provenance
-from quantumlimits.dataset.files import BIT_ORDERS, DataSet, Entry
+from quantumlimits.dataset.files import BIT_ORDERS, Calibration, DataSet, Entry
 from quantumlimits.errors import UsageError
 from quantumlimits.qv import analysis, stats
 from quantumlimits.qv.heavy import heavy_mask, ideal_hop, pack_mask
+from quantumlimits.qv.optimize import Optimizations, ReadoutCalibration
 from quantumlimits.qv.results import QVResult, WidthResult
 from quantumlimits.qv.sequential import SequentialTest, sequential_verdict
+from quantumlimits.seeding import derive_seed
 from quantumlimits.store import ResultsStore, StoredCircuit, recording
 
 #: Backend names of imported runs start with this.
@@ -67,8 +69,18 @@ class ImportOptions:
     seed: int = 0
     method: str = "cross"
     bootstrap_resamples: int = 10_000
+    #: Whose verdicts set the QV when readout calibration is shipped: "raw" or "optimized"
+    #: (the mitigated arm); None: optimized, but raw under --method sequential.
+    verdict_from: str | None = None
 
     def __post_init__(self) -> None:
+        if self.verdict_from not in (None, "raw", "optimized"):
+            raise UsageError(f"--verdict-from must be raw or optimized, got {self.verdict_from!r}")
+        if self.verdict_from == "optimized" and self.method == "sequential":
+            raise UsageError(
+                "--method sequential decides from raw HOPs only: add --verdict-from raw or "
+                "use --method cross or bootstrap"
+            )
         if not _NAME.match(self.name or ""):
             raise UsageError(
                 f"--name {self.name!r} must be letters, digits, '.', '_' or '-': "
@@ -91,6 +103,14 @@ class ImportOptions:
     def backend(self) -> str:
         """``imported:NAME``."""
         return BACKEND_PREFIX + self.name
+
+    def verdict_source(self, calibrated: bool) -> str:
+        """Whose verdicts set the QV: the mitigated arm only when there is one."""
+        if not calibrated:
+            return "raw"
+        if self.verdict_from is not None:
+            return self.verdict_from
+        return "raw" if self.method == "sequential" else "optimized"
 
     def metadata(self) -> dict[str, Any]:
         """The data set's description as the run records it."""
@@ -290,6 +310,8 @@ class ImportedCircuit:
     heavy_count_other_order: int
     two_qubit_gates: int
     depth: int
+    #: The circuit qubit each outcome bit reads (bit ``i`` reads ``readout_qubits[i]``).
+    readout_qubits: tuple[int, ...] = ()
 
     @property
     def shots(self) -> int:
@@ -369,6 +391,75 @@ class HeavyDisagreement:
 
 
 @dataclass(frozen=True)
+class ImportedCalibration:
+    """A data set's readout-calibration counts, read in its bit order and checked.
+
+    Outcome bit ``j`` reads qubit ``j`` of the circuits; ``bits`` is one more than the highest
+    qubit a circuit measures (calibrated qubits above it are summed out).
+    """
+
+    bits: int
+    zeros: dict[int, int]
+    ones: dict[int, int]
+    calibration: ReadoutCalibration
+
+    @property
+    def shots(self) -> int:
+        """Shots of each calibration state."""
+        return self.calibration.shots
+
+    def to_dict(self) -> dict[str, Any]:
+        """What the run part ``dataset`` keeps (outcome integers, bit ``j`` = qubit ``j``)."""
+        return {
+            "bits": self.bits,
+            "zeros": [[k, v] for k, v in sorted(self.zeros.items())],
+            "ones": [[k, v] for k, v in sorted(self.ones.items())],
+        }
+
+
+def read_calibration(
+    cal: Calibration, circuits: Sequence[ImportedCircuit], bit_order: str
+) -> ImportedCalibration:
+    """Check ``cal`` against the circuits and estimate each qubit's assignment errors."""
+    where = cal.where or "readout calibration"
+    lengths = {len(k) for k in (*cal.zeros, *cal.ones) if not k.startswith("0x")}
+    if len(lengths) > 1:
+        raise UsageError(
+            f"{where}: calibration outcomes have {len(lengths)} different lengths "
+            f"({sorted(lengths)}); write every outcome over all calibrated qubits"
+        )
+    need = max(max(c.readout_qubits) + 1 for c in circuits)
+    bits = lengths.pop() if lengths else need
+    if bits < need:
+        worst = max(circuits, key=lambda c: max(c.readout_qubits))
+        raise UsageError(
+            f"{where} calibrates {bits} qubits but circuit {worst.entry.name!r} measures qubit "
+            f"{max(worst.readout_qubits)}: calibrate every measured qubit"
+        )
+    states = []
+    for label, counts in (("zeros", cal.zeros), ("ones", cal.ones)):
+        read: dict[int, int] = {}
+        for key, n in counts.items():
+            try:
+                value = outcome_value(key, width=bits, bit_order=bit_order, name=label)[0]
+            except UsageError:
+                raise UsageError(
+                    f"{where} [{label!r}]: outcome {key!r} does not fit the {bits} calibrated "
+                    "qubits; fix the calibration counts"
+                ) from None
+            value &= (1 << need) - 1  # qubits no circuit measures are summed out
+            read[value] = read.get(value, 0) + n
+        states.append({k: v for k, v in read.items() if v})
+    try:
+        estimated = ReadoutCalibration.from_counts(range(need), [states[0]], [states[1]])
+    except ValueError as exc:
+        raise UsageError(
+            f"{where}: {exc}; fix the calibration counts or import without them"
+        ) from None
+    return ImportedCalibration(need, states[0], states[1], estimated)
+
+
+@dataclass(frozen=True)
 class ImportAnalysis:
     """Everything an import computed, before anything is recorded."""
 
@@ -380,6 +471,7 @@ class ImportAnalysis:
     shipped_heavy: int  # circuits whose heavy outputs the data set ships
     dataset: DataSet
     warnings: tuple[str, ...] = field(default=())
+    calibration: ImportedCalibration | None = None
 
     def dataset_part(self) -> dict[str, Any]:
         """What the run stores of the data set itself, so ``export`` writes it back."""
@@ -399,6 +491,9 @@ class ImportAnalysis:
             ],
             "bit_order_check": self.bit_order.to_dict(),
             "heavy_disagreements": [d.__dict__ for d in self.disagreements],
+            "readout_calibration": (
+                None if self.calibration is None else self.calibration.to_dict()
+            ),
         }
 
 
@@ -466,6 +561,7 @@ def _circuit(entry: Entry, index_in_width: dict[int, int], bit_order: str) -> Im
         heavy_count_other_order=int(other_values[mask[other_outcomes]].sum()),
         two_qubit_gates=two_qubit_count(r.circuit),
         depth=circuit_depth(r.circuit),
+        readout_qubits=r.qubits,
     )
 
 
@@ -502,9 +598,14 @@ def heavy_disagreements(
 
 
 def width_result(
-    circuits: Sequence[ImportedCircuit], *, options: ImportOptions, seconds: float
+    circuits: Sequence[ImportedCircuit],
+    *,
+    options: ImportOptions,
+    seconds: float,
+    calibration: ImportedCalibration | None = None,
 ) -> WidthResult:
-    """One width's statistics (qv.analysis, and the sequential test in data-set order)."""
+    """One width's statistics (qv.analysis, and the sequential test in data-set order), with
+    the readout-mitigated arm of ``qv --mitigate-readout`` when ``calibration`` is given."""
     width = circuits[0].width
     heavy = [c.heavy_count for c in circuits]
     shots = [c.shots for c in circuits]
@@ -521,6 +622,22 @@ def width_result(
         batch_size=SEQUENTIAL_BATCH, min_circuits=min(stats.MIN_CIRCUITS, n), max_circuits=n
     )
     verdict = sequential_verdict(hops_so_far=statistics["hops"], test=test)
+    optimized = None
+    if calibration is not None:
+        optimized = analysis.optimized_statistics(
+            mitigation(calibration),
+            width=width,
+            heavy_masks=[pack_mask(c.mask) for c in circuits],
+            raw_counts=[
+                dict(zip(c.outcomes.tolist(), c.counts.tolist(), strict=True)) for c in circuits
+            ],
+            extra_counts=[calibration.zeros, calibration.ones],
+            isa=[],
+            physical_qubits=range(calibration.bits),
+            seed=derive_seed(options.seed, width, width, 1),
+            bootstrap_resamples=options.bootstrap_resamples,
+            clbit_qubits=[c.readout_qubits for c in circuits],
+        )
     return WidthResult(
         width=width,
         depth=width,
@@ -536,8 +653,14 @@ def width_result(
         method="imported",
         timings={"ideal": round(seconds, 6)},
         sequential=verdict.to_dict(),
+        optimized=optimized,
         **statistics,
     )
+
+
+def mitigation(calibration: ImportedCalibration) -> Optimizations:
+    """The optimization an imported run with readout calibration applies (as recorded)."""
+    return Optimizations(readout=True, readout_shots=calibration.shots)
 
 
 def analyse(dataset: DataSet, options: ImportOptions) -> ImportAnalysis:
@@ -549,18 +672,24 @@ def analyse(dataset: DataSet, options: ImportOptions) -> ImportAnalysis:
     for entry in dataset.entries:
         circuits.append(_circuit(entry, index_in_width, options.bit_order))
     ideal_seconds = time.perf_counter() - started
+    calibration = (
+        None
+        if dataset.calibration is None
+        else read_calibration(dataset.calibration, circuits, options.bit_order)
+    )
+    source = options.verdict_source(calibration is not None)
     by_width: dict[int, list[ImportedCircuit]] = {}
     for c in circuits:
         by_width.setdefault(c.width, []).append(c)
     t = time.perf_counter()
     share = ideal_seconds / max(1, len(circuits))
     widths = [
-        width_result(group, options=options, seconds=share * len(group))
+        width_result(group, options=options, seconds=share * len(group), calibration=calibration)
         for _, group in sorted(by_width.items())
     ]
     analyse_seconds = time.perf_counter() - t
     result = QVResult(
-        quantum_volume=analysis.quantum_volume(widths, options.method, "raw"),
+        quantum_volume=analysis.quantum_volume(widths, options.method, source),
         decided_by=options.method,
         valid=all(w.valid for w in widths),
         backend=options.backend,
@@ -572,11 +701,17 @@ def analyse(dataset: DataSet, options: ImportOptions) -> ImportAnalysis:
             "shots": max(c.shots for c in circuits),
             "trials": max(w.circuits for w in widths),
             "imported": options.metadata(),
+            **(
+                {"optimizations": mitigation(calibration).to_dict() | {"verdict_from": source}}
+                if calibration is not None
+                else {}
+            ),
         },
         widths=tuple(widths),
         versions=dict(prov.pop("versions")),  # type: ignore[call-overload]
         provenance=prov,
         timings={"ideal": round(ideal_seconds, 6), "analyse": round(analyse_seconds, 6)},
+        verdict_from=source,
     )
     check = check_bit_order(circuits, options.bit_order)
     notes = []
@@ -591,6 +726,7 @@ def analyse(dataset: DataSet, options: ImportOptions) -> ImportAnalysis:
         shipped_heavy=sum(c.entry.heavy_outputs is not None for c in circuits),
         dataset=dataset,
         warnings=tuple(notes),
+        calibration=calibration,
     )
 
 

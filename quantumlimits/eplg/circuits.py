@@ -31,6 +31,7 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import stim
@@ -361,13 +362,10 @@ def rb_program(
         raise ValueError(f"two-qubit gate must be one of {TWO_QUBIT_GATES}, got {gate!r}")
     rng = np.random.default_rng(seed)
     n = num_qubits
-    noise = {key: _noise_text(ch) for key, ch in channels.items() if ch}
     paired = {q for p in pairs for q in p}
     singles = [q for q in range(n) if q not in paired]
     basis = one_qubit_basis
-    blocks = [
-        [_one_qubit_block(c.ops, q, noise, basis) for c in ONE_QUBIT_CLIFFORDS] for q in range(n)
-    ]
+    noise, blocks = _blocks(channels, n, basis)
     two_lines = _two_qubit_stim(gate)
     layer_text = "".join(_native_block(two_lines, directions[p], gate, noise) for p in pairs)
     draws = rng.integers(len(ONE_QUBIT_CLIFFORDS), size=(length, n))
@@ -404,6 +402,24 @@ def rb_program(
 
 
 _INDEX_BY_TABLEAU = {c.tableau: i for i, c in enumerate(ONE_QUBIT_CLIFFORDS)}
+
+#: The last channels' stim text: (channels object, qubits, basis, noise lines, blocks). Every
+#: sequence of a run shares one channels object (twirled_noise caches it), so the 24 blocks per
+#: qubit are written once, not once per sequence.
+_LAST_BLOCKS: list[Any] = []
+
+
+def _blocks(
+    channels: Mapping[tuple[str, tuple[int, ...]], dict[str, float]], n: int, basis: str
+) -> tuple[dict[tuple[str, tuple[int, ...]], str], list[list[str]]]:
+    if _LAST_BLOCKS and _LAST_BLOCKS[0] is channels and _LAST_BLOCKS[1:3] == [n, basis]:
+        return _LAST_BLOCKS[3], _LAST_BLOCKS[4]
+    noise = {key: _noise_text(ch) for key, ch in channels.items() if ch}
+    blocks = [
+        [_one_qubit_block(c.ops, q, noise, basis) for c in ONE_QUBIT_CLIFFORDS] for q in range(n)
+    ]
+    _LAST_BLOCKS[:] = [channels, n, basis, noise, blocks]
+    return noise, blocks
 
 
 def _noise_text(channel: dict[str, float]) -> str:

@@ -83,8 +83,16 @@ def optimized_statistics(
     physical_qubits: Sequence[int],
     seed: int,
     bootstrap_resamples: int,
+    clbit_qubits: Sequence[Sequence[int]] | None = None,
 ) -> dict[str, Any]:
-    """The optimized arm's statistics: decoupled counts (or the raw ones), mitigated or not."""
+    """The optimized arm's statistics: decoupled counts (or the raw ones), mitigated or not.
+
+    ``extra_counts`` holds the decoupled arm's counts (with decoupling), then the all-zeros
+    calibration counts, then as many all-ones ones. Each circuit's clbit ``i`` reads local qubit
+    ``clbit_qubits[k][i]`` (the calibration's qubit ``i``); without ``clbit_qubits`` that comes
+    from the measurements of the ISA circuits ``isa``. Imported data sets
+    (:mod:`quantumlimits.dataset.importer`) pass ``clbit_qubits`` and no ``isa``.
+    """
     from quantumlimits.errors import UsageError
 
     n = len(heavy_masks)
@@ -104,14 +112,14 @@ def optimized_statistics(
             raise UsageError(
                 f"readout mitigation at width {width}: {exc}; drop --mitigate-readout"
             ) from None
+        reads = (
+            list(clbit_qubits)
+            if clbit_qubits is not None
+            else [optimize_mod.measured_qubits(circuit) for circuit in isa]
+        )
         estimates = [
-            optimize_mod.mitigated_hop(
-                c,
-                optimize_mod.mitigation_weights(
-                    m, optimize_mod.measured_qubits(circuit), calibration
-                ),
-            )
-            for c, m, circuit in zip(arm, masks, isa, strict=True)
+            optimize_mod.mitigated_hop(c, optimize_mod.mitigation_weights(m, qubits, calibration))
+            for c, m, qubits in zip(arm, masks, reads, strict=True)
         ]
         statistics = optimize_mod.estimate_statistics(
             values=[e[0] for e in estimates],

@@ -31,6 +31,7 @@ from quantumlimits.errors import UsageError
 from quantumlimits.execution import backends as backends_mod
 from quantumlimits.execution.aer import ideal_memory_bytes, resolve_device
 from quantumlimits.execution.backends import TargetKey
+from quantumlimits.execution.density import MAX_QUBITS as DENSITY_MAX_QUBITS
 from quantumlimits.execution.executor import Executor, Mapper, local_map
 from quantumlimits.execution.layout import Layout, candidate_layouts, check_layout
 from quantumlimits.execution.transpile import circuit_depth, two_qubit_count
@@ -222,6 +223,8 @@ def prepare(
     if settings.auto:
         default_cap = AUTO_MAX_WIDTH_NOISELESS if device.noiseless else device.max_width
         limit = min(limit, settings.max_width if settings.max_width is not None else default_cap)
+        if settings.engine == "density" and not device.noiseless:
+            limit = min(limit, DENSITY_MAX_QUBITS)  # the exact engine's widest
     if settings.qubits is not None:
         limit = _check_qubits(settings, device, limit)
     if not device.noiseless:

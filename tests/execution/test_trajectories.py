@@ -191,3 +191,19 @@ def test_a_noisy_task_carries_its_engine_and_tracked_sets_to_a_worker() -> None:
     run = run_noisy_task(back)
     assert run.method == "trajectories" and run.mc_variances is not None
     assert run.counts == run_noisy_task(task).counts
+
+
+def test_engine_flag_is_validated_and_density_refuses_wide_widths() -> None:
+    from quantumlimits.errors import UsageError
+    from quantumlimits.qv.protocol import prepare
+    from quantumlimits.qv.settings import QVSettings
+
+    assert QVSettings(engine="trajectories").to_dict()["engine"] == "trajectories"
+    assert QVSettings.from_dict({**QVSettings().to_dict(), "engine": "density"}).engine == "density"
+    with pytest.raises(UsageError, match="--engine"):
+        QVSettings(engine="fast")
+    with pytest.raises(UsageError, match="at most 10 qubits"):
+        QVSettings(engine="density", widths="9-12")
+    # an auto scan with the exact engine stops at its widest width
+    prepared = prepare(QVSettings(backend="fake_torino", engine="density"))
+    assert prepared.limit == 10
