@@ -11,7 +11,7 @@ import itertools
 import math
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,7 @@ from quantumlimits.eplg.settings import AER_MAX_QUBITS, EPLGSettings
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import backends as backends_mod
 from quantumlimits.execution.aer import run_noisy
+from quantumlimits.execution.executor import Mapper
 from quantumlimits.execution.stim import sample_counts, twirled_noise
 from quantumlimits.seeding import STREAM_BOOTSTRAP, STREAM_CIRCUIT, STREAM_SIMULATE, derive_seed
 from quantumlimits.store import ResultsStore, recording
@@ -302,9 +303,6 @@ def run_length(task: LengthTask) -> LengthResult:
 
 #: Targets loaded in this process, by snapshot name (workers load each once).
 _TARGETS: dict[str, Any] = {}
-
-#: Runs ``func`` on every item and yields the results in order (``map``, or a Dask session's).
-Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], Iterable[Any]]
 
 
 def run_layer(
