@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -207,3 +208,22 @@ def test_engine_flag_is_validated_and_density_refuses_wide_widths() -> None:
     # an auto scan with the exact engine stops at its widest width
     prepared = prepare(QVSettings(backend="fake_torino", engine="density"))
     assert prepared.limit == 10
+
+
+def test_qv_with_the_trajectory_engine_records_engine_method_and_variances(tmp_path: Path) -> None:
+    import json
+
+    from quantumlimits.cli import main
+
+    base = ["qv", "--backend", "fake_torino", "--widths", "3", "--trials", "6", "--shots", "200"]
+    out, exact = tmp_path / "out", tmp_path / "exact"
+    assert main([*base, "--engine", "trajectories", "--no-store", "--out", str(out)]) == 0
+    document = json.loads((out / "qv.json").read_text())
+    assert document["settings"]["engine"] == "trajectories"
+    (width,) = document["widths"]
+    assert width["method"] == "trajectories"
+    assert len(width["mc_variances"]) == 6 and min(width["mc_variances"]) >= 0
+    # the exact engine (auto at width 3) records none
+    assert main([*base, "--no-store", "--out", str(exact)]) == 0
+    (width,) = json.loads((exact / "qv.json").read_text())["widths"]
+    assert width["method"] == "density_matrix" and width.get("mc_variances") is None
