@@ -217,7 +217,7 @@ def test_cli_writes_json_and_png(tmp_path: Path, capsys: pytest.CaptureFixture[s
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--backend", "ibm_fez"], "cloud path is not built"),
+        (["--backend", "ibm_fez", "--yes"], "QISKIT_IBM_TOKEN"),
         (["--backend", "aer"], "needs a device"),
         (["--backend", "fake_fez", "--chain-length", "13", "--simulator", "aer"], "up to 12"),
         (["--backend", "fake_fez", "--chain-length", "400"], "more than fake_fez's 156"),
