@@ -82,8 +82,10 @@ def transpile(
     seed: int,
     optimization_level: int,
     mapper: Mapper = local_map,
+    approximate: bool = False,
 ) -> list[QuantumCircuit]:
-    """ISA circuits on the layout's local qubits, transpiled in chunks handed to ``mapper``."""
+    """ISA circuits on the layout's local qubits, transpiled in chunks handed to ``mapper``
+    (``approximate``: synthesis up to a device spec's published errors, docs/devices.md)."""
     noiseless = placement.target is None
     local = None if noiseless or placement.by_name else placement.local_target()
     tasks = [
@@ -94,6 +96,7 @@ def transpile(
             target=local,
             optimization_level=optimization_level,
             seed=transpile_seed(seed=seed, width=width, depth=depth),
+            approximate=approximate,
         )
         for start, n in chunks(len(circuits), CHUNK)
     ]
@@ -110,6 +113,7 @@ def isa_circuits(
     count: int,
     start: int = 0,
     mapper: Mapper = local_map,
+    approximate: bool = False,
 ) -> list[QuantumCircuit]:
     """A cell's model circuits ``start .. start+count-1``, built and transpiled."""
     circuits = model_circuits(width=width, depth=depth, seed=seed, start=start, count=count)
@@ -121,4 +125,5 @@ def isa_circuits(
         seed=seed,
         optimization_level=optimization_level,
         mapper=mapper,
+        approximate=approximate,
     )
