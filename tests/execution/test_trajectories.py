@@ -293,3 +293,27 @@ def test_adaptive_decides_from_counts_that_carry_the_monte_carlo_error(
     assert width["sequential"]["mean"] == pytest.approx(hops.mean())
     assert width["sequential"]["decision"] == "pass"
     assert len(width["mc_variances"]) == 100 and min(width["mc_variances"]) >= 0
+
+
+def test_device_gpu_without_an_accelerator_falls_back_to_the_cpu_engines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from quantumlimits.cli import main
+    from quantumlimits.execution.aer import available_devices
+
+    if "gpu" in available_devices():
+        pytest.skip("a GPU is present: nothing to fall back from")
+    argv = ["qv", "--backend", "quantinuum_h1_1@2024-04-10", "--widths", "3", "--trials", "6"]
+    argv += ["--shots", "100", "--device", "gpu", "--no-store", "--json"]
+    for engine in ("auto", "trajectories"):
+        assert main([*argv, "--engine", engine]) == 0
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err
+        notes = [line for line in captured.err.splitlines() if "--device gpu" in line]
+        assert len(notes) == 1 and "running on the CPU" in notes[0]
+        document = json.loads(captured.out)
+        assert document["settings"]["device"] == "cpu"  # what ran, not what was asked
+        (width,) = document["widths"]
+        assert width["method"] == ("density_matrix" if engine == "auto" else "trajectories")
