@@ -285,9 +285,17 @@ def study_lines(studies: Sequence[Stored]) -> list[str]:
             "classical against quantum is not measured."
         )
     if s.get("ablation_pairs"):
+        readout = settings.get("readout", "z0")  # studies recorded before the flag read qubit 0
+        caveat = (
+            " Read on qubit 0 alone (readout z0), an entanglement-free model sees only the first "
+            "feature, so this compares one feature with all of them rather than entanglement."
+            if readout == "z0"
+            else " Both variants read the mean ⟨Z⟩ of every qubit."
+        )
         lines.append(
             f"Entanglement-free variants were at least as accurate as their entangled model in "
             f"{s['noent_at_least_as_good']} of {s['ablation_pairs']} (model, dataset) pairs."
+            + caveat
         )
     return lines
 

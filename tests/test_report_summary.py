@@ -231,6 +231,32 @@ def test_outrunning_simulation_past_the_hop_crossing_says_so() -> None:
     assert "quantum volume not measured" in text
 
 
+def _study(readout: str | None) -> Stored:
+    settings: dict[str, Any] = {"seeds": 3, "tune": 4}
+    if readout is not None:
+        settings["readout"] = readout
+    summary = {
+        "datasets": 2,
+        "duels": 2,
+        "classical_wins": 1,
+        "median_accuracy_gap": 0.05,
+        "median_time_ratio": 1.5,
+        "noent_at_least_as_good": 1,
+        "ablation_pairs": 2,
+    }
+    return Stored("s1", "2026-01-01", {"settings": settings, "analysis": {"summary": summary}})
+
+
+def test_study_lines_state_the_duels_and_what_the_ablation_compared() -> None:
+    from quantumlimits.report_summary import study_lines
+
+    old, new = study_lines([_study(None)]), study_lines([_study("mean")])
+    assert "beat the best quantum one on 1 of 2 datasets (median accuracy gap +0.050" in old[0]
+    assert "tuned with 4 configurations" in old[0]
+    assert "1 of 2 (model, dataset) pairs" in old[1] and "sees only the first feature" in old[1]
+    assert "mean ⟨Z⟩ of every qubit" in new[1] and "first feature" not in new[1]
+
+
 def test_empty_summary_says_nothing_is_measured() -> None:
     assert summarise().empty
     s = summarise(classify=[Stored("c", "2026-01-01", _hard())])
