@@ -199,8 +199,13 @@ class DatasetAnswer:
         return head + text + " " + self._quantum_sentence(fastest)
 
     def _most_accurate(self) -> str:
-        best = max(self.rows, key=lambda r: r.accuracy_median)
-        return f"{best.model}, {best.accuracy_median:.3f}"
+        top = max(r.accuracy_median for r in self.rows)
+        tied = [r.model for r in self.rows if r.accuracy_median == top]
+        return (
+            f"{', '.join(tied)}, {top:.3f}"
+            if len(tied) == 1
+            else (f"{', '.join(tied)} tied at {top:.3f}")
+        )
 
     def _quantum_sentence(self, fastest: ModelRow | None) -> str:
         q = self.best_quantum

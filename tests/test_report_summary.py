@@ -134,6 +134,7 @@ def test_nothing_reaching_the_target_is_undecided_and_no_device_projects_nothing
     assert answer.fastest is None
     text = answer.sentence()
     assert "the fastest model is undecided" in text
+    assert "(best median final accuracy: vqc-angle, 0.610)" in text
     assert "No quantum model reached the target" in text and "vqc-angle, ended at 0.610" in text
     assert "QPU" not in text  # a run without a device model projects no QPU time
 
@@ -313,3 +314,17 @@ def test_empty_store_report_says_nothing_is_measured(tmp_path: Path) -> None:
     with ResultsStore(tmp_path / "empty.sqlite") as store:
         html = report.render(store=store)
     assert "Nothing measured yet" in _section(html, "summary")
+
+
+def test_a_tie_for_best_accuracy_names_every_model() -> None:
+    doc = _classify(
+        "two_curves",
+        [
+            _model("dummy", "classical", [_run(1, [0.001], [0.5], [0.0])]),
+            _model("logreg", "classical", [_run(1, [0.01], [0.5], [0.0])]),
+        ],
+        device=None,
+    )
+    (answer,) = dataset_answers([Stored("c", "2026-01-01", doc)])
+    assert "(best median final accuracy: dummy, logreg tied at 0.500)" in answer.sentence()
+    assert "No quantum model was run." in answer.sentence()
