@@ -106,6 +106,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="Qiskit preset pass manager optimization level",
     )
     p.add_argument(
+        "--exact-synthesis",
+        action="store_true",
+        help="on a device spec, compile exactly; by default synthesis approximates up to the "
+        "spec's published gate errors (Qiskit's approximation_degree=None: at optimization "
+        "levels 2-3 a gate closer to the identity than its error is dropped; docs/devices.md). "
+        "IBM snapshots always compile exactly",
+    )
+    p.add_argument(
         "--qubits",
         type=_common.int_list,
         default=None,
@@ -314,6 +322,7 @@ def run_predict_only(args: argparse.Namespace, settings: QVSettings) -> int:
             qubits=settings.qubits,
             seed=settings.seed,
             max_width=settings.max_width,
+            approximate_synthesis=settings.approximate_synthesis,
         )
     log2 = protocol.predicted_log2_qv(rows)
     table = Table(
@@ -343,6 +352,7 @@ def run_predict_only(args: argparse.Namespace, settings: QVSettings) -> int:
         "trials": settings.trials,
         "seed": settings.seed,
         "optimization_level": settings.optimization_level,
+        "approximate_synthesis": settings.approximate_synthesis,
         "widths": [r.to_dict() for r in rows],
     }
     if out is not None:
@@ -404,6 +414,7 @@ def settings_from_args(args: argparse.Namespace) -> QVSettings:
         precision=args.precision,
         device=args.device,
         engine=args.engine,
+        approximate_synthesis=not args.exact_synthesis,
         optimizations=optimize.Optimizations(
             readout=args.mitigate_readout,
             readout_shots=args.readout_shots,
