@@ -68,7 +68,7 @@ def add_parser(sub: Any) -> None:
         "--readout",
         choices=("z0", "mean"),
         default=None,
-        help="quantum readout: <Z> of qubit 0, or the mean <Z> of every qubit (default: mean)",
+        help="quantum readout: <Z> of qubit 0, or the mean <Z> of every qubit (configured: mean)",
     )
     p.add_argument(
         "--device-model", default=None, metavar="NAME", help="snapshot of the QPU projection"
