@@ -469,6 +469,7 @@ def run_width(
             seed=seed,
             optimization_level=settings.optimization_level,
             mapper=mapper,
+            first=first,
         )
         isa.extend(round_isa)
         timer.add("transpile", t)
