@@ -60,6 +60,14 @@ def test_eplg_on_ibm_projects_sends_journals_and_analyses(
         recorded = store.parts(document["run_id"])[CHAIN_PART]
     assert tuple(recorded["qubits"]) == chain and recorded["gate"] == "cx"
     assert (out / "eplg.json").is_file() and (out / "eplg.png").is_file()
+    # a stored device run is shown and reported without the device (no snapshot of ibm_manila)
+    shown = tmp_path / "shown"
+    run_id = document["run_id"]
+    assert main(["show", run_id, "--store", str(store_path), "--out", str(shown)]) == 0
+    assert (shown / "eplg.png").is_file() and "EPLG" in capsys.readouterr().out
+    report = tmp_path / "report.html"
+    assert main(["report", "--store", str(store_path), "--out", str(report)]) == 0
+    assert "ibm_runtime_local" in report.read_text()
 
 
 def test_eplg_on_ibm_refuses_before_sending(
