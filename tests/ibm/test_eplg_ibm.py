@@ -84,6 +84,7 @@ def test_eplg_on_ibm_refuses_before_sending(
     for extra, message in (
         (["--simulator", "aer"], "--simulator applies to device snapshots"),
         (["--no-store"], "--no-store cannot"),
+        (["--dask", "local:1"], "--dask distributes simulations"),
     ):
         assert main(_argv(store_path, "--yes", *extra)) == 2
         lines = capsys.readouterr().err.strip().splitlines()
