@@ -109,7 +109,7 @@ def test_a_failed_job_resumes_without_running_anything_twice(
     route_cloud(monkeypatch, cloud, Faults(fail_job_numbers=(2,)))
     assert main(_argv(store_path, "--yes")) == 3
     err = capsys.readouterr().err
-    assert "stopped:" in err and "quantumlimits resume eplg-" in err
+    assert "stopped:" in err and "quantumlimits resume eplg-" in err and PLANTED not in err
     run_id = resume_id(err)
     assert len(cloud.submitted) == 2
 
@@ -119,8 +119,10 @@ def test_a_failed_job_resumes_without_running_anything_twice(
     out = tmp_path / "resumed"
     argv = ["resume", run_id, "--store", str(store_path), "--yes", "--json", "--out", str(out)]
     assert main(argv) == 0
-    document = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
     assert document["run_id"] == run_id and len(document["layers"]) == 2
+    assert "1517" in captured.err and PLANTED not in captured.err + captured.out  # redacted
     assert len(cloud.submitted) == 3 and max(cloud.runs_per_chunk().values()) == 1
     assert _jobs(store_path) == [
         ("layer0", 1, "done"),
