@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ibm_faults import PLANTED, Cloud, Crash, Faults, FaultyTransport, resume_id, route_cloud
@@ -185,3 +186,38 @@ def test_ctrl_c_while_waiting_leaves_a_resumable_run(
     assert main(["resume", run_id, "--store", str(store_path)]) == 0  # nothing to send: no ask
     assert len(cloud.submitted) == 2
     assert [status for _, _, status in _jobs(store_path)] == ["done", "done"]
+
+
+def test_the_device_runs_the_sequences_a_simulation_draws(make_executor: Any) -> None:
+    from quantumlimits.eplg.chain import layers
+    from quantumlimits.eplg.circuits import rb_circuit
+    from quantumlimits.eplg.protocol import _directions, cloud_plan, cloud_projection
+    from quantumlimits.execution.transpile import compact
+    from quantumlimits.seeding import STREAM_CIRCUIT, derive_seed
+
+    ex, _ = make_executor()
+    settings = EPLGSettings(
+        backend="ibm_manila", chain_length=4, lengths=(1, 2, 4), samples=2, shots=64
+    )
+    plan = cloud_plan(settings, executor=ex)
+    target = ex.device().target
+    chain = plan.chain.qubits
+    assert chain == prepare(EPLGSettings(backend="fake_manila", chain_length=4))[3].qubits
+    assert [len(batch) for batch in plan.circuits] == [6, 6]  # lengths x sequences per layer
+    directions = _directions(target, "cx", chain)
+    for index, pairs in enumerate(layers(tuple(range(4)))):
+        for position, (li, s) in enumerate((li, s) for li in range(3) for s in range(2)):
+            sent = plan.circuits[index][position]
+            assert sent.num_qubits == target.num_qubits
+            drawn = rb_circuit(
+                num_qubits=4,
+                pairs=pairs,
+                gate="cx",
+                directions=directions,
+                length=settings.lengths[li],
+                seed=derive_seed(settings.seed, STREAM_CIRCUIT, index, li, s),
+            )
+            assert compact(sent, chain) == drawn
+    projection = cloud_projection(ex, plan, shots=settings.shots)
+    # the test limits hold 2 circuits x 64 shots per job: 3 jobs per layer
+    assert (projection.jobs, projection.circuits, projection.shots) == (6, 12, 12 * 64)
