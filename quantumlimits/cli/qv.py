@@ -28,6 +28,7 @@ from quantumlimits.qv.stats import METHODS
 
 if TYPE_CHECKING:
     from quantumlimits.execution.dask import DaskSession
+    from quantumlimits.execution.pool import ProcessPool
 
 DESCRIPTION = """\
 Measure the quantum volume (QV) of a backend: random SU(4) model circuits of width = depth m,
@@ -106,6 +107,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="Qiskit preset pass manager optimization level",
     )
     p.add_argument(
+        "--exact-synthesis",
+        action="store_true",
+        help="on a device spec, compile exactly; by default synthesis approximates up to the "
+        "spec's published gate errors (Qiskit's approximation_degree=None: at optimization "
+        "levels 2-3 a gate closer to the identity than its error is dropped; docs/devices.md). "
+        "IBM snapshots always compile exactly",
+    )
+    p.add_argument(
         "--qubits",
         type=_common.int_list,
         default=None,
@@ -180,6 +189,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     _common.add_store_argument(p)
     _common.add_dask_argument(p)
+    _common.add_workers_argument(p)
     p.add_argument("--no-store", action="store_true", help="do not record the run in the store")
     p.add_argument(
         "--json",
@@ -314,6 +324,7 @@ def run_predict_only(args: argparse.Namespace, settings: QVSettings) -> int:
             qubits=settings.qubits,
             seed=settings.seed,
             max_width=settings.max_width,
+            approximate_synthesis=settings.approximate_synthesis,
         )
     log2 = protocol.predicted_log2_qv(rows)
     table = Table(
@@ -343,6 +354,7 @@ def run_predict_only(args: argparse.Namespace, settings: QVSettings) -> int:
         "trials": settings.trials,
         "seed": settings.seed,
         "optimization_level": settings.optimization_level,
+        "approximate_synthesis": settings.approximate_synthesis,
         "widths": [r.to_dict() for r in rows],
     }
     if out is not None:
@@ -366,10 +378,11 @@ def write_outputs(out: Path, result: QVResult) -> None:
     )
 
 
-def _distributed(dask: DaskSession | None) -> dict[str, Any]:
-    """measure()'s mapper / memory / cluster keywords for a Dask session (none in-process)."""
+def _distributed(dask: DaskSession | None, pool: ProcessPool | None = None) -> dict[str, Any]:
+    """measure()'s mapper / memory / cluster keywords for a Dask session or a pool of local
+    worker processes (none in-process)."""
     if dask is None:
-        return {}
+        return {} if pool is None else {"mapper": pool, "cluster": pool.describe()}
     memory = dask.task_memory_bytes
     return {
         "mapper": dask,
@@ -404,6 +417,7 @@ def settings_from_args(args: argparse.Namespace) -> QVSettings:
         precision=args.precision,
         device=args.device,
         engine=args.engine,
+        approximate_synthesis=not args.exact_synthesis,
         optimizations=optimize.Optimizations(
             readout=args.mitigate_readout,
             readout_shots=args.readout_shots,
@@ -424,6 +438,7 @@ def run(args: argparse.Namespace) -> int:
     store = None
     executor = None
     dask: DaskSession | None = None
+    pool: ProcessPool | None = None
     try:
         # a cloud device is reached and its projection approved before the store is touched
         executor = _ibm.qv_executor(
@@ -435,6 +450,8 @@ def run(args: argparse.Namespace) -> int:
             yes=args.yes,
             console=err_console,
         )
+        if executor is None:  # forked before the store opens and any thread starts
+            pool = _common.open_pool(args)
         store = None if args.no_store else _common.open_store(args)
         dask = _common.open_dask(args, err_console)
         with (
@@ -451,7 +468,7 @@ def run(args: argparse.Namespace) -> int:
                     ),
                 ),
                 executor=executor,
-                **_distributed(dask),
+                **_distributed(dask, pool),
             )
         if executor is not None and store is not None:
             _ibm.print_jobs(
@@ -472,6 +489,8 @@ def run(args: argparse.Namespace) -> int:
             store.close()
         if dask is not None:
             dask.close()
+        if pool is not None:
+            pool.close()
     if out is not None:
         write_outputs(out, result)
     report(out_console, result)

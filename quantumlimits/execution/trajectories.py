@@ -144,6 +144,28 @@ class PauliNoise:
         }
         return cls(errors=errors, readout=readout, num_qubits=target.num_qubits)
 
+    def aer_noise_model(self) -> Any:
+        """The same Pauli noise as an Aer ``NoiseModel`` (gate errors only; readout is applied
+        to distributions exactly, as here): what Aer's own trajectory method (the statevector
+        method with noise, one trajectory per shot) is compared against. Errors after
+        ``measure`` are left out, as they change no outcome."""
+        from qiskit_aer.noise import NoiseModel, pauli_error
+
+        model = NoiseModel()
+        for (name, qubits), probabilities in self.errors.items():
+            if name in ("measure", "reset"):
+                continue
+            k = len(qubits)
+            terms = []
+            for index, p in enumerate(probabilities):
+                if p <= 0.0:
+                    continue
+                # Qiskit labels are big-endian: qubit 0 is the rightmost letter
+                letters = ["IXYZ"[(index >> (2 * q)) & 3] for q in range(k)]
+                terms.append(("".join(reversed(letters)), float(p)))
+            model.add_quantum_error(pauli_error(terms), name, list(qubits))
+        return model
+
     def channels(self) -> DeviceChannels:
         """The same Pauli noise as channel matrices for the exact density engine (the
         reference the trajectories are tested against)."""

@@ -24,21 +24,43 @@ def transpile_circuits(
     initial_layout: Sequence[int] | None,
     optimization_level: int,
     seed: int,
+    approximate: bool = False,
 ) -> list[QuantumCircuit]:
     """ISA circuits for ``target`` (or for :data:`NOISELESS_BASIS` when ``target`` is None).
 
-    On a device spec's target with a memory error, each idle qubit of each layer of two-qubit
-    gates gets an ``id`` that carries it (:func:`quantumlimits.devices.target.insert_memory`).
+    With ``approximate`` on a device spec's target, synthesis approximates up to the spec's
+    published gate errors (:func:`approximation_degree`; docs/devices.md). On a device spec's
+    target with a memory error, each idle qubit of each layer of two-qubit gates gets an ``id``
+    that carries it (:func:`quantumlimits.devices.target.insert_memory`).
     """
     key = TargetKey(target) if target is not None else None
     layout = tuple(initial_layout) if initial_layout is not None else None
-    out = _pass_manager(key, layout, optimization_level, seed).run(list(circuits))
+    degree = approximation_degree(target, approximate=approximate)
+    out = _pass_manager(key, layout, optimization_level, seed, degree).run(list(circuits))
     isa = list(out) if isinstance(out, list) else [out]
     if target is not None and hasattr(target, "spec"):
         from quantumlimits.devices.target import with_memory
 
         isa = with_memory(isa, target)
     return isa
+
+
+def approximation_degree(target: Any | None, *, approximate: bool) -> float | None:
+    """Qiskit's ``approximation_degree`` for transpiling onto ``target``.
+
+    ``None`` (Qiskit: approximate up to the error rates of the target) when ``approximate`` is
+    asked and ``target`` is a device spec's, whose errors are the published figures: at
+    optimization levels 2 and 3, ``RemoveIdentityEquivalent`` then drops a gate whose average
+    infidelity to the identity is below its published error, and the two-qubit peephole
+    resynthesis weighs candidate decompositions by those errors. ``1.0`` (exact synthesis,
+    Qiskit's default) otherwise: IBM snapshots and the noiseless basis always compile exactly.
+
+    >>> approximation_degree(None, approximate=True)
+    1.0
+    """
+    if approximate and target is not None and getattr(target, "spec", None) is not None:
+        return None
+    return 1.0
 
 
 def two_qubit_count(circuit: QuantumCircuit) -> int:
@@ -111,7 +133,11 @@ def compact(circuit: QuantumCircuit, qubits: Sequence[int]) -> QuantumCircuit:
 
 @functools.lru_cache(maxsize=16)
 def _pass_manager(
-    key: TargetKey | None, layout: tuple[int, ...] | None, optimization_level: int, seed: int
+    key: TargetKey | None,
+    layout: tuple[int, ...] | None,
+    optimization_level: int,
+    seed: int,
+    degree: float | None = 1.0,
 ) -> Any:
     """The preset pass manager for these settings, built once per target object (2 ms each; a
     width's chunks share it). Its runs keep no state: reused, it gives the same circuits."""
@@ -127,6 +153,7 @@ def _pass_manager(
             target=key.target,
             initial_layout=list(layout) if layout is not None else None,
             seed_transpiler=seed,
+            approximation_degree=degree,
         )
 
 

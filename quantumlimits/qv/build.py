@@ -92,8 +92,10 @@ def transpile(
     optimization_level: int,
     mapper: Mapper = local_map,
     first: int | None = None,
+    approximate: bool = False,
 ) -> list[QuantumCircuit]:
-    """ISA circuits on the layout's local qubits, transpiled in chunks handed to ``mapper``.
+    """ISA circuits on the layout's local qubits, transpiled in chunks handed to ``mapper``
+    (``approximate``: synthesis up to a device spec's published errors, docs/devices.md).
 
     ``first``: the index of ``circuits[0]`` among the cell's model circuits, when they are the
     cell's own. A local transpilation then reuses the cell's first :data:`MEMO_CIRCUITS` ISA
@@ -102,13 +104,15 @@ def transpile(
     """
     remember = (
         first is not None
-        and mapper is local_map
+        and (mapper is local_map or getattr(mapper, "local", False))
         and (placement.target is None or placement.by_name)
     )
     if not remember:
-        return _transpile(circuits, placement, width, depth, seed, optimization_level, mapper)
+        return _transpile(
+            circuits, placement, width, depth, seed, optimization_level, mapper, approximate
+        )
     assert first is not None
-    key = (placement.device, placement.qubits, width, depth, seed, optimization_level)
+    key = (placement.device, placement.qubits, width, depth, seed, optimization_level, approximate)
     cell = _memo.setdefault(key, {})
     _memo.move_to_end(key)
     while len(_memo) > _MEMO_CELLS:
@@ -123,6 +127,7 @@ def transpile(
         seed,
         optimization_level,
         mapper,
+        approximate,
     )
     fresh = dict(zip(missing, done, strict=True))
     for i, circuit in fresh.items():
@@ -139,6 +144,7 @@ def _transpile(
     seed: int,
     optimization_level: int,
     mapper: Mapper,
+    approximate: bool = False,
 ) -> list[QuantumCircuit]:
     if not circuits:
         return []
@@ -152,6 +158,7 @@ def _transpile(
             target=local,
             optimization_level=optimization_level,
             seed=transpile_seed(seed=seed, width=width, depth=depth),
+            approximate=approximate,
         )
         for start, n in chunks(len(circuits), CHUNK)
     ]
@@ -168,6 +175,7 @@ def isa_circuits(
     count: int,
     start: int = 0,
     mapper: Mapper = local_map,
+    approximate: bool = False,
 ) -> list[QuantumCircuit]:
     """A cell's model circuits ``start .. start+count-1``, built and transpiled."""
     circuits = model_circuits(width=width, depth=depth, seed=seed, start=start, count=count)
@@ -180,4 +188,5 @@ def isa_circuits(
         optimization_level=optimization_level,
         mapper=mapper,
         first=start,
+        approximate=approximate,
     )

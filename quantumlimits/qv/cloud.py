@@ -54,6 +54,7 @@ def isa_circuits(*, device: Device, settings: QVSettings, width: int) -> list[Qu
         seed=settings.seed,
         optimization_level=settings.optimization_level,
         count=settings.trials,
+        approximate=settings.approximate_synthesis,
     )
     if settings.optimizations.any:
         isa = run_circuits(

@@ -330,12 +330,19 @@ def choose_layout(device: Device, width: int, settings: QVSettings) -> LayoutCho
         width,
         settings.optimization_level,
         settings.seed,
+        settings.approximate_synthesis,
     )
 
 
 @functools.lru_cache(maxsize=64)
 def _predicted_best(
-    key: TargetKey, name: str, cloud: bool, width: int, optimization_level: int, seed: int
+    key: TargetKey,
+    name: str,
+    cloud: bool,
+    width: int,
+    optimization_level: int,
+    seed: int,
+    approximate: bool = False,
 ) -> LayoutChoice:
     target = key.target
     candidates = candidate_layouts(target, width, count=LAYOUT_CANDIDATES)
@@ -351,6 +358,7 @@ def _predicted_best(
             optimization_level=optimization_level,
             count=LAYOUT_SAMPLES,
             idle=cloud,
+            approximate=approximate,
         )
         scored.append((prediction.predicted_hop, layout))
     # highest predicted HOP; equal predictions keep the better score (candidates' order)
@@ -470,6 +478,7 @@ def run_width(
             optimization_level=settings.optimization_level,
             mapper=mapper,
             first=first,
+            approximate=settings.approximate_synthesis,
         )
         isa.extend(round_isa)
         timer.add("transpile", t)
@@ -626,6 +635,7 @@ def predict_scan(
     seed: int = 0,
     samples: int = PREDICTION_SAMPLE,
     max_width: int | None = None,
+    approximate_synthesis: bool = True,
 ) -> list[WidthPrediction]:
     """Predicted mean HOP per width from calibration alone, in seconds, without simulation.
 
@@ -646,6 +656,7 @@ def predict_scan(
         qubits=tuple(qubits) if qubits is not None else None,
         optimization_level=optimization_level,
         seed=seed,
+        approximate_synthesis=approximate_synthesis,
     )
     for width in queue:
         choice = choose_layout(device, width, choice_settings)
@@ -658,6 +669,7 @@ def predict_scan(
             count=samples,
             idle=device.cloud,
             circuits=trials,
+            approximate=approximate_synthesis,
         )
         rows.append(row)
         if widths is None and not row.predicted_pass:
@@ -674,6 +686,7 @@ def _predict_sample(
     count: int,
     idle: bool,
     circuits: int = stats.MIN_CIRCUITS,
+    approximate: bool = False,
 ) -> WidthPrediction:
     """The calibration's prediction for a width's first ``count`` model circuits transpiled
     onto ``where`` (``circuits``: the run size whose Cross threshold a pass must clear)."""
@@ -684,6 +697,7 @@ def _predict_sample(
         seed=seed,
         optimization_level=optimization_level,
         count=count,
+        approximate=approximate,
     )
     return predict_isa(
         isa_circuits=isa,
@@ -725,6 +739,7 @@ def _auto_start(prepared: Prepared, run: RunRecord) -> tuple[int, int | None]:
             qubits=settings.qubits,
             seed=settings.seed,
             max_width=prepared.limit,
+            approximate_synthesis=settings.approximate_synthesis,
         )
         predicted = predicted_log2_qv(rows)
         start = max(MIN_WIDTH, min(prepared.limit, predicted - 1))
@@ -895,6 +910,7 @@ def run_qv(
     memory: TaskMemory | None = None,
     cluster: dict[str, Any] | None = None,
     optimizations: Optimizations | None = None,
+    approximate_synthesis: bool = True,
 ) -> QVResult:
     """Measure the quantum volume of ``backend``: :func:`measure` with the settings as keywords
     (:class:`~quantumlimits.qv.settings.QVSettings` documents each one).
@@ -917,6 +933,7 @@ def run_qv(
         precision=precision,
         device=device,
         optimizations=optimizations or Optimizations(),
+        approximate_synthesis=approximate_synthesis,
     )
     return measure(
         settings,

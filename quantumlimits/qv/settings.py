@@ -138,6 +138,10 @@ class QVSettings:
     #: the noisy simulator of a device snapshot (``execution.aer.ENGINES``; docs/method.md)
     engine: str = "auto"
     optimizations: Optimizations = field(default_factory=Optimizations)
+    #: on a device spec, synthesis approximates up to the spec's published gate errors (Qiskit's
+    #: ``approximation_degree=None``; docs/devices.md); off: exact synthesis, as runs recorded
+    #: before this setting existed (``--exact-synthesis``)
+    approximate_synthesis: bool = True
 
     def __post_init__(self) -> None:
         plan = _plan(self.widths)
@@ -174,6 +178,11 @@ class QVSettings:
             raise UsageError(
                 f"{_flag('precision')} must be one of {', '.join(PRECISIONS)}, "
                 f"got {self.precision!r}"
+            )
+        if not isinstance(self.approximate_synthesis, bool):
+            raise UsageError(
+                f"approximate_synthesis (--exact-synthesis) must be true or false, "
+                f"got {self.approximate_synthesis!r}"
             )
         if self.engine not in ENGINES:
             raise UsageError(
@@ -269,6 +278,8 @@ class QVSettings:
                 "newer quantumlimits; upgrade it to read them"
             )
         kw = {k: v for k, v in d.items() if k in known}
+        # runs recorded before the setting existed compiled exactly
+        kw.setdefault("approximate_synthesis", False)
         kw["optimizations"] = Optimizations.from_dict(d.get("optimizations"))
         for name in ("qubits", "depths"):
             if kw.get(name) is not None:

@@ -92,10 +92,13 @@ class TranspileTask:
     optimization_level: int
     seed: int
     target: Any | None = None  # a ready sub-target, for devices no worker can load by name
+    #: approximate synthesis up to a device spec's published errors (transpile_circuits)
+    approximate: bool = False
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         fields = (self.backend, self.physical_qubits, self.optimization_level, self.seed)
-        return _transpile_task_from_qpy, (qpy_bytes(self.circuits), *fields, self.target)
+        payload = qpy_bytes(self.circuits)
+        return _transpile_task_from_qpy, (payload, *fields, self.target, self.approximate)
 
 
 def _transpile_task_from_qpy(
@@ -105,9 +108,10 @@ def _transpile_task_from_qpy(
     optimization_level: int,
     seed: int,
     target: Any | None,
+    approximate: bool = False,
 ) -> TranspileTask:
     return TranspileTask(
-        from_qpy(payload), backend, physical_qubits, optimization_level, seed, target
+        from_qpy(payload), backend, physical_qubits, optimization_level, seed, target, approximate
     )
 
 
@@ -146,5 +150,6 @@ def run_transpile_task(task: TranspileTask) -> list[QuantumCircuit]:
             initial_layout=range(len(task.physical_qubits)) if target is not None else None,
             optimization_level=task.optimization_level,
             seed=task.seed,
+            approximate=task.approximate,
         )
     )

@@ -112,3 +112,27 @@ def test_report_shows_a_spec_run_and_the_trapped_ion_records(
     text = out.read_text()
     assert "quantinuum_h1_2@2023-08-21" in text
     assert "CQCL/quantinuum-hardware-quantum-volume" in text  # Quantinuum's records, cited
+
+
+def test_approximate_synthesis_is_recorded_and_can_be_turned_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from quantumlimits.qv.settings import QVSettings
+
+    argv = ["qv", "--backend", "quantinuum_h1_1@2024-04-10", "--widths", "6", "--trials", "4"]
+    argv += ["--shots", "50", "--seed", "42", "--optimization-level", "3", "--no-store", "--json"]
+    documents = []
+    for extra in ([], ["--exact-synthesis"]):
+        assert main(argv + extra) == 0
+        documents.append(json.loads(capsys.readouterr().out))
+    approximate, exact = documents
+    assert approximate["settings"]["approximate_synthesis"] is True
+    assert exact["settings"]["approximate_synthesis"] is False
+    (a,), (e,) = approximate["widths"], exact["widths"]
+    assert sum(a["two_qubit_gates"]) < sum(e["two_qubit_gates"])
+    # heavy sets come from the exact model circuits whatever the compilation
+    assert a["ideal_hops"] == e["ideal_hops"]
+    # inputs recorded before the setting existed read back as exact synthesis
+    recorded = QVSettings(backend="quantinuum_h1_1@2024-04-10").to_dict()
+    del recorded["approximate_synthesis"]
+    assert QVSettings.from_dict(recorded).approximate_synthesis is False

@@ -201,3 +201,40 @@ def test_the_rate_model_counts_memory_errors(toy: dict[str, Any]) -> None:
     # r rotations at 0.01 and idle-layer ids at 0.03, each instance counted
     assert 0.01 < point.single_qubit_error < 0.03
     assert point.two_qubit_error == 0.04
+
+
+def test_approximate_synthesis_drops_only_rzz_below_the_published_error() -> None:
+    from qiskit.quantum_info import process_fidelity
+
+    backend = backends.load_snapshot("quantinuum_h1_1@2024-04-10")
+    target = sub_target(backend.target, range(6))
+    error = target["rzz"][(0, 1)].error
+    model = qv_circuits(width=6, seed=42, count=4)
+
+    def compile_(approximate: bool, level: int = 3, on: Any = target) -> list[QuantumCircuit]:
+        return transpile_circuits(
+            model,
+            target=on,
+            initial_layout=range(6),
+            optimization_level=level,
+            seed=1,
+            approximate=approximate,
+        )
+
+    exact, approximate = compile_(False), compile_(True)
+    pairs = zip(exact, approximate, strict=True)
+    dropped = [e.count_ops()["rzz"] - a.count_ops()["rzz"] for e, a in pairs]
+    assert min(dropped) >= 0 and sum(dropped) > 0
+    for circuit, isa, k in zip(model, approximate, dropped, strict=True):
+        stripped = isa.copy_empty_like()
+        for inst in isa.data:
+            if inst.name != "id":
+                stripped.append(inst)
+        infidelity = 1 - process_fidelity(Operator.from_circuit(stripped), Operator(circuit))
+        # each dropped RZZ is closer to the identity than its published error (average
+        # infidelity r, process infidelity 5/4 r on two qubits)
+        assert infidelity <= k * 1.25 * error + 1e-9
+    # level 1 has no approximating pass, and IBM snapshots always compile exactly
+    assert compile_(True, level=1) == compile_(False, level=1)
+    torino = sub_target(backends.load_snapshot("fake_torino").target, range(6))
+    assert compile_(True, on=torino) == compile_(False, on=torino)

@@ -227,3 +227,93 @@ def test_qv_with_the_trajectory_engine_records_engine_method_and_variances(tmp_p
     assert main([*base, "--no-store", "--out", str(exact)]) == 0
     (width,) = json.loads((exact / "qv.json").read_text())["widths"]
     assert width["method"] == "density_matrix" and width.get("mc_variances") is None
+
+
+def _aer_heavy(circuit: QuantumCircuit, noise: PauliNoise, mask: np.ndarray, shots: int, seed: int):
+    """Aer's own trajectory method on ``circuit`` under ``noise``'s Pauli noise: the statevector
+    method draws one error pattern per shot; each shot's exact heavy probability (saved per
+    shot) is one trajectory. Returns their mean and its variance (sample variance / shots)."""
+    from qiskit_aer import AerSimulator
+
+    by_clbit = {}
+    for inst in circuit.data:
+        if inst.name == "measure":
+            by_clbit[circuit.find_bit(inst.clbits[0]).index] = circuit.find_bit(
+                inst.qubits[0]
+            ).index
+    bare = circuit.remove_final_measurements(inplace=False)
+    bare.save_probabilities([by_clbit[c] for c in sorted(by_clbit)], pershot=True)
+    sim = AerSimulator(
+        method="statevector", noise_model=noise.aer_noise_model(), seed_simulator=seed
+    )
+    per_shot = np.asarray(sim.run(bare, shots=shots).result().data(0)["probabilities"])
+    hops = per_shot[:, mask].sum(axis=1)
+    return float(hops.mean()), float(hops.var(ddof=1) / shots)
+
+
+@pytest.mark.slow
+def test_hops_agree_with_aers_trajectory_method_at_widths_3_to_8() -> None:
+    """Paired per circuit at widths 3-8 (fake_torino's noise, twirled; readout left out, as
+    both apply it exactly): the engine's HOP minus Aer's statevector-with-noise HOP has the
+    variance the two recorded Monte-Carlo variances add up to."""
+    rng = np.random.default_rng(23)
+    diffs, variances = [], []
+    for width in range(3, 9):
+        target = load_snapshot("fake_torino").target
+        qubits = list(best_layout(target, width).qubits)
+        noise = pauli_noise(target, qubits, readout_error=False)
+        _, isa, masks = _width(width, 3, seed=width)
+        for k, (circuit, mask) in enumerate(zip(isa, masks, strict=True)):
+            result = estimate(circuit, noise, shots=1000, rng=rng, tracked=mask)
+            assert result.probability is not None and result.variance is not None
+            aer, aer_variance = _aer_heavy(circuit, noise, mask, shots=200, seed=100 * width + k)
+            diffs.append(result.probability - aer)
+            variances.append(result.variance + aer_variance)
+    d, v = np.asarray(diffs), np.asarray(variances)
+    assert abs(d.sum()) < 4.0 * math.sqrt(v.sum())
+    # E[Σ d²] = Σ σ² over 18 pairs (seeded)
+    assert 0.3 < (d**2).sum() / v.sum() < 3.0
+
+
+def test_adaptive_decides_from_counts_that_carry_the_monte_carlo_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from quantumlimits.cli import main
+
+    argv = ["qv", "--backend", "fake_torino", "--widths", "3", "--trials", "100", "--shots"]
+    argv += ["100", "--adaptive", "--engine", "trajectories", "--no-store", "--json"]
+    assert main(argv) == 0
+    (width,) = json.loads(capsys.readouterr().out)["widths"]
+    assert width["method"] == "trajectories" and width["circuits"] == 100
+    # the sequential test saw the HOPs of counts drawn from each circuit's sampled mixture (the
+    # Monte-Carlo error is inside them, docs/method.md); the variances are recorded beside
+    hops = np.asarray(width["heavy_counts"]) / 100
+    assert width["sequential"]["mean"] == pytest.approx(hops.mean())
+    assert width["sequential"]["decision"] == "pass"
+    assert len(width["mc_variances"]) == 100 and min(width["mc_variances"]) >= 0
+
+
+def test_device_gpu_without_an_accelerator_falls_back_to_the_cpu_engines(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from quantumlimits.cli import main
+    from quantumlimits.execution.aer import available_devices
+
+    if "gpu" in available_devices():
+        pytest.skip("a GPU is present: nothing to fall back from")
+    argv = ["qv", "--backend", "quantinuum_h1_1@2024-04-10", "--widths", "3", "--trials", "6"]
+    argv += ["--shots", "100", "--device", "gpu", "--no-store", "--json"]
+    for engine in ("auto", "trajectories"):
+        assert main([*argv, "--engine", engine]) == 0
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err
+        notes = [line for line in captured.err.splitlines() if "--device gpu" in line]
+        assert len(notes) == 1 and "running on the CPU" in notes[0]
+        document = json.loads(captured.out)
+        assert document["settings"]["device"] == "cpu"  # what ran, not what was asked
+        (width,) = document["widths"]
+        assert width["method"] == ("density_matrix" if engine == "auto" else "trajectories")
