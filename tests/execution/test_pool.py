@@ -95,3 +95,23 @@ def test_ctrl_c_stops_the_workers_and_keeps_the_finished_widths(tmp_path) -> Non
     (run,) = json.loads(history.stdout)
     assert run["status"] == "failed"  # resumable: `quantumlimits resume` continues it
     assert "finished parts are stored" in run["summary"]
+
+
+def test_layout_candidates_transpiled_side_by_side_choose_the_same_layout(monkeypatch) -> None:
+    from quantumlimits.qv import build, protocol
+    from quantumlimits.qv.settings import QVSettings
+
+    device = protocol.load_device("fake_sherbrooke")
+    settings = QVSettings(backend="fake_sherbrooke", seed=3)
+    monkeypatch.setattr(build, "_memo", type(build._memo)())
+    protocol._predicted_best.cache_clear()
+    alone = protocol.choose_layout(device, 5, settings)
+    monkeypatch.setattr(build, "_memo", type(build._memo)())
+    protocol._predicted_best.cache_clear()
+    with ProcessPool(2) as pool:
+        spread = protocol.choose_layout(device, 5, settings, mapper=pool)
+        assert len(build._memo) == protocol.LAYOUT_CANDIDATES  # warmed in one call
+    protocol._predicted_best.cache_clear()
+    assert alone is not None and spread is not None
+    assert alone.to_dict() == spread.to_dict()
+    assert alone.layout == spread.layout
