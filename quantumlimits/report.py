@@ -1,10 +1,16 @@
 """One self-contained HTML report from the results store: QV runs, classifier runs, the classical
 wall, QV through the years, with the provenance of every number.
 
+The page opens with the answer (section ``summary``): sentences generated from the stored documents
+by :mod:`quantumlimits.report_summary` (per device: QV, where the mean HOP falls below 2/3, where
+the device outruns exact simulation; per dataset: the fastest model to the target and the best
+quantum model against it), then the figures, then the tables; classifier runs show one row per
+model aggregated over seeds, and raw fields and documents sit in ``<details>`` folds.
+
 The page has no scripts and loads nothing: figures are PNGs embedded as base64 ``data:`` URIs and
 the style sheet is inline, so the file opens offline and can be mailed as it is. Each section
-has a fixed ``id`` (``qv``, ``classify``, ``diminishing``, ``limits``, ``timeline``,
-``provenance``) and says plainly when the store holds nothing for it.
+has a fixed ``id`` (:data:`SECTIONS`, in page order) and says plainly when the store holds nothing
+for it.
 
 The newest complete study (``kind="study"``) gives the ``study`` section (best classical against
 best quantum per dataset, the accuracy-rank figure) and, when it holds compute–accuracy curves, the
@@ -28,10 +34,11 @@ from quantumlimits import provenance
 from quantumlimits.errors import UsageError
 
 SECTIONS = (
-    "qv",
-    "classify",
-    "study",
+    "summary",
     "diminishing",
+    "qv",
+    "study",
+    "classify",
     "limits",
     "timeline",
     "validation",
@@ -99,6 +106,7 @@ img{max-width:100%;border:1px solid #eee;margin:.5rem 0}
 .note{color:#555;font-size:.85rem}
 code,pre{background:#f6f6f6;font-size:.8rem}pre{padding:.5rem;overflow-x:auto;max-height:24rem}
 nav a{margin-right:1rem}
+#summary li{margin:.35rem 0}details{margin:.3rem 0}summary{cursor:pointer;color:#345}
 """
 
 
@@ -127,6 +135,10 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, left: int =
         for r in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _fold(title: str, inner: str) -> str:
+    return f"<details><summary>{_e(title)}</summary>{inner}</details>"
 
 
 def _empty(text: str) -> str:
@@ -166,6 +178,49 @@ def _qv_section(runs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
     if not runs:
         parts.append(_empty("No QV runs in the store: 'quantumlimits qv' records one."))
         return "".join(parts) + "</section>"
+    from quantumlimits.plots import pyplot
+    from quantumlimits.plots.qv import plot_summary
+    from quantumlimits.qv.results import QVResult
+
+    plt = pyplot()
+    for row, doc in runs[:QV_FIGURES]:
+        try:
+            result = QVResult.from_dict(doc)
+        except (KeyError, ValueError) as exc:
+            parts.append(_empty(f"run {row.run_id}: document not readable ({exc})"))
+            continue
+        fig, ax = plt.subplots(figsize=(6, 3.6))
+        plot_summary(ax, result)
+        fig.tight_layout()
+        parts.append(
+            f"<h3>{_e(result.backend)} — {_e(row.run_id)}</h3><p>{_e(row.summary)}</p>"
+            + _png(fig, f"QV summary of {row.run_id}")
+        )
+        table_rows = [
+            [
+                w.width,
+                w.circuits,
+                w.shots,
+                f"{w.mean_hop:.4f}",
+                f"{w.cross_lower:.4f}",
+                f"{w.bootstrap_lower:.4f}",
+                "yes" if w.passed_cross else "no",
+                "yes" if w.passed_bootstrap else "no",
+            ]
+            for w in result.widths
+        ]
+        parts.append(
+            _fold(
+                "per-width statistics",
+                _table(
+                    ("width", "N", "shots", "mean HOP", "Cross LB", "boot LB", "pass C", "pass B"),
+                    table_rows,
+                    left=0,
+                ),
+            )
+        )
+    if len(runs) > QV_FIGURES:
+        parts.append(f'<p class="note">Figures for the newest {QV_FIGURES} runs only.</p>')
     rows = []
     for row, doc in runs:
         widths = doc.get("widths", [])
@@ -183,6 +238,7 @@ def _qv_section(runs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
                 row.created,
             ]
         )
+    parts.append("<h3>Every QV run</h3>")
     parts.append(
         _table(
             (
@@ -200,43 +256,6 @@ def _qv_section(runs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
             left=3,
         )
     )
-    from quantumlimits.plots import pyplot
-    from quantumlimits.plots.qv import plot_summary
-    from quantumlimits.qv.results import QVResult
-
-    plt = pyplot()
-    for row, doc in runs[:QV_FIGURES]:
-        try:
-            result = QVResult.from_dict(doc)
-        except (KeyError, ValueError) as exc:
-            parts.append(_empty(f"run {row.run_id}: document not readable ({exc})"))
-            continue
-        fig, ax = plt.subplots(figsize=(6, 3.6))
-        plot_summary(ax, result)
-        fig.tight_layout()
-        parts.append(f"<h3>{_e(row.run_id)}</h3>" + _png(fig, f"QV summary of {row.run_id}"))
-        table_rows = [
-            [
-                w.width,
-                w.circuits,
-                w.shots,
-                f"{w.mean_hop:.4f}",
-                f"{w.cross_lower:.4f}",
-                f"{w.bootstrap_lower:.4f}",
-                "yes" if w.passed_cross else "no",
-                "yes" if w.passed_bootstrap else "no",
-            ]
-            for w in result.widths
-        ]
-        parts.append(
-            _table(
-                ("width", "N", "shots", "mean HOP", "Cross LB", "boot LB", "pass C", "pass B"),
-                table_rows,
-                left=0,
-            )
-        )
-    if len(runs) > QV_FIGURES:
-        parts.append(f'<p class="note">Figures for the newest {QV_FIGURES} runs only.</p>')
     return "".join(parts) + "</section>"
 
 
@@ -295,12 +314,8 @@ def _study_curves(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str | None:
     )
 
 
-def _classify_sections(
-    runs: Sequence[tuple[Any, dict[str, Any]]],
-    studies: Sequence[tuple[Any, dict[str, Any]]] = (),
-) -> str:
+def _classify_section(runs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
     parts = ['<section id="classify"><h2>Classifier runs</h2>']
-    points: list[ClassifyPoint] = []
     if not runs:
         parts.append(
             _empty(
@@ -308,46 +323,106 @@ def _classify_sections(
                 "(kind 'classify')."
             )
         )
+        return "".join(parts) + "</section>"
+    from quantumlimits.report_summary import model_rows
+
+    parts.append(
+        '<p class="note">One row per model, over its seeds: time to the target is the median '
+        'training wall time, a seed that never reached the target counting as infinite ("not '
+        'reached" when half or more missed); accuracy is the final held-out accuracy, min–max '
+        "over seeds (median); QPU seconds and cost are projected from the calibration.</p>"
+    )
     for row, doc in runs:
-        found = classify_points(row.run_id, doc)
-        points.extend(found)
+        parts.append(f"<h3>{_e(row.run_id)}</h3><p>{_e(row.summary)}</p>")
+        try:
+            aggregated = model_rows(doc)
+            found = classify_points(row.run_id, doc)
+        except (KeyError, ValueError, TypeError) as exc:
+            parts.append(_empty(f"run {row.run_id}: document not readable ({exc})"))
+            aggregated, found = [], []
+        if aggregated:
+            parts.append(
+                _table(
+                    (
+                        "model",
+                        "family",
+                        "seeds reached",
+                        "median s to target",
+                        "final accuracy (median)",
+                        "median train s",
+                        "QPU s to target",
+                        "cost to target (USD)",
+                    ),
+                    [
+                        [
+                            m.model,
+                            m.family,
+                            f"{m.reached}/{m.seeds}",
+                            "not reached" if m.median_seconds is None else _fmt(m.median_seconds),
+                            f"{m.accuracy_text()} ({m.accuracy_median:.3f})",
+                            _fmt(m.train_seconds),
+                            "-"
+                            if not m.quantum
+                            else ("not reached" if m.qpu_seconds is None else _fmt(m.qpu_seconds)),
+                            "-"
+                            if not m.quantum
+                            else ("not reached" if m.cost is None else f"{m.cost:,.2f}"),
+                        ]
+                        for m in aggregated
+                    ],
+                    left=2,
+                )
+            )
         scalars = [
             [k, _fmt(v, 4)]
             for k, v in sorted(doc.items())
             if isinstance(v, (str, int, float, bool)) or v is None
         ]
-        parts.append(f"<h3>{_e(row.run_id)}</h3><p>{_e(row.summary)}</p>")
-        parts.append(_table(("field", "value"), scalars, left=2))
+        parts.append(_fold("run fields", _table(("field", "value"), scalars, left=2)))
         if found:
             parts.append(
-                _table(
-                    ("model", "family", "final accuracy", "train wall s", "projected QPU s"),
-                    [
+                _fold(
+                    "every seed's final point",
+                    _table(
+                        ("model", "family", "final accuracy", "train wall s", "projected QPU s"),
                         [
-                            p.model,
-                            p.family,
-                            f"{p.accuracy:.4f}",
-                            _fmt(p.wall_seconds),
-                            _fmt(p.qpu_seconds),
-                        ]
-                        for p in found
-                        if p.last
-                    ],
-                    left=2,
+                            [
+                                p.model,
+                                p.family,
+                                f"{p.accuracy:.4f}",
+                                _fmt(p.wall_seconds),
+                                _fmt(p.qpu_seconds),
+                            ]
+                            for p in found
+                            if p.last
+                        ],
+                        left=2,
+                    ),
                 )
             )
         text = json.dumps(doc, indent=1, sort_keys=True)
         if len(text) > 20000:
             text = text[:20000] + "\n… (truncated)"
-        parts.append(f"<details><summary>document</summary><pre>{_e(text)}</pre></details>")
-    parts.append("</section>")
+        parts.append(_fold("document", f"<pre>{_e(text)}</pre>"))
+    return "".join(parts) + "</section>"
 
-    parts.append(_study_section(studies))
-    parts.append('<section id="diminishing"><h2>Diminishing returns</h2>')
+
+def _diminishing_section(
+    runs: Sequence[tuple[Any, dict[str, Any]]],
+    studies: Sequence[tuple[Any, dict[str, Any]]] = (),
+) -> str:
+    parts = ['<section id="diminishing"><h2>Diminishing returns</h2>']
     from_study = _study_curves(studies)
     if from_study is not None:
         parts.append(from_study)
-    elif not points:
+        return "".join(parts) + "</section>"
+    points: list[ClassifyPoint] = []
+    for row, doc in runs:
+        try:
+            points.extend(classify_points(row.run_id, doc))
+        except (KeyError, ValueError, TypeError):
+            continue  # the classify section says which document is unreadable
+    if not points:
         parts.append(
             _empty(
                 "No classify runs with accuracy and compute in the store, so there is no "
@@ -370,6 +445,49 @@ def _classify_sections(
             "deep learning's scaling debate is about; QPU seconds are projected from calibration."
             "</p>"
         )
+    return "".join(parts) + "</section>"
+
+
+def _stored(items: Sequence[tuple[Any, dict[str, Any]]]) -> list[Any]:
+    from quantumlimits.report_summary import Stored
+
+    return [Stored(row.run_id, row.created, doc) for row, doc in items]
+
+
+def _summary_section(chosen: dict[str, list[tuple[Any, dict[str, Any]]]]) -> str:
+    from quantumlimits.report_summary import summarise
+
+    summary = summarise(
+        qv=_stored(chosen["qv"]),
+        limits=_stored(chosen["limits"]),
+        classify=_stored(chosen["classify"]),
+        studies=_stored(chosen["study"]),
+    )
+    parts = ['<section id="summary"><h2>What the store says</h2>']
+    if summary.empty:
+        parts.append(_empty(summary.lines()[0]))
+        return "".join(parts) + "</section>"
+
+    def item(sentence: str) -> str:
+        name, sep, rest = sentence.partition(": ")
+        return f"<li><b>{_e(name)}</b>{sep}{_e(rest)}</li>" if sep else f"<li>{_e(sentence)}</li>"
+
+    if summary.devices:
+        parts.append("<h3>Devices</h3><ul>")
+        parts.extend(item(d.sentence()) for d in summary.devices)
+        parts.append("</ul>")
+    if summary.datasets or summary.study:
+        parts.append("<h3>Classifiers</h3><ul>")
+        parts.extend(item(d.sentence()) for d in summary.datasets)
+        parts.extend(f"<li>{_e(line)}</li>" for line in summary.study)
+        parts.append("</ul>")
+    parts.extend(f'<p class="note">{_e(m)}</p>' for m in summary.missing)
+    parts.append(
+        '<p class="note">Generated from the runs below (each sentence names its run; a device\'s '
+        "newest QV run gives its verdict, a width's newest measurement its HOP; a dataset's "
+        'newest classify run or study gives its answer). "Not measured" and "undecided" '
+        "mean the stored data do not say.</p>"
+    )
     return "".join(parts) + "</section>"
 
 
@@ -718,8 +836,11 @@ def render(*, store: Any, run_ids: Sequence[str] = ()) -> str:
     nav = "".join(f'<a href="#{s}">{s}</a>' for s in SECTIONS)
     body = "".join(
         [
+            _summary_section(chosen),
+            _diminishing_section(chosen["classify"], chosen["study"]),
             _qv_section(chosen["qv"]),
-            _classify_sections(chosen["classify"], chosen["study"]),
+            _study_section(chosen["study"]),
+            _classify_section(chosen["classify"]),
             _limits_section(chosen["limits"]),
             _timeline_section(chosen["timeline"]),
             _validation_section(store, chosen["validate"]),

@@ -81,7 +81,8 @@ def linearly_separable(
 def two_curves(
     *, n_samples: int, n_features: int, degree: int, offset: float, noise: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Two 1-d curves (random Fourier series of ``degree``) in d dimensions, ``offset`` apart."""
+    """Two copies of a 1-d curve (random cosine series of ``degree``) in d dimensions, shifted by
+    ``±offset/√d`` in every coordinate: the curves are ``2·offset`` apart."""
     gen = seeded_rng(seed, STREAM_DATA, 2)
     coeffs = gen.normal(size=(degree, n_features)) / degree
     t = gen.uniform(0, 1, size=n_samples)

@@ -55,12 +55,15 @@ DEFAULT = ClassifySettings(
     seed=0,
 )
 #: ``--quick``: two families, one model of each kind and its variant, one seed, a tiny search.
+#: Two layers, not one: the angle model's CZ ring follows its last variational layer and commutes
+#: with the ⟨Z_0⟩ readout, so with one layer ``vqc-angle`` and ``vqc-angle-noent`` are the same
+#: function and the ablation compares a model with itself.
 QUICK = DEFAULT.replace(
     dataset=("linearly_separable", "two_curves"),
     models=("dummy", "logreg", "vqc-angle", "vqc-angle-noent"),
     samples=60,
     features=2,
-    layers=1,
+    layers=2,
     max_steps=10,
     seeds=1,
     tune=2,

@@ -80,14 +80,17 @@ def write_text(path: Path, text: str) -> None:
     atomic_write_text(path, text)
 
 
-def write_document_and_figure(out: Path, *, name: str, document: str, figure: Any) -> None:
-    """``name.json`` and ``name.png`` in ``out``, each written atomically (figure closed)."""
+def write_document_and_figure(
+    out: Path, *, name: str, document: str, figure: Any, crop: bool = True
+) -> None:
+    """``name.json`` and ``name.png`` in ``out``, each written atomically (figure closed);
+    ``crop`` as in :func:`quantumlimits.plots.save_figure`."""
     from quantumlimits.plots import save_figure
 
     atomic_write_text(
         out / f"{name}.json", document if document.endswith("\n") else document + "\n"
     )
-    save_figure(figure, out / f"{name}.png")
+    save_figure(figure, out / f"{name}.png", crop=crop)
 
 
 def print_json(text: str) -> None:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from quantumlimits._io import atomic_write_text
-from quantumlimits.cli import _common
+from quantumlimits.cli import _common, _ibm
 from quantumlimits.eplg.results import EPLGResult
 from quantumlimits.eplg.settings import DEFAULT_LENGTHS, SIMULATORS, EPLGSettings
+from quantumlimits.errors import UsageError
+from quantumlimits.execution.backends import is_cloud_name
 
 DESCRIPTION = """\
 Layer fidelity (LF) and error per layered gate (EPLG), the figures IBM reports its devices by:
@@ -20,7 +24,9 @@ choose the best chain of qubits from calibration, split its couplers into two di
 layers, run simultaneous direct randomized benchmarking of each layer, fit the decays, and report
 each pair's process fidelity, LF and EPLG = 4/5·(1 − LF^(1/n₂)) with n₂ the chain's two-qubit
 gates, with bootstrap intervals. Runs on stim with the Pauli-twirled device noise at any width, or
-on Aer with the full device noise model for chains up to 12 qubits (docs/eplg.md).
+on Aer with the full device noise model for chains up to 12 qubits (docs/eplg.md); on an IBM
+Quantum device (ibm_<device>) the same circuits are projected, approved, sent and journaled as for
+qv (docs/ibm.md).
 """
 
 #: The files ``eplg --out`` writes.
@@ -66,7 +72,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description=DESCRIPTION,
         formatter_class=_common.HELP_FORMATTER,
     )
-    p.add_argument("--backend", default="fake_fez", help="a calibration snapshot, e.g. fake_fez")
+    p.add_argument(
+        "--backend",
+        default="fake_fez",
+        help="a calibration snapshot (fake_fez), a device spec, or an IBM Quantum device (ibm_fez)",
+    )
     p.add_argument(
         "--chain-length",
         type=_chain_length,
@@ -109,6 +119,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="store_true",
         help="print the result document on stdout (progress and tables go to stderr)",
     )
+    _ibm.add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -184,24 +195,36 @@ def report(console: Console, result: EPLGResult) -> None:
     console.print(f"chain: {','.join(map(str, result.chain))}")
 
 
-def write_outputs(out: Path, result: EPLGResult) -> None:
-    """eplg.json and eplg.png in ``out``, each written atomically."""
+def write_outputs(out: Path, result: EPLGResult, *, target: Any = None) -> None:
+    """eplg.json and eplg.png in ``out``, each written atomically. The figure draws the chain on
+    ``target``'s coupling map (the snapshot's when None; a cloud device's run shown without its
+    target draws the chain's own couplers)."""
     from quantumlimits.execution.backends import edge_errors, load_snapshot
     from quantumlimits.plots import save_figure
     from quantumlimits.plots.eplg import figure
 
-    target = load_snapshot(result.backend).target
+    if target is None and not is_cloud_name(result.backend):
+        target = load_snapshot(result.backend).target
+    if target is not None:
+        num_qubits, couplers = int(target.num_qubits), sorted(edge_errors(target))
+    else:
+        num_qubits = max(result.chain) + 1
+        couplers = sorted((min(a, b), max(a, b)) for a, b in itertools.pairwise(result.chain))
     atomic_write_text(out / "eplg.json", result.to_json() + "\n")
-    save_figure(
-        figure(result, num_qubits=int(target.num_qubits), couplers=sorted(edge_errors(target))),
-        out / "eplg.png",
-    )
+    save_figure(figure(result, num_qubits=num_qubits, couplers=couplers), out / "eplg.png")
 
 
-def show(console: Console, result: EPLGResult, *, out: Path | None, json_mode: bool) -> None:
+def show(
+    console: Console,
+    result: EPLGResult,
+    *,
+    out: Path | None,
+    json_mode: bool,
+    target: Any = None,
+) -> None:
     """Write the outputs, print the table and the EPLG line, and the document with ``--json``."""
     if out is not None:
-        write_outputs(out, result)
+        write_outputs(out, result, target=target)
     report(console, result)
     if out is not None:
         console.print(f"wrote {out / 'eplg.json'} and {out / 'eplg.png'}")
@@ -209,13 +232,153 @@ def show(console: Console, result: EPLGResult, *, out: Path | None, json_mode: b
         _common.print_json(result.to_json())
 
 
+#: The jobs table's first column for eplg runs: the layer a job belongs to.
+LAYER_COLUMN: _ibm.KeyColumn = ("layer", lambda key: str(int(key.removeprefix("layer")) + 1))
+_HINT = "pass fewer --lengths, --samples or --shots, or a shorter --chain-length"
+
+
+def _check_cloud(args: argparse.Namespace) -> None:
+    """Flags that mean nothing on a cloud device are refused before any connection."""
+    _ibm.check_flags(args)
+    if not is_cloud_name(args.backend):
+        return
+    if args.simulator != "stim":
+        raise UsageError(
+            f"--simulator applies to device snapshots; on {args.backend} the device runs the "
+            "circuits: drop --simulator"
+        )
+    if getattr(args, "dask", None):
+        raise UsageError(
+            f"--dask distributes simulations; {args.backend} runs the circuits itself: drop --dask"
+        )
+
+
+def open_cloud(
+    settings: EPLGSettings,
+    args: argparse.Namespace,
+    console: Console,
+    *,
+    resume: tuple[Any, str] | None = None,
+) -> tuple[Any, Any]:
+    """The approved executor and plan of a run on a cloud device: connect, choose the chain
+    on the device's calibration (a resumed run's recorded chain), build every circuit, show the
+    projected QPU seconds and cost of what is still to send, refuse over ``--max-qpu-seconds``
+    or without approval — before anything is sent or (for a new run) recorded."""
+    from quantumlimits.eplg import protocol
+    from quantumlimits.execution import ibm
+
+    ex = _ibm.executor(
+        backend=settings.backend,
+        account=args.account,
+        mode=args.mode,
+        max_qpu_seconds=args.max_qpu_seconds,
+    )
+    try:
+        if ex.transport.local:
+            console.print(
+                f"[yellow]warning:[/yellow] {ibm.ENV_LOCAL} is set: {settings.backend} runs on the "
+                f"fake snapshot {ex.device().name} in qiskit-ibm-runtime's local testing mode",
+                soft_wrap=True,
+            )
+        recorded = None
+        if resume is not None:
+            store, run_id = resume
+            ex.attach(store=store, run_id=run_id)
+            recorded = protocol.recorded_chain(store, run_id)
+        with console.status("choosing the chain and building the circuits"):
+            plan = protocol.cloud_plan(settings, executor=ex, recorded=recorded)
+        console.print(
+            f"chain of {len(plan.chain.qubits)} qubits on {settings.backend}: "
+            f"{','.join(map(str, plan.chain.qubits))}",
+            soft_wrap=True,
+        )
+        _ibm.approve(
+            projection=protocol.cloud_projection(ex, plan, shots=settings.shots),
+            backend=settings.backend,
+            max_qpu_seconds=args.max_qpu_seconds,
+            usd_per_second=args.usd_per_qpu_second,
+            yes=args.yes,
+            console=console,
+            local=ex.transport.local,
+            hint=_HINT,
+        )
+    except BaseException:
+        ex.close()
+        raise
+    return ex, plan
+
+
+def run_cloud(
+    settings: EPLGSettings,
+    args: argparse.Namespace,
+    *,
+    out: Path | None,
+    resume_run_id: str | None = None,
+) -> int:
+    """``eplg`` (or ``resume``) on an IBM Quantum device: approve, then send, journal, collect."""
+    from quantumlimits.eplg import protocol
+
+    out_console, err_console = _common.consoles(args.json)
+    store = None
+    executor = None
+    try:
+        if resume_run_id is not None:
+            store = _common.open_store(args, create=False)
+            executor, plan = open_cloud(
+                settings, args, err_console, resume=(store, store.resolve(resume_run_id))
+            )
+        else:  # the projection is approved before the store is touched
+            executor, plan = open_cloud(settings, args, err_console)
+            store = _common.open_store(args)
+        with err_console.status("layer fidelity") as status:
+            if resume_run_id is not None:
+                result = protocol.resume(
+                    store,
+                    resume_run_id,
+                    progress=lambda line: status.update(line),
+                    executor=executor,
+                    plan=plan,
+                )
+            else:
+                result = protocol.measure(
+                    settings,
+                    store=store,
+                    progress=lambda line: status.update(line),
+                    executor=executor,
+                    plan=plan,
+                )
+        _ibm.print_jobs(
+            err_console,
+            store,
+            executor.run_id,
+            usd_per_second=args.usd_per_qpu_second,
+            key=LAYER_COLUMN,
+        )
+    except KeyboardInterrupt:
+        if executor is not None and executor.run_id is not None:
+            err_console.print(
+                "submitted jobs keep running on IBM Quantum; collect them with: "
+                f"quantumlimits resume {executor.run_id}",
+                soft_wrap=True,
+            )
+        raise
+    finally:
+        if executor is not None:
+            executor.close()
+        if store is not None:
+            store.close()
+    show(out_console, result, out=out, json_mode=args.json, target=plan.target)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Handle ``quantumlimits eplg``."""
-    from quantumlimits.eplg import protocol  # stim and qiskit load when a run starts
-
     settings = settings_from_args(args)
-    out_console, err_console = _common.consoles(args.json)
+    _check_cloud(args)
     out = _common.output_dir(args.out, files=OUTPUTS)
+    if is_cloud_name(settings.backend):
+        return run_cloud(settings, args, out=out)
+    out_console, err_console = _common.consoles(args.json)
     store = None if args.no_store else _common.open_store(args)
     dask = None
     try:

@@ -372,7 +372,7 @@ def write_outputs(out: Path, result: QVResult) -> None:
     from quantumlimits.plots.qv import figure
 
     _common.write_document_and_figure(
-        out, name="qv", document=result.to_json(), figure=figure(result)
+        out, name="qv", document=result.to_json(), figure=figure(result), crop=False
     )
 
 

@@ -62,6 +62,10 @@ def run(args: argparse.Namespace) -> int:
             if row.kind == "classify":
                 key = _classify_ibm.key_column(store.inputs(row.run_id))
                 console = _classify_ibm.jobs_console()
+            if row.kind == "eplg":
+                from quantumlimits.cli.eplg import LAYER_COLUMN
+
+                key = LAYER_COLUMN
             _ibm.print_jobs(
                 console, store, row.run_id, usd_per_second=args.usd_per_qpu_second, key=key
             )
@@ -183,7 +187,16 @@ def _resume_eplg(
 ) -> int:
     from quantumlimits.cli import eplg as eplg_cli
     from quantumlimits.eplg import protocol as eplg_protocol
+    from quantumlimits.eplg.settings import EPLGSettings
+    from quantumlimits.execution.backends import is_cloud_name
 
+    inputs = store.inputs(run_id)
+    if inputs is not None and is_cloud_name(str(inputs.get("backend", ""))):
+        # on a device: this invocation's account, budget and --yes; the recorded chain
+        store.close()  # the cloud run opens the store itself
+        return eplg_cli.run_cloud(
+            EPLGSettings.from_dict(inputs), args, out=out, resume_run_id=run_id
+        )
     out_console, err_console = _common.consoles(args.json)
     with err_console.status("layer fidelity") as status:
         result = eplg_protocol.resume(store, run_id, progress=lambda line: status.update(line))

@@ -6,9 +6,14 @@ the requested length whose calibrated errors predict the highest layer fidelity 
 *Benchmarking quantum processor performance at scale*, arXiv:2311.05933). Finding the best path
 exactly is a longest-path problem (NP-hard); enumerating simple paths explodes on lattices with
 many cycles (a 120-qubit square lattice has astronomically many 100-qubit paths). The search here
-is a beam search: paths grow one qubit at a time from every qubit, and after each step only the
-``beam`` best partial paths (by predicted fidelity, duplicates of the same qubit set and end
-removed) are kept, so memory is ``beam × length`` whatever the map.
+starts with a beam search: paths grow one qubit at a time from every qubit, and after each step
+only the ``beam`` best partial paths (by predicted fidelity, duplicates of the same qubit set and
+end removed) are kept, so memory is ``beam × length`` whatever the map. When the beam dead-ends
+before the requested length, a depth-first search with backtracking takes over: it prunes every
+partial path whose end cannot reach enough qubits (:func:`reach_bound`, which also discounts the
+dead-end branches a path can enter only once), is bounded by a number of expansions (not wall
+time, so the same map always gives the same chain), and either finds a chain or proves none
+exists.
 
 >>> edges = {(0, 1): 0.01, (1, 2): 0.02, (2, 3): 0.01, (0, 3): 0.5}
 >>> best_chain(edges=edges, one_qubit={}, length=4).qubits
@@ -31,6 +36,8 @@ from quantumlimits.errors import UsageError
 DEFAULT_BEAM = 1000
 #: A coupler at or above this calibrated error is broken: no chain uses it.
 BROKEN_ERROR = 1.0
+#: Partial paths the backtracking search expands, per ordering, before it gives up.
+DFS_BUDGET = 200_000
 
 
 @dataclass(frozen=True)
@@ -100,15 +107,12 @@ def _grow(
     beam: int,
     look_ahead: bool = True,
     excluded: frozenset[int] = frozenset(),
+    strict: bool = False,
 ) -> Chain | None:
-    """The best path of the longest length up to ``length`` the beam search reaches."""
-    adjacency: dict[int, list[tuple[int, float]]] = defaultdict(list)
-    for (a, b), err in edges.items():
-        if err is None or err >= BROKEN_ERROR or a in excluded or b in excluded:
-            continue
-        w = _log(1.0 - pair_infidelity(err))
-        adjacency[a].append((b, w))
-        adjacency[b].append((a, w))
+    """The best path of the longest length up to ``length`` the beam search reaches; with
+    ``strict`` the look-ahead is :func:`reach_bound` instead of a count of reachable qubits."""
+    adjacency = _adjacency(edges, excluded)
+    neighbours = {q: [n for n, _ in out] for q, out in adjacency.items()}
     n_layers = 2 if length >= 3 else 1
 
     def node(q: int) -> float:
@@ -144,7 +148,12 @@ def _grow(
         for score, path in ranked:
             if per_end[path[-1]] < max(1, beam // len(adjacency)):
                 per_end[path[-1]] += 1
-                if not look_ahead or _room(path, adjacency, length - len(path)):
+                need = length - len(path)
+                if (
+                    not look_ahead
+                    or (strict and reach_bound(neighbours, path) >= need)
+                    or (not strict and _room(path, adjacency, need))
+                ):
                     paths.append((score, path))
             if len(paths) >= beam:
                 break
@@ -153,6 +162,180 @@ def _grow(
             break
     score, path = paths[0]
     return Chain(qubits=min(path, path[::-1]), predicted_lf=math.exp(score))
+
+
+def _adjacency(
+    edges: Mapping[tuple[int, int], float], excluded: frozenset[int]
+) -> dict[int, list[tuple[int, float]]]:
+    """Working couplers as neighbour lists with each coupler's log fidelity (sorted: the same
+    map always gives the same order)."""
+    adjacency: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for (a, b), err in sorted(edges.items()):
+        if err is None or err >= BROKEN_ERROR or a in excluded or b in excluded:
+            continue
+        w = _log(1.0 - pair_infidelity(err))
+        adjacency[a].append((b, w))
+        adjacency[b].append((a, w))
+    return adjacency
+
+
+def reach_bound(neighbours: Mapping[int, Sequence[int]], path: Sequence[int]) -> int:
+    """An upper bound on the qubits a simple path continuing ``path`` can still add.
+
+    The qubits off ``path`` reachable from its end, less the dead-end branches: peeling qubits
+    with one neighbour left (never the end) leaves a core; a peeled branch hangs from the core by
+    one qubit, so a path that enters it cannot leave, and it can enter one branch, at most as
+    deep as the deepest. The bound is the core's size plus that depth.
+
+    >>> star = {0: [1, 2, 3], 1: [0], 2: [0], 3: [0]}  # from 0, one leaf at most
+    >>> reach_bound(star, [0])
+    1
+    >>> ring = {0: [1, 3], 1: [0, 2], 2: [1, 3], 3: [2, 0]}
+    >>> reach_bound(ring, [0])
+    3
+    """
+    end = path[-1]
+    on_path = set(path)
+    seen = {end}
+    stack = [end]
+    while stack:
+        q = stack.pop()
+        for n in neighbours.get(q, ()):
+            if n not in seen and n not in on_path:
+                seen.add(n)
+                stack.append(n)
+    degree = {q: sum(1 for n in neighbours.get(q, ()) if n in seen) for q in seen}
+    depth = dict.fromkeys(seen, 0)
+    leaves = [q for q in seen if q != end and degree[q] <= 1]
+    peeled: set[int] = set()
+    while leaves:
+        q = leaves.pop()
+        if q in peeled:
+            continue
+        peeled.add(q)
+        for n in neighbours.get(q, ()):
+            if n in seen and n not in peeled:
+                depth[n] = max(depth[n], depth[q] + 1)
+                degree[n] -= 1
+                if n != end and degree[n] <= 1:
+                    leaves.append(n)
+    if len(peeled) == len(seen) - 1:  # a tree hanging from the end
+        return depth[end]
+    core = len(seen) - len(peeled) - 1
+    return core + max(depth[q] for q in seen if q not in peeled)
+
+
+class _Exhausted(Exception):
+    """The backtracking search spent its budget."""
+
+
+def _backtrack(
+    adjacency: Mapping[int, Sequence[tuple[int, float]]],
+    *,
+    length: int,
+    order: str,
+    budget: int,
+) -> tuple[tuple[int, ...] | None, bool]:
+    """A path of ``length`` qubits by depth-first search with backtracking, pruned by
+    :func:`reach_bound`; ``(path or None, whether the search was complete)``.
+
+    ``order`` chooses the next qubit: ``"fidelity"`` tries the best coupler first (better
+    chains), ``"warnsdorff"`` the neighbour with the fewest free neighbours first (Warnsdorff's
+    rule: it finds long paths fast, whatever their quality). Starts are tried in a fixed order.
+    """
+    neighbours = {q: [n for n, _ in out] for q, out in adjacency.items()}
+    weight = {(q, n): w for q, out in adjacency.items() for n, w in out}
+    expanded = 0
+    path: list[int] = []
+    on_path: set[int] = set()
+
+    def free(q: int) -> int:
+        return sum(1 for n in neighbours[q] if n not in on_path)
+
+    def grow() -> bool:
+        nonlocal expanded
+        expanded += 1
+        if expanded > budget:
+            raise _Exhausted
+        if len(path) == length:
+            return True
+        if reach_bound(neighbours, path) < length - len(path):
+            return False
+        end = path[-1]
+        options = [n for n in neighbours[end] if n not in on_path]
+        if order == "fidelity":
+            options.sort(key=lambda n: (-weight[(end, n)], n))
+        else:
+            options.sort(key=lambda n: (free(n), -weight[(end, n)], n))
+        for n in options:
+            path.append(n)
+            on_path.add(n)
+            if grow():
+                return True
+            path.pop()
+            on_path.discard(n)
+        return False
+
+    if order == "fidelity":
+        starts = sorted(adjacency, key=lambda q: (-max(w for _, w in adjacency[q]), q))
+    else:
+        starts = sorted(adjacency, key=lambda q: (len(adjacency[q]), q))
+    try:
+        for start in starts:
+            path[:] = [start]
+            on_path.clear()
+            on_path.add(start)
+            if grow():
+                return tuple(path), True
+    except _Exhausted:
+        return None, False
+    return None, True
+
+
+def _find(
+    *,
+    edges: Mapping[tuple[int, int], float],
+    one_qubit: Mapping[int, float],
+    length: int,
+    beam: int,
+    excluded: frozenset[int],
+) -> tuple[Chain | None, bool]:
+    """The best chain of exactly ``length`` qubits found, and whether a failure is a proof.
+
+    The beam search first (its chain when it reaches the length); else the best of a stricter
+    beam and two backtracking searches. ``(None, True)``: no such chain exists;
+    ``(None, False)``: none found within :data:`DFS_BUDGET`.
+    """
+    chain = _grow(edges=edges, one_qubit=one_qubit, length=length, beam=beam, excluded=excluded)
+    if chain is not None and len(chain.qubits) == length:
+        return chain, True
+    adjacency = _adjacency(edges, excluded)
+    if not adjacency:
+        return None, True
+    found: list[tuple[int, ...]] = []
+    strict = _grow(
+        edges=edges,
+        one_qubit=one_qubit,
+        length=length,
+        beam=beam,
+        excluded=excluded,
+        strict=True,
+    )
+    if strict is not None and len(strict.qubits) == length:
+        found.append(strict.qubits)
+    proven = False
+    for order in ("fidelity", "warnsdorff"):
+        path, complete = _backtrack(adjacency, length=length, order=order, budget=DFS_BUDGET)
+        if path is not None:
+            found.append(path)
+        elif complete:
+            proven = True
+            break
+    if not found:
+        return None, proven
+    scored = [(predicted_lf(p, edges=edges, one_qubit=one_qubit), min(p, p[::-1])) for p in found]
+    score, best = max(scored, key=lambda sp: (sp[0], [-q for q in sp[1]]))
+    return Chain(qubits=best, predicted_lf=score), True
 
 
 def _room(
@@ -194,15 +377,23 @@ def best_chain(
     """
     if length < 2:
         raise UsageError(f"--chain-length must be at least 2, got {length}")
-    chain = _grow(edges=edges, one_qubit=one_qubit, length=length, beam=beam, excluded=excluded)
-    if chain is None or len(chain.qubits) < length:
+    chain, proven = _find(
+        edges=edges, one_qubit=one_qubit, length=length, beam=beam, excluded=excluded
+    )
+    if chain is None:
         longest = longest_chain(
             edges=edges, one_qubit=one_qubit, upper=length, beam=beam, excluded=excluded
         )
         found = len(longest.qubits)
+        what = (
+            "no chain of {length} qubits through working couplers exists"
+            if proven
+            else "no chain of {length} qubits through working couplers was found within the "
+            "search's budget"
+        ).format(length=length)
         raise UsageError(
-            f"no chain of {length} qubits through working couplers was found (the longest found "
-            f"has {found}): pass --chain-length {found} or less, or --chain-length max"
+            f"{what} (the longest found has {found}): pass --chain-length {found} or less, or "
+            "--chain-length max"
         )
     return chain
 
@@ -235,8 +426,8 @@ def longest_chain(
     lo, hi = len(chain.qubits), upper
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        found = _grow(edges=edges, one_qubit=one_qubit, length=mid, beam=beam, excluded=excluded)
-        if found is not None and len(found.qubits) == mid:
+        found, _ = _find(edges=edges, one_qubit=one_qubit, length=mid, beam=beam, excluded=excluded)
+        if found is not None:
             lo, chain = mid, found
         else:
             hi = mid - 1

@@ -2,7 +2,11 @@
 
 Clifford circuits with the Pauli-twirled device noise run on stim (any width); ``simulator="aer"``
 runs the same circuits on Aer with the device's full noise model (chains up to
-:data:`~quantumlimits.eplg.settings.AER_MAX_QUBITS` qubits), the cross-check.
+:data:`~quantumlimits.eplg.settings.AER_MAX_QUBITS` qubits), the cross-check. On an IBM Quantum
+device (``ibm_*``, through an :class:`~quantumlimits.execution.ibm.IBMExecutor`) the same
+circuits, placed on the chain's physical qubits, are sent as one batch of sampler jobs per layer
+(:func:`cloud_plan` builds them before anything is recorded, so their QPU time can be projected
+and approved), journaled, and analysed with the same fits.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from quantumlimits.eplg.settings import AER_MAX_QUBITS, EPLGSettings
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import backends as backends_mod
 from quantumlimits.execution.aer import run_noisy
-from quantumlimits.execution.executor import Mapper
+from quantumlimits.execution.executor import JobKey, Mapper
 from quantumlimits.execution.stim import sample_counts, twirled_noise
 from quantumlimits.seeding import STREAM_BOOTSTRAP, STREAM_CIRCUIT, STREAM_SIMULATE, derive_seed
 from quantumlimits.store import ResultsStore, recording
@@ -124,7 +128,13 @@ def model_lf(target: Any, gate: str, chain: Sequence[int]) -> float:
     return math.exp(total)
 
 
-def _check_chain(chain: Sequence[int], edges: Mapping[tuple[int, int], float], n: int) -> None:
+def _check_chain(
+    chain: Sequence[int],
+    edges: Mapping[tuple[int, int], float],
+    n: int,
+    *,
+    allow_broken: bool = False,
+) -> None:
     bad = [q for q in chain if q >= n]
     if bad:
         raise UsageError(f"--chain qubits {bad} do not exist on a {n}-qubit device")
@@ -132,7 +142,7 @@ def _check_chain(chain: Sequence[int], edges: Mapping[tuple[int, int], float], n
         err = edges.get((min(a, b), max(a, b)))
         if err is None:
             raise UsageError(f"--chain: qubits {a} and {b} are not coupled: give a path")
-        if err >= 1.0:
+        if err >= 1.0 and not allow_broken:
             raise UsageError(f"--chain: the coupler {a}-{b} is broken (error 1.0): avoid it")
 
 
@@ -154,21 +164,39 @@ def _directions(
     return out
 
 
-def prepare(settings: EPLGSettings) -> tuple[Any, str | None, str, Chain]:
-    """Device checks and the chain, before anything is recorded or simulated."""
+def prepare(
+    settings: EPLGSettings,
+    *,
+    executor: Any = None,
+    chain: Sequence[int] | None = None,
+) -> tuple[Any, str | None, str, Chain]:
+    """Device checks and the chain, before anything is recorded or simulated.
+
+    A cloud device (``ibm_*``) is reached through ``executor`` (its target is the device's
+    calibration); ``chain`` (a resumed cloud run's recorded chain) replaces the search, since
+    the calibration may have changed since the run began.
+    """
     backend = settings.backend
     backends_mod.check_backend_name(backend)
     if backends_mod.is_cloud_name(backend):
-        raise UsageError(
-            f"{backend} is an IBM Quantum cloud device: layer fidelity runs on device snapshots "
-            "for now (the cloud path is not built); pass a snapshot such as --backend fake_fez"
-        )
-    if backend == backends_mod.NOISELESS:
+        if executor is None or not hasattr(executor, "device"):
+            raise UsageError(
+                f"{backend} is an IBM Quantum cloud device: it runs through the cloud executor "
+                "(quantumlimits eplg --backend ibm_<device>, docs/ibm.md)"
+            )
+        if settings.simulator != "stim":
+            raise UsageError(
+                f"--simulator applies to device snapshots; on {backend} the device runs the "
+                "circuits: drop --simulator"
+            )
+        snapshot = executor.device()
+    elif backend == backends_mod.NOISELESS:
         raise UsageError(
             "layer fidelity needs a device's calibration to choose a chain and its noise: pass a "
             "snapshot such as --backend fake_fez"
         )
-    snapshot = backends_mod.load_snapshot(backend)
+    else:
+        snapshot = backends_mod.load_snapshot(backend)
     target = snapshot.target
     gate = backends_mod.two_qubit_gate(target)
     if gate not in TWO_QUBIT_GATES:
@@ -184,11 +212,12 @@ def prepare(settings: EPLGSettings) -> tuple[Any, str | None, str, Chain]:
     edges = backends_mod.edge_errors(target)
     one = one_qubit_infidelities(target)
     n = int(target.num_qubits)
-    if settings.chain is not None:
-        _check_chain(settings.chain, edges, n)
-        chain = Chain(settings.chain, predicted_lf(settings.chain, edges=edges, one_qubit=one))
+    given = tuple(chain) if chain is not None else settings.chain
+    if given is not None:
+        _check_chain(given, edges, n, allow_broken=chain is not None)
+        found = Chain(given, predicted_lf(given, edges=edges, one_qubit=one))
     elif settings.chain_length == "max":
-        chain = longest_chain(edges=edges, one_qubit=one, upper=n, excluded=unusable_qubits(target))
+        found = longest_chain(edges=edges, one_qubit=one, upper=n, excluded=unusable_qubits(target))
     else:
         length = int(settings.chain_length)
         if length > n:
@@ -196,15 +225,15 @@ def prepare(settings: EPLGSettings) -> tuple[Any, str | None, str, Chain]:
                 f"--chain-length {length} is more than {backend}'s {n} qubits: pass "
                 f"--chain-length {n} or less, or max"
             )
-        chain = best_chain(
+        found = best_chain(
             edges=edges, one_qubit=one, length=length, excluded=unusable_qubits(target)
         )
-    if settings.simulator == "aer" and len(chain.qubits) > AER_MAX_QUBITS:
+    if settings.simulator == "aer" and len(found.qubits) > AER_MAX_QUBITS:
         raise UsageError(
             f"--simulator aer simulates state vectors, chains up to {AER_MAX_QUBITS} qubits here; "
-            f"a {len(chain.qubits)}-qubit chain needs --simulator stim"
+            f"a {len(found.qubits)}-qubit chain needs --simulator stim"
         )
-    return target, backends_mod.calibration_date(snapshot), str(gate), chain
+    return target, backends_mod.calibration_date(snapshot), str(gate), found
 
 
 @dataclass(frozen=True)
@@ -319,12 +348,7 @@ def run_layer(
     """Simultaneous direct RB of one layer (local pairs), every length and sequence; the
     lengths run through ``mapper`` (in this process by default)."""
     n = len(chain)
-    directions = _directions(target, gate, chain)
-    ordered = [directions[p] for p in pairs]
-    paired = {q for p in pairs for q in p}
-    subsystems: list[tuple[int, ...]] = [tuple(p) for p in ordered]
-    subsystems += [(q,) for q in range(n) if q not in paired]
-    sizes = [len(s) for s in subsystems]
+    subsystems = _local_subsystems(n, pairs, _directions(target, gate, chain))
     timings = dict.fromkeys(STAGES, 0.0)
     _TARGETS.setdefault(settings.backend, target)
     tasks = [
@@ -353,7 +377,43 @@ def run_layer(
         method = done.method
         timings["build"] += done.build_s
         timings["execute"] += done.execute_s
-    survival = np.stack(rows)
+    return _analyse_layer(
+        chain=chain,
+        index=index,
+        subsystems=subsystems,
+        survival=np.stack(rows),
+        two_qubit_gates=len(pairs),
+        settings=settings,
+        method=method,
+        timings=timings,
+    )
+
+
+def _local_subsystems(
+    n: int,
+    pairs: Sequence[tuple[int, int]],
+    directions: Mapping[tuple[int, int], tuple[int, int]],
+) -> list[tuple[int, ...]]:
+    """A layer's subsystems on local qubits: each pair in its gate's order, then lone qubits."""
+    paired = {q for p in pairs for q in p}
+    subsystems: list[tuple[int, ...]] = [tuple(directions[p]) for p in pairs]
+    return subsystems + [(q,) for q in range(n) if q not in paired]
+
+
+def _analyse_layer(
+    *,
+    chain: Sequence[int],
+    index: int,
+    subsystems: Sequence[tuple[int, ...]],
+    survival: np.ndarray,
+    two_qubit_gates: int,
+    settings: EPLGSettings,
+    method: str,
+    timings: dict[str, float],
+) -> LayerResult:
+    """Fits, fidelities and bootstrap intervals of one layer's survival probabilities
+    (lengths × sequences × subsystems), whatever ran the circuits."""
+    sizes = [len(s) for s in subsystems]
     t = time.perf_counter()
     fits, fidelities = analysis.subsystem_fidelities(settings.lengths, survival, sizes)
     boot = analysis.bootstrap_fidelities(
@@ -375,9 +435,166 @@ def run_layer(
         intervals=tuple(analysis.interval(boot[:, k]) for k in range(len(subsystems))),
         layer_fidelity=float(analysis.log_product(fidelities)),
         layer_interval=analysis.interval(layer_boot),
-        two_qubit_gates=len(pairs),
+        two_qubit_gates=two_qubit_gates,
         method=method,
         timings={k: round(v, 6) for k, v in timings.items()},
+    )
+
+
+#: The part a cloud run records its chain in before anything is sent (``resume`` reads it back,
+#: since the device's calibration, and so the search, may have changed in between).
+CHAIN_PART = "chain"
+
+
+def layer_key(index: int) -> JobKey:
+    """The journal key of a layer's jobs on a cloud device.
+
+    >>> layer_key(1).name, layer_key(1).label
+    ('layer1', 'layer 2')
+    """
+    return JobKey(name=f"layer{index}", label=f"layer {index + 1}", seed_path=(index,))
+
+
+@dataclass(frozen=True)
+class CloudPlan:
+    """What a cloud run sends, built before anything is recorded or sent: the chain, the
+    native gate's direction per pair, and per layer its ISA circuits (every length's sequences,
+    in order) placed on the chain's physical qubits of the device's full register."""
+
+    target: Any
+    calibration_date: str | None
+    gate: str
+    chain: Chain
+    directions: Mapping[tuple[int, int], tuple[int, int]]
+    circuits: tuple[tuple[Any, ...], ...]
+
+    def recorded(self) -> dict[str, Any]:
+        """The :data:`CHAIN_PART` document: chain, gate and directions."""
+        return {
+            "qubits": list(self.chain.qubits),
+            "gate": self.gate,
+            "directions": [
+                list(self.directions[(i, i + 1)]) for i in range(len(self.chain.qubits) - 1)
+            ],
+        }
+
+
+def cloud_plan(
+    settings: EPLGSettings, *, executor: Any, recorded: Mapping[str, Any] | None = None
+) -> CloudPlan:
+    """The chain (searched on the device's calibration, or ``recorded`` by the run being
+    resumed) and every circuit a cloud run sends, checked against the device's target as the
+    service checks them. The sequences are those a simulated run draws with the same seed,
+    written in the target's native gates and directions: nothing is left to a transpiler."""
+    from qiskit_ibm_runtime.utils import validate_isa_circuits
+
+    from quantumlimits.execution.transpile import embed
+
+    chain = None if recorded is None else tuple(int(q) for q in recorded["qubits"])
+    target, calibration, gate, found = prepare(settings, executor=executor, chain=chain)
+    if recorded is not None and recorded.get("gate", gate) != gate:
+        raise UsageError(
+            f"{settings.backend} now runs {gate}, the run recorded {recorded['gate']}: it cannot "
+            "be resumed; start a new run"
+        )
+    qubits = found.qubits
+    n = len(qubits)
+    directions = _directions(target, gate, qubits)
+    if recorded is not None and recorded.get("directions") is not None:
+        directions = {
+            (i, i + 1): (int(a), int(b)) for i, (a, b) in enumerate(recorded["directions"])
+        }
+    basis = one_qubit_basis(target) or "sx"
+    size = int(target.num_qubits)
+    per_layer = []
+    for index, pairs in enumerate(layers(tuple(range(n)))):
+        batch = [
+            embed(
+                rb_circuit(
+                    num_qubits=n,
+                    pairs=pairs,
+                    gate=gate,
+                    directions=directions,
+                    length=length,
+                    seed=derive_seed(settings.seed, STREAM_CIRCUIT, index, li, s),
+                    one_qubit_basis=basis,
+                ),
+                qubits,
+                size,
+            )
+            for li, length in enumerate(settings.lengths)
+            for s in range(settings.samples)
+        ]
+        try:
+            validate_isa_circuits(batch, target)
+        except Exception as exc:
+            raise UsageError(
+                f"the layer-fidelity circuits are not ISA circuits of {settings.backend} ({exc}): "
+                "pass another --chain"
+            ) from None
+        per_layer.append(tuple(batch))
+    return CloudPlan(
+        target=target,
+        calibration_date=calibration,
+        gate=gate,
+        chain=found,
+        directions=directions,
+        circuits=tuple(per_layer),
+    )
+
+
+def cloud_projection(executor: Any, plan: CloudPlan, *, shots: int) -> Any:
+    """Projected QPU time of the jobs a cloud run still has to send (the executor's journal
+    decides what is already done or submitted)."""
+    from quantumlimits.execution import qpu_time
+
+    total = qpu_time.NOTHING
+    for index, batch in enumerate(plan.circuits):
+        total = total + executor.projection(list(batch), key=layer_key(index), shots=shots)
+    return total
+
+
+def run_cloud_layer(
+    *,
+    executor: Any,
+    plan: CloudPlan,
+    index: int,
+    pairs: Sequence[tuple[int, int]],
+    settings: EPLGSettings,
+    progress: Progress,
+) -> LayerResult:
+    """One layer on the cloud device: its jobs (submitted, or collected from the journal),
+    their counts turned into survival probabilities, and the same fits as a simulated run."""
+    qubits = plan.chain.qubits
+    n = len(qubits)
+    subsystems = _local_subsystems(n, pairs, plan.directions)
+    timings = dict.fromkeys(STAGES, 0.0)
+    batch = list(plan.circuits[index])
+    back = 0
+
+    def advance(count: int) -> None:
+        nonlocal back
+        back += count
+        progress(f"layer {index + 1}: {back} of {len(batch)} circuits back from {settings.backend}")
+
+    progress(f"layer {index + 1}: waiting on {settings.backend}")
+    t = time.perf_counter()
+    counts, _, method = executor.execute(
+        batch, key=layer_key(index), shots=settings.shots, seed=settings.seed, advance=advance
+    )
+    timings["execute"] += time.perf_counter() - t
+    survival = np.array(
+        [analysis.survival_probabilities(c, subsystems, n) for c in counts]
+    ).reshape(len(settings.lengths), settings.samples, len(subsystems))
+    return _analyse_layer(
+        chain=qubits,
+        index=index,
+        subsystems=subsystems,
+        survival=survival,
+        two_qubit_gates=len(pairs),
+        settings=settings,
+        method=method,
+        timings=timings,
     )
 
 
@@ -426,13 +643,48 @@ def measure(
     progress: Progress | None = None,
     resume_run_id: str | None = None,
     mapper: Mapper | None = None,
+    executor: Any = None,
+    plan: CloudPlan | None = None,
 ) -> EPLGResult:
     """Run the layer-fidelity benchmark ``settings`` ask for; with a ``store`` each finished
-    layer is recorded as it completes and ``resume_run_id`` continues a stopped run."""
+    layer is recorded as it completes and ``resume_run_id`` continues a stopped run.
+
+    On a cloud device ``executor`` (an :class:`~quantumlimits.execution.ibm.IBMExecutor`) runs
+    the circuits of ``plan`` (:func:`cloud_plan`, built here when not given): the chain is
+    recorded, every unfinished layer's jobs are submitted at once (they queue together), then
+    each layer is collected and analysed.
+    """
     say = progress or (lambda _line: None)
     started = time.perf_counter()
-    say("choosing the chain")
-    target, calibration, gate, chain = prepare(settings)
+    cloud = backends_mod.is_cloud_name(settings.backend)
+    if cloud:
+        if executor is None:
+            raise UsageError(
+                f"{settings.backend} is an IBM Quantum cloud device: it runs through the cloud "
+                "executor (quantumlimits eplg --backend ibm_<device>, docs/ibm.md)"
+            )
+        if mapper is not None:
+            raise UsageError(
+                f"--dask distributes simulations; {settings.backend} runs the circuits itself: "
+                "drop --dask"
+            )
+        say("building the circuits")
+        if plan is None:
+            recorded = (
+                recorded_chain(store, resume_run_id)
+                if store is not None and resume_run_id is not None
+                else None
+            )
+            plan = cloud_plan(settings, executor=executor, recorded=recorded)
+        target, calibration, gate, chain = (
+            plan.target,
+            plan.calibration_date,
+            plan.gate,
+            plan.chain,
+        )
+    else:
+        say("choosing the chain")
+        target, calibration, gate, chain = prepare(settings)
     qubits = chain.qubits
     local_layers = layers(tuple(range(len(qubits))))
     prov = provenance.provenance()
@@ -447,10 +699,26 @@ def measure(
         resume=resume_run_id,
     ) as run:
         finished = run.parts()
+        if cloud:
+            assert plan is not None
+            _start_cloud(
+                run, finished, executor=executor, plan=plan, settings=settings, store=store
+            )
         for index, pairs in enumerate(local_layers):
             name = f"layer{index}"
             if name in finished:
                 layer = LayerResult.from_dict(finished[name])
+            elif cloud:
+                assert plan is not None
+                layer = run_cloud_layer(
+                    executor=executor,
+                    plan=plan,
+                    index=index,
+                    pairs=pairs,
+                    settings=settings,
+                    progress=say,
+                )
+                run.add_part(name, layer.to_dict())
             else:
                 layer = run_layer(
                     target=target,
@@ -509,15 +777,53 @@ def measure(
     return result
 
 
+def _start_cloud(
+    run: Any,
+    finished: Mapping[str, Any],
+    *,
+    executor: Any,
+    plan: CloudPlan,
+    settings: EPLGSettings,
+    store: ResultsStore | None,
+) -> None:
+    """Record the chain (or check the recorded one), journal the executor's jobs under the run,
+    and submit every unfinished layer's jobs so they queue together."""
+    from quantumlimits.execution.ibm import redacted_logs
+
+    recorded = finished.get(CHAIN_PART)
+    if recorded is not None and tuple(recorded["qubits"]) != plan.chain.qubits:
+        raise UsageError(
+            f"run {run.run_id} recorded the chain {recorded['qubits']}, not "
+            f"{list(plan.chain.qubits)}: resume it with its recorded chain"
+        )
+    if recorded is None:
+        run.add_part(CHAIN_PART, plan.recorded())
+    executor.attach(store=store, run_id=run.run_id)
+    with redacted_logs(executor.secrets):
+        for index, batch in enumerate(plan.circuits):
+            if f"layer{index}" not in finished:
+                executor.submit(
+                    list(batch), key=layer_key(index), shots=settings.shots, seed=settings.seed
+                )
+
+
+def recorded_chain(store: ResultsStore, run_id: str) -> dict[str, Any] | None:
+    """The chain a cloud run recorded before sending anything (None when it recorded none)."""
+    return store.parts(store.resolve(run_id)).get(CHAIN_PART)
+
+
 def resume(
     store: ResultsStore,
     run_id: str,
     *,
     progress: Progress | None = None,
     mapper: Mapper | None = None,
+    executor: Any = None,
+    plan: CloudPlan | None = None,
 ) -> EPLGResult:
     """Continue a stopped layer-fidelity run under its own id and settings: finished layers are
-    read from the store, not run again."""
+    read from the store, not run again; on a cloud device ``executor`` collects, adopts or
+    resubmits the recorded jobs (``plan``: :func:`cloud_plan` with the recorded chain)."""
     full = store.resolve(run_id)
     inputs = store.inputs(full)
     if inputs is None:
@@ -530,6 +836,8 @@ def resume(
             progress=progress,
             resume_run_id=full,
             mapper=mapper,
+            executor=executor,
+            plan=plan,
         )
 
 

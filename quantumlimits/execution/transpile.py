@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from qiskit import QuantumCircuit
@@ -139,16 +141,83 @@ def _pass_manager(
 ) -> Any:
     """The preset pass manager for these settings, built once per target object (2 ms each; a
     width's chunks share it). Its runs keep no state: reused, it gives the same circuits."""
-    if key is None:
+    with builtin_stage_plugins():
+        if key is None:
+            return generate_preset_pass_manager(
+                optimization_level=optimization_level,
+                basis_gates=list(NOISELESS_BASIS),
+                seed_transpiler=seed,
+            )
         return generate_preset_pass_manager(
             optimization_level=optimization_level,
-            basis_gates=list(NOISELESS_BASIS),
+            target=key.target,
+            initial_layout=list(layout) if layout is not None else None,
             seed_transpiler=seed,
+            approximation_degree=degree,
         )
-    return generate_preset_pass_manager(
-        optimization_level=optimization_level,
-        target=key.target,
-        initial_layout=list(layout) if layout is not None else None,
-        seed_transpiler=seed,
-        approximation_degree=degree,
+
+
+#: The stage plugin groups of Qiskit's preset pass managers, by the manager attribute holding each.
+_STAGE_GROUPS = {
+    "init_plugins": "qiskit.transpiler.init",
+    "layout_plugins": "qiskit.transpiler.layout",
+    "routing_plugins": "qiskit.transpiler.routing",
+    "translation_plugins": "qiskit.transpiler.translation",
+    "optimization_plugins": "qiskit.transpiler.optimization",
+    "scheduling_plugins": "qiskit.transpiler.scheduling",
+}
+_PLUGINS_LOCK = threading.Lock()
+
+
+@functools.cache
+def _builtin_stage_extensions(group: str) -> Any:
+    """Qiskit's own plugins of one stage group, loaded once per process.
+
+    Qiskit's preset pass managers build their stages through a plugin manager that imports
+    every installed plugin of every stage, each time a pass manager is generated. The package
+    only ever asks for Qiskit's built-in methods (``default`` and friends), and qiskit-ibm-runtime
+    registers translation plugins whose import costs about a second (its whole client library).
+    This keeps the built-in entry points (those Qiskit's own distribution declares), nothing else.
+    """
+    from importlib.metadata import distribution
+
+    import stevedore
+    from stevedore.extension import Extension
+
+    extensions = []
+    for point in distribution("qiskit").entry_points:
+        if point.group != group:
+            continue
+        plugin = point.load()
+        extensions.append(Extension(point.name, point, plugin, plugin()))
+    return stevedore.ExtensionManager.make_test_instance(
+        extensions, namespace=group, propagate_map_exceptions=True
     )
+
+
+def _builtin_init(manager: Any) -> None:
+    for attribute, group in _STAGE_GROUPS.items():
+        setattr(manager, attribute, _builtin_stage_extensions(group))
+
+
+@contextlib.contextmanager
+def builtin_stage_plugins() -> Iterator[None]:
+    """Within this block, Qiskit's preset pass managers see only Qiskit's own stage plugins.
+
+    The pass managers generated are the ones Qiskit generates with its default methods (the
+    stages come from the same plugin classes); only the discovery of third-party plugins, which
+    this package never selects, is skipped. Falls back to Qiskit's own discovery if its plugin
+    manager changes shape.
+    """
+    try:
+        from qiskit.transpiler.preset_passmanagers.plugin import PassManagerStagePluginManager
+    except ImportError:  # pragma: no cover - a Qiskit without the plugin manager
+        yield
+        return
+    with _PLUGINS_LOCK:
+        original = PassManagerStagePluginManager.__init__
+        PassManagerStagePluginManager.__init__ = _builtin_init
+        try:
+            yield
+        finally:
+            PassManagerStagePluginManager.__init__ = original

@@ -22,9 +22,15 @@ def pyplot() -> Any:
     return plt
 
 
-def save_figure(fig: Any, path: str | os.PathLike[str], *, dpi: int = 120) -> None:
-    """Render ``fig`` to PNG and write it atomically, then close it."""
+def save_figure(
+    fig: Any, path: str | os.PathLike[str], *, dpi: int = 120, crop: bool = True
+) -> None:
+    """Render ``fig`` to PNG and write it atomically, then close it.
+
+    ``crop`` trims the figure's blank margins (``bbox_inches="tight"``), at the cost of one more
+    drawing of the figure; a figure laid out to fit its canvas does not need it.
+    """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if crop else None)
     pyplot().close(fig)
     atomic_write_bytes(path, buffer.getvalue())

@@ -13,6 +13,7 @@ it travels in.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,14 @@ def transpile_seed(*, seed: int, width: int, depth: int) -> int:
     return derive_seed(seed, STREAM_TRANSPILE, width, depth)
 
 
+#: Model circuits a cell's transpilation remembers in process, from its first: the calibration
+#: prediction's sample (protocol.PREDICTION_SAMPLE) and the layout candidates' (LAYOUT_SAMPLES)
+#: are the first circuits of the cell the measurement then transpiles again.
+MEMO_CIRCUITS = 20
+_MEMO_CELLS = 64
+_memo: OrderedDict[tuple[Any, ...], dict[int, QuantumCircuit]] = OrderedDict()
+
+
 def transpile(
     circuits: Sequence[QuantumCircuit],
     *,
@@ -82,10 +91,63 @@ def transpile(
     seed: int,
     optimization_level: int,
     mapper: Mapper = local_map,
+    first: int | None = None,
     approximate: bool = False,
 ) -> list[QuantumCircuit]:
     """ISA circuits on the layout's local qubits, transpiled in chunks handed to ``mapper``
-    (``approximate``: synthesis up to a device spec's published errors, docs/devices.md)."""
+    (``approximate``: synthesis up to a device spec's published errors, docs/devices.md).
+
+    ``first``: the index of ``circuits[0]`` among the cell's model circuits, when they are the
+    cell's own. A local transpilation then reuses the cell's first :data:`MEMO_CIRCUITS` ISA
+    circuits when this process transpiled them already (a circuit's transpilation does not depend
+    on its chunk, so they are the circuits it would produce; copies are returned).
+    """
+    remember = (
+        first is not None
+        and mapper is local_map
+        and (placement.target is None or placement.by_name)
+    )
+    if not remember:
+        return _transpile(
+            circuits, placement, width, depth, seed, optimization_level, mapper, approximate
+        )
+    assert first is not None
+    key = (placement.device, placement.qubits, width, depth, seed, optimization_level, approximate)
+    cell = _memo.setdefault(key, {})
+    _memo.move_to_end(key)
+    while len(_memo) > _MEMO_CELLS:
+        _memo.popitem(last=False)
+    wanted = range(first, first + len(circuits))
+    missing = [i for i in wanted if i not in cell]
+    done = _transpile(
+        [circuits[i - first] for i in missing],
+        placement,
+        width,
+        depth,
+        seed,
+        optimization_level,
+        mapper,
+        approximate,
+    )
+    fresh = dict(zip(missing, done, strict=True))
+    for i, circuit in fresh.items():
+        if i < MEMO_CIRCUITS:
+            cell[i] = circuit.copy()
+    return [fresh[i] if i in fresh else cell[i].copy() for i in wanted]
+
+
+def _transpile(
+    circuits: Sequence[QuantumCircuit],
+    placement: Placement,
+    width: int,
+    depth: int,
+    seed: int,
+    optimization_level: int,
+    mapper: Mapper,
+    approximate: bool = False,
+) -> list[QuantumCircuit]:
+    if not circuits:
+        return []
     noiseless = placement.target is None
     local = None if noiseless or placement.by_name else placement.local_target()
     tasks = [
@@ -126,4 +188,5 @@ def isa_circuits(
         optimization_level=optimization_level,
         mapper=mapper,
         approximate=approximate,
+        first=start,
     )

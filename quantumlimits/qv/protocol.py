@@ -478,6 +478,7 @@ def run_width(
             optimization_level=settings.optimization_level,
             mapper=mapper,
             approximate=settings.approximate_synthesis,
+            first=first,
         )
         isa.extend(round_isa)
         timer.add("transpile", t)

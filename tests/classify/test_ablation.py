@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from quantumlimits.classify import study
 from quantumlimits.classify.ansatz import build_ansatz
 from quantumlimits.classify.datasets import load_dataset
 from quantumlimits.classify.settings import QUANTUM, entangles, parse_models
+from quantumlimits.classify.statevector import StatevectorModel
 from quantumlimits.classify.trainer import QuantumSettings, run_classify
 
 
@@ -47,3 +50,38 @@ def test_the_variant_runs_beside_its_model() -> None:
     # fewer two-qubit gates on the device: a shorter circuit to project
     assert free.qpu is not None and full.qpu is not None
     assert free.qpu["circuit_seconds"] < full.qpu["circuit_seconds"]
+
+
+def _readouts(architecture: str, *, n_qubits: int, layers: int) -> tuple[np.ndarray, np.ndarray]:
+    """⟨Z_0⟩ of the entangled circuit and of its variant, at the same data and parameters."""
+    full, free = (
+        build_ansatz(
+            architecture=architecture,
+            n_qubits=n_qubits,
+            n_features=n_qubits,
+            layers=layers,
+            entangle=entangle,
+        )
+        for entangle in (True, False)
+    )
+    gen = np.random.default_rng(7)
+    x = gen.uniform(0.0, np.pi, size=(32, n_qubits))
+    theta = gen.uniform(0.0, 2 * np.pi, size=full.n_params)
+    return StatevectorModel(full).expectation(x, theta), StatevectorModel(free).expectation(
+        x, theta
+    )
+
+
+def test_one_angle_layer_hides_its_entanglement_from_the_readout() -> None:
+    # The angle model's CZ ring comes after its only variational layer: CZ is diagonal and
+    # commutes with Z_0, so with one layer the two variants are the same function.
+    full, free = _readouts("angle", n_qubits=2, layers=1)
+    np.testing.assert_allclose(full, free, atol=1e-12)
+
+
+@pytest.mark.parametrize("model", [m for m in study.QUICK.models if m in QUANTUM and entangles(m)])
+def test_the_quick_study_ablation_compares_different_functions(model: str) -> None:
+    s = study.QUICK
+    assert f"{model}-noent" in s.models
+    full, free = _readouts(QUANTUM[model], n_qubits=s.width or s.features or 2, layers=s.layers)
+    assert np.max(np.abs(full - free)) > 1e-3

@@ -217,7 +217,7 @@ def test_cli_writes_json_and_png(tmp_path: Path, capsys: pytest.CaptureFixture[s
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--backend", "ibm_fez"], "cloud path is not built"),
+        (["--backend", "ibm_fez", "--yes"], "QISKIT_IBM_TOKEN"),
         (["--backend", "aer"], "needs a device"),
         (["--backend", "fake_fez", "--chain-length", "13", "--simulator", "aer"], "up to 12"),
         (["--backend", "fake_fez", "--chain-length", "400"], "more than fake_fez's 156"),
@@ -353,3 +353,47 @@ def test_cli_resume_finishes_a_stopped_run(
     assert main(["resume", row.run_id, "--store", str(store_path), "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["run_id"] == row.run_id and len(document["layers"]) == 2
+
+
+def test_backtracking_finds_the_chain_the_beam_misses() -> None:
+    # A comb: the spine 0-1-2-3-4 with a tooth under each spine qubit (5..9). The only
+    # 10-qubit paths zigzag through teeth at the ends; greedy growth along the cheap spine
+    # dead-ends. A one-path beam misses it; the backtracking search must find it.
+    edges = {(i, i + 1): 0.001 for i in range(4)}
+    edges.update({(i, i + 5): 0.02 for i in range(5)})
+    edges.update({(5, 6): 0.03, (8, 9): 0.03})
+    chain = best_chain(edges=edges, one_qubit={}, length=8, beam=1)
+    assert len(chain.qubits) == 8 and len(set(chain.qubits)) == 8
+    assert all((min(a, b), max(a, b)) in edges for a, b in chain.edges)
+    assert chain == best_chain(edges=edges, one_qubit={}, length=8, beam=1)  # deterministic
+
+
+def test_a_chain_that_cannot_exist_is_refused_as_proven() -> None:
+    star = {(0, q): 0.01 for q in range(1, 6)}  # every path has at most 3 qubits
+    with pytest.raises(UsageError, match=r"exists \(the longest found has 3"):
+        best_chain(edges=star, one_qubit={}, length=4)
+
+
+def test_reach_bound_never_undercounts_a_continuation() -> None:
+    import random
+
+    from quantumlimits.eplg.chain import reach_bound
+
+    def longest(nb: dict[int, list[int]], path: list[int]) -> int:
+        best = 0
+        for n in nb[path[-1]]:
+            if n not in path:
+                best = max(best, 1 + longest(nb, [*path, n]))
+        return best
+
+    for trial in range(300):
+        rng = random.Random(trial)
+        n = rng.randint(3, 9)
+        nb: dict[int, list[int]] = {q: [] for q in range(n)}
+        for a in range(n):
+            for b in range(a + 1, n):
+                if rng.random() < 0.35:
+                    nb[a].append(b)
+                    nb[b].append(a)
+        for start in range(n):
+            assert reach_bound(nb, [start]) >= longest(nb, [start])

@@ -62,12 +62,18 @@ def test_report_has_every_section_and_loads_nothing(
     assert "synthetic &lt;classify&gt;" in text and "vqc-reupload" in text
     assert "reported" in text and "research.ibm.com/blog/quantum-volume-256" in text
     assert "Device faster" in text and "Memory wall" in text
+    # the summary opens the page and reads the same runs: QV, the limits crossing, classify
+    summary = text.split('<section id="summary">', 1)[1].split("</section>", 1)[0]
+    assert text.index('<section id="summary">') < text.index('<section id="qv">')
+    assert "fake_torino" in summary and "exact simulation" in summary  # either answer
+    assert "moons" in summary and "vqc-reupload" in summary
 
 
 def test_empty_store_says_so_in_every_section(tmp_path: Path) -> None:
     with ResultsStore(tmp_path / "empty.sqlite") as store:
         text = report.render(store=store)
     for phrase in (
+        "Nothing measured yet",
         "No QV runs",
         "No classify runs in the store",
         "No classify runs with accuracy",
@@ -170,5 +176,10 @@ def test_report_renders_in_headless_chromium(full_store: Path, tmp_path: Path) -
     assert images == 4 and "broken=0" in check and check.endswith("missing=."), check
     console = [line for line in done.stderr.splitlines() if "CONSOLE" in line]
     assert not console, console  # no script errors, no blocked or failed resource loads
-    for heading in ("Quantum volume runs", "Classifier runs", "Diminishing returns"):
+    for heading in (
+        "What the store says",
+        "Quantum volume runs",
+        "Classifier runs",
+        "Diminishing returns",
+    ):
         assert heading in done.stdout
