@@ -496,7 +496,7 @@ def _limits_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
     if not docs:
         parts.append(_empty("No limits run in the store: 'quantumlimits limits' records one."))
         return "".join(parts) + "</section>"
-    from quantumlimits.limits.wall import LimitsResult
+    from quantumlimits.limits.wall import LimitsResult, from_width
     from quantumlimits.plots.limits import limits_figure
 
     for row, doc in docs:
@@ -510,12 +510,15 @@ def _limits_section(docs: Sequence[tuple[Any, dict[str, Any]]]) -> str:
         parts.append(f"<h3>{_e(result.backend)} — {_e(row.run_id)}</h3>")
         parts.append(_png(limits_figure(result), "time, memory and HOP against width"))
         lo, hi = c.device_faster_range
+        widest = max((r.width for r in result.rows), default=0)
+        band = "" if lo is None else f" (band {lo}–{hi if hi is not None else f'beyond {widest}'})"
+        hop_source = f" ({c.hop_below_source})" if c.hop_below_source else ""
         parts.append(
             "<ul>"
-            f"<li><b>Device faster</b> than exact simulation from width "
-            f"<b>{_e(c.device_faster_width)}</b> (band {_e(lo)}–{_e(hi)}).</li>"
-            f"<li><b>Device HOP below 2/3</b> from width <b>{_e(c.hop_below_two_thirds_width)}</b>"
-            f" ({_e(c.hop_below_source)}).</li>"
+            f"<li><b>Device faster</b> than exact simulation "
+            f"<b>{_e(from_width(c.device_faster_width, result))}</b>{_e(band)}.</li>"
+            f"<li><b>Device HOP below 2/3</b> "
+            f"<b>{_e(from_width(c.hop_below_two_thirds_width, result))}</b>{_e(hop_source)}.</li>"
             "<li><b>Memory wall</b> (16·2<sup>n</sup> bytes): "
             + ", ".join(f"{_e(k)} n ≤ {_e(v)}" for k, v in c.memory_wall.items())
             + ".</li>"

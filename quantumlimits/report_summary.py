@@ -199,8 +199,13 @@ class DatasetAnswer:
         return head + text + " " + self._quantum_sentence(fastest)
 
     def _most_accurate(self) -> str:
-        best = max(self.rows, key=lambda r: r.accuracy_median)
-        return f"{best.model}, {best.accuracy_median:.3f}"
+        top = max(r.accuracy_median for r in self.rows)
+        tied = [r.model for r in self.rows if r.accuracy_median == top]
+        return (
+            f"{', '.join(tied)}, {top:.3f}"
+            if len(tied) == 1
+            else (f"{', '.join(tied)} tied at {top:.3f}")
+        )
 
     def _quantum_sentence(self, fastest: ModelRow | None) -> str:
         q = self.best_quantum
@@ -285,9 +290,17 @@ def study_lines(studies: Sequence[Stored]) -> list[str]:
             "classical against quantum is not measured."
         )
     if s.get("ablation_pairs"):
+        readout = settings.get("readout", "z0")  # studies recorded before the flag read qubit 0
+        caveat = (
+            " Read on qubit 0 alone (readout z0), an entanglement-free model sees only the first "
+            "feature, so this compares one feature with all of them rather than entanglement."
+            if readout == "z0"
+            else " Both variants read the mean ⟨Z⟩ of every qubit."
+        )
         lines.append(
             f"Entanglement-free variants were at least as accurate as their entangled model in "
             f"{s['noent_at_least_as_good']} of {s['ablation_pairs']} (model, dataset) pairs."
+            + caveat
         )
     return lines
 

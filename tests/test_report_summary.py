@@ -134,6 +134,7 @@ def test_nothing_reaching_the_target_is_undecided_and_no_device_projects_nothing
     assert answer.fastest is None
     text = answer.sentence()
     assert "the fastest model is undecided" in text
+    assert "(best median final accuracy: vqc-angle, 0.610)" in text
     assert "No quantum model reached the target" in text and "vqc-angle, ended at 0.610" in text
     assert "QPU" not in text  # a run without a device model projects no QPU time
 
@@ -231,6 +232,32 @@ def test_outrunning_simulation_past_the_hop_crossing_says_so() -> None:
     assert "quantum volume not measured" in text
 
 
+def _study(readout: str | None) -> Stored:
+    settings: dict[str, Any] = {"seeds": 3, "tune": 4}
+    if readout is not None:
+        settings["readout"] = readout
+    summary = {
+        "datasets": 2,
+        "duels": 2,
+        "classical_wins": 1,
+        "median_accuracy_gap": 0.05,
+        "median_time_ratio": 1.5,
+        "noent_at_least_as_good": 1,
+        "ablation_pairs": 2,
+    }
+    return Stored("s1", "2026-01-01", {"settings": settings, "analysis": {"summary": summary}})
+
+
+def test_study_lines_state_the_duels_and_what_the_ablation_compared() -> None:
+    from quantumlimits.report_summary import study_lines
+
+    old, new = study_lines([_study(None)]), study_lines([_study("mean")])
+    assert "beat the best quantum one on 1 of 2 datasets (median accuracy gap +0.050" in old[0]
+    assert "tuned with 4 configurations" in old[0]
+    assert "1 of 2 (model, dataset) pairs" in old[1] and "sees only the first feature" in old[1]
+    assert "mean ⟨Z⟩ of every qubit" in new[1] and "first feature" not in new[1]
+
+
 def test_empty_summary_says_nothing_is_measured() -> None:
     assert summarise().empty
     s = summarise(classify=[Stored("c", "2026-01-01", _hard())])
@@ -287,3 +314,17 @@ def test_empty_store_report_says_nothing_is_measured(tmp_path: Path) -> None:
     with ResultsStore(tmp_path / "empty.sqlite") as store:
         html = report.render(store=store)
     assert "Nothing measured yet" in _section(html, "summary")
+
+
+def test_a_tie_for_best_accuracy_names_every_model() -> None:
+    doc = _classify(
+        "two_curves",
+        [
+            _model("dummy", "classical", [_run(1, [0.001], [0.5], [0.0])]),
+            _model("logreg", "classical", [_run(1, [0.01], [0.5], [0.0])]),
+        ],
+        device=None,
+    )
+    (answer,) = dataset_answers([Stored("c", "2026-01-01", doc)])
+    assert "(best median final accuracy: dummy, logreg tied at 0.500)" in answer.sentence()
+    assert "No quantum model was run." in answer.sentence()

@@ -22,6 +22,9 @@ ROTATIONS = ("rx", "ry", "rz", "zz")
 #: Fixed gates.
 FIXED = ("h", "cz")
 ARCHITECTURES = ("angle", "reupload", "iqp")
+#: What the model reads out: ``"z0"``, ⟨Z⟩ of qubit 0; ``"mean"``, the mean of ⟨Z_q⟩ over every
+#: qubit (Bowles et al.'s separable models; their re-uploading model tunes how many qubits).
+READOUTS = ("z0", "mean")
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,21 @@ class Ansatz:
     gates: tuple[Gate, ...]
     n_params: int
     scale_params: tuple[int, ...]
+    readout: str = "z0"
+
+    def __post_init__(self) -> None:
+        if self.readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}, got {self.readout!r}")
+
+    @property
+    def readout_qubits(self) -> tuple[int, ...]:
+        """The qubits whose mean ⟨Z⟩ is the model's output (measured into clbits 0, 1, ...).
+
+        >>> build_ansatz(architecture="angle", n_qubits=3, n_features=3, layers=1,
+        ...              readout="mean").readout_qubits
+        (0, 1, 2)
+        """
+        return tuple(range(self.n_qubits)) if self.readout == "mean" else (0,)
 
     @property
     def n_trainable_gates(self) -> int:
@@ -86,7 +104,13 @@ def _entanglers(n_qubits: int) -> list[Gate]:
 
 
 def build_ansatz(
-    *, architecture: str, n_qubits: int, n_features: int, layers: int, entangle: bool = True
+    *,
+    architecture: str,
+    n_qubits: int,
+    n_features: int,
+    layers: int,
+    entangle: bool = True,
+    readout: str = "z0",
 ) -> Ansatz:
     """The circuit of ``architecture`` ('angle', 'reupload' or 'iqp').
 
@@ -100,6 +124,7 @@ def build_ansatz(
 
     ``entangle=False`` drops every entangling gate — each CZ, and the IQP embedding's ZZ data
     terms — and nothing else: the trainable parameters stay the same (the ablation switch).
+    ``readout`` (:data:`READOUTS`) chooses the observable: ⟨Z⟩ of qubit 0, or the mean over all.
 
     >>> a = build_ansatz(architecture="reupload", n_qubits=2, n_features=2, layers=3)
     >>> a.n_params, a.n_trainable_gates
@@ -160,6 +185,7 @@ def build_ansatz(
         gates=tuple(gates),
         n_params=count,
         scale_params=tuple(scales),
+        readout=readout,
     )
 
 

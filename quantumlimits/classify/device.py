@@ -244,7 +244,7 @@ class DeviceRun:
                 key=self.key(found.index, rep, step),
                 seed=derive_seed(seed, STREAM_HARDWARE, step),
             )
-            return expectations_from_counts(counts)
+            return expectations_from_counts(counts, bits=len(found.circuit.ansatz.readout_qubits))
 
         gradient = ParameterShiftGradient(found.circuit, expectations=expectations)
         return DeviceTrainedClassifier(**params).use_gradient(gradient)
@@ -298,7 +298,11 @@ class DeviceRun:
             counts = self._counts(circuits, key=key, seed=job_seed)
             classes = np.asarray(self.classes[model.name])
             measured[(model.name, rep)] = accuracy_from_counts(
-                counts, y_test, params=params, classes=classes
+                counts,
+                y_test,
+                params=params,
+                classes=classes,
+                bits=len(model.circuit.ansatz.readout_qubits),
             )
             self.report(
                 f"{model.name} seed {rep + 1} on {self.backend}: hardware accuracy "
@@ -415,6 +419,7 @@ def prepare(
             n_features=d,
             layers=settings.layers,
             entangle=settings.entangle and entangles(name),
+            readout=settings.readout,
         )
         circuit = DeviceCircuit.build(ansatz, backend=executor.device(), seed=settings.seed)
         built.append(DeviceModel(index, name, circuit))

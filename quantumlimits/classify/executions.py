@@ -34,7 +34,8 @@ def _angle(gate: Gate, x: Any, theta: Any) -> Any:
 def pennylane_expectation(
     ansatz: Ansatz, *, device: str = "default.qubit", diff_method: str = "backprop"
 ) -> Callable[[Any, Any], Any]:
-    """A QNode ``f(x, theta) -> ⟨Z_0⟩`` for ``ansatz``.
+    """A QNode ``f(x, theta) -> ⟨O⟩`` for ``ansatz``, O its readout (``Z_0`` or the mean of
+    ``Z_q`` over every qubit).
 
     ``x`` may be one sample (shape (d,)) or a batch (shape (n, d)): PennyLane broadcasts the batch
     through one circuit execution on ``default.qubit``.
@@ -53,8 +54,14 @@ def pennylane_expectation(
                 qml.CZ(wires=list(gate.wires))
             else:
                 ops[gate.name](_angle(gate, x, theta), wires=list(gate.wires))
-        return qml.expval(qml.PauliZ(0))
+        return qml.expval(observable)
 
+    qubits = ansatz.readout_qubits
+    observable = (
+        qml.PauliZ(0)
+        if qubits == (0,)
+        else qml.dot([1.0 / len(qubits)] * len(qubits), [qml.PauliZ(q) for q in qubits])
+    )
     return circuit
 
 
@@ -63,7 +70,8 @@ def qiskit_circuit(
 ) -> tuple[Any, Any, Any]:
     """``(circuit, x, theta)``: the ansatz with ``ParameterVector`` inputs and weights.
 
-    Wire ``w`` is Qiskit qubit ``w``; with ``measure=True`` qubit 0 is measured into clbit 0.
+    Wire ``w`` is Qiskit qubit ``w``; with ``measure=True`` the readout qubits
+    (``ansatz.readout_qubits``: 0, or every qubit) are measured into clbits 0, 1, ...
     ``shifts`` (a ``ParameterVector`` of ``ansatz.n_trainable_gates``) adds ``shifts[j]`` to the
     angle of the j-th trainable gate: bound to ±π/2 it gives the parameter-shift circuits.
     """
@@ -77,7 +85,10 @@ def qiskit_circuit(
         )
     x = ParameterVector("x", ansatz.n_features)
     theta = ParameterVector("theta", ansatz.n_params)
-    qc = QuantumCircuit(ansatz.n_qubits, 1 if measure else 0, name=f"vqc_{ansatz.architecture}")
+    readout = ansatz.readout_qubits
+    qc = QuantumCircuit(
+        ansatz.n_qubits, len(readout) if measure else 0, name=f"vqc_{ansatz.architecture}"
+    )
     trainable = 0
     for gate in ansatz.gates:
         if gate.name == "h":
@@ -103,7 +114,7 @@ def qiskit_circuit(
         else:
             getattr(qc, gate.name)(angle, gate.wires[0])
     if measure:
-        qc.measure(0, 0)
+        qc.measure(list(readout), list(range(len(readout))))
     return qc, x, theta
 
 
@@ -123,7 +134,7 @@ def qiskit_expectations(
     backend: Any | None = None,
     seed: int = 0,
 ) -> np.ndarray:
-    """⟨Z_0⟩ per row of ``x`` from the Qiskit circuit on Aer.
+    """The readout ⟨O⟩ (⟨Z_0⟩, or the mean ⟨Z_q⟩) per row of ``x`` from the Qiskit circuit on Aer.
 
     ``shots=None`` — exact (Aer ``EstimatorV2``, precision 0). ``shots=N`` — sampled, noiseless.
     ``backend`` (a calibration snapshot) — transpiled to its instruction set and sampled with its
@@ -135,7 +146,10 @@ def qiskit_expectations(
         from qiskit_aer.primitives import EstimatorV2
 
         qc, xv, tv = qiskit_circuit(ansatz)
-        observable = SparsePauliOp("I" * (ansatz.n_qubits - 1) + "Z")
+        qubits = ansatz.readout_qubits
+        observable = SparsePauliOp.from_sparse_list(
+            [("Z", [q], 1.0 / len(qubits)) for q in qubits], num_qubits=ansatz.n_qubits
+        )
         values = _bindings(qc, xv, tv, x, theta)
         result = EstimatorV2(options={"backend_options": {"seed_simulator": seed}}).run(
             [(qc, observable, values)]
@@ -161,8 +175,9 @@ def qiskit_expectations(
         values = _bindings(isa, xv, tv, x, theta)
         bound = [isa.assign_parameters(row) for row in values]
         counts = run_noisy(bound, target=backend.target, shots=shots, seed=seed).counts
-    ones = np.array([sum(v for k, v in c.items() if k & 1) for c in counts], dtype=float)
-    return 1.0 - 2.0 * ones / shots
+    from quantumlimits.classify.hardware import expectations_from_counts
+
+    return expectations_from_counts(counts, bits=len(ansatz.readout_qubits))
 
 
 def noisy_accuracy(

@@ -69,19 +69,22 @@ def split_key(name: str) -> tuple[int, int, int]:
     return model, rep, step
 
 
-def expectations_from_counts(counts: Sequence[dict[int, int]]) -> np.ndarray:
-    """⟨Z⟩ of the qubit measured into clbit 0, per circuit: ``1 - 2 P(bit 0 = 1)``.
+def expectations_from_counts(counts: Sequence[dict[int, int]], *, bits: int = 1) -> np.ndarray:
+    """The mean ⟨Z⟩ of the qubits measured into clbits ``0 .. bits-1``, per circuit:
+    ``1 - 2 P(bit i = 1)`` averaged over the bits (``bits=1``: the qubit in clbit 0).
 
     >>> expectations_from_counts([{0: 75, 1: 25}, {3: 10, 2: 30}])
     array([0.5, 0.5])
+    >>> expectations_from_counts([{0b01: 50, 0b11: 50}], bits=2)  # Z_0 = -1, Z_1 = 0
+    array([-0.5])
     """
     out = []
     for c in counts:
         shots = sum(c.values())
         if shots < 1:
             raise ValueError("a circuit returned no shots")
-        ones = sum(v for k, v in c.items() if k & 1)
-        out.append(1.0 - 2.0 * ones / shots)
+        ones = sum(v * (k >> i & 1) for k, v in c.items() for i in range(bits))
+        out.append(1.0 - 2.0 * ones / (shots * bits))
     return np.asarray(out, dtype=float)
 
 
@@ -99,10 +102,16 @@ def predict_from_expectations(
 
 
 def accuracy_from_counts(
-    counts: Sequence[dict[int, int]], y: np.ndarray, *, params: np.ndarray, classes: np.ndarray
+    counts: Sequence[dict[int, int]],
+    y: np.ndarray,
+    *,
+    params: np.ndarray,
+    classes: np.ndarray,
+    bits: int = 1,
 ) -> tuple[float, np.ndarray]:
-    """Held-out accuracy and ⟨Z_0⟩ per sample from the counts of the evaluation circuits."""
-    expectations = expectations_from_counts(counts)
+    """Held-out accuracy and the readout ⟨O⟩ per sample from the counts of the evaluation
+    circuits (``bits``: the readout's clbits, :func:`expectations_from_counts`)."""
+    expectations = expectations_from_counts(counts, bits=bits)
     if len(expectations) != len(y):
         raise ValueError(f"{len(expectations)} circuits' counts for {len(y)} samples")
     predicted = predict_from_expectations(expectations, params=params, classes=classes)
@@ -115,7 +124,7 @@ class DeviceCircuit:
     ``theta`` (weights) and ``shifts`` (one per trainable gate, added to its angle).
 
     Build it with :meth:`build`; :meth:`bind` and :meth:`shift_circuits` give the circuits a
-    device runs. Qubit 0 of the ansatz is measured into clbit 0.
+    device runs. The ansatz's readout qubits are measured into clbits 0, 1, ...
     """
 
     ansatz: Ansatz

@@ -9,8 +9,9 @@ One estimator, :class:`QuantumClassifier`, covers the three architectures of
 * ``"lightning"`` — a ``lightning.qubit`` QNode with adjoint gradients, one sample per call.
 
 All three compute the same loss and the same gradients; only the clock differs. The prediction is
-``sigmoid(w · ⟨Z_0⟩ + b)`` with a trainable classical scale ``w`` and bias ``b``; the loss is the
-binary cross-entropy; the optimiser is Adam.
+``sigmoid(w · ⟨O⟩ + b)`` with a trainable classical scale ``w`` and bias ``b``, where the readout
+``O`` is ``Z_0`` (``readout="z0"``, the default) or the mean of ``Z_q`` over every qubit
+(``readout="mean"``); the loss is the binary cross-entropy; the optimiser is Adam.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from quantumlimits.classify.ansatz import ARCHITECTURES, Ansatz, build_ansatz
+from quantumlimits.classify.ansatz import ARCHITECTURES, READOUTS, Ansatz, build_ansatz
 from quantumlimits.classify.statevector import StatevectorModel
 from quantumlimits.seeding import rng as seeded_rng
 
@@ -60,7 +61,7 @@ class QuantumClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters mirror the issue's ablation switches: ``architecture``, ``n_qubits`` (default: one
     per feature), ``layers``, ``entangle``, ``learning_rate``, ``batch_size`` (None: full batch),
-    ``max_steps``, ``engine`` and ``random_state``.
+    ``max_steps``, ``engine``, ``readout`` (``"z0"`` or ``"mean"``) and ``random_state``.
 
     >>> from sklearn.datasets import make_moons
     >>> X, y = make_moons(n_samples=60, noise=0.1, random_state=0)
@@ -80,6 +81,7 @@ class QuantumClassifier(ClassifierMixin, BaseEstimator):
         batch_size: int | None = None,
         max_steps: int = 100,
         engine: str = "numpy",
+        readout: str = "z0",
         random_state: int | np.random.Generator | None = None,
     ) -> None:
         self.architecture = architecture
@@ -90,6 +92,7 @@ class QuantumClassifier(ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.max_steps = max_steps
         self.engine = engine
+        self.readout = readout
         self.random_state = random_state
 
     # -- training ---------------------------------------------------------------------------
@@ -101,6 +104,8 @@ class QuantumClassifier(ClassifierMixin, BaseEstimator):
             )
         if self.engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, got {self.engine!r}")
+        if self.readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}, got {self.readout!r}")
         if int(self.layers) < 1 or int(self.max_steps) < 1:
             raise ValueError("layers and max_steps must be positive")
         if not self.learning_rate > 0:
@@ -133,6 +138,7 @@ class QuantumClassifier(ClassifierMixin, BaseEstimator):
             n_features=X.shape[1],
             layers=int(self.layers),
             entangle=bool(self.entangle),
+            readout=str(self.readout),
         )
         return X, (y == self.classes_[1]).astype(float)
 
@@ -212,7 +218,7 @@ class QuantumClassifier(ClassifierMixin, BaseEstimator):
         return StatevectorModel(self.ansatz_).expectation(X, self.params_[:-2])
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """The logit ``w · ⟨Z_0⟩ + b``; positive means ``classes_[1]``."""
+        """The logit ``w · ⟨O⟩ + b`` (O the readout); positive means ``classes_[1]``."""
         check_is_fitted(self)
         expval = self.expectation(X)
         return np.asarray(self.params_[-2] * expval + self.params_[-1])

@@ -54,6 +54,9 @@ QUANTUM: dict[str, str] = {
 }
 MODELS: tuple[str, ...] = (*CLASSICAL_NAMES, *QUANTUM)
 ENGINES = ("numpy", "pennylane", "lightning")
+#: The quantum models' readouts (kept in step with classify.ansatz.READOUTS): ⟨Z⟩ of qubit 0, or
+#: the mean of ⟨Z⟩ over every qubit.
+READOUTS = ("z0", "mean")
 #: USD per QPU second (IBM Pay-As-You-Go list price; kept in step with execution.cost).
 DEFAULT_PRICE_PER_SECOND = 1.6
 
@@ -166,6 +169,7 @@ class QuantumSettings:
     engine: str = "numpy"
     n_qubits: int | None = None
     eval_every: int = 1
+    readout: str = "z0"
 
     def __post_init__(self) -> None:
         if self.layers < 1:
@@ -213,6 +217,7 @@ class ClassifySettings:
     batch_size: int | None = None
     max_steps: int = 100
     engine: str = "numpy"
+    readout: str = "z0"
     target: str = "0.9"
     seeds: int = 5
     seed: int = 0
@@ -283,6 +288,10 @@ class ClassifySettings:
             raise UsageError(
                 f"{_flag('engine')} must be one of {', '.join(ENGINES)}, got {self.engine!r}"
             )
+        if self.readout not in READOUTS:
+            raise UsageError(
+                f"{_flag('readout')} must be one of {', '.join(READOUTS)}, got {self.readout!r}"
+            )
         kind, _ = parse_target(self.target)
         if kind == "rel" and not [m for m in self.models if m in CLASSICAL_NAMES[1:]]:
             raise UsageError(
@@ -309,6 +318,7 @@ class ClassifySettings:
             engine=self.engine,
             n_qubits=self.width,
             eval_every=self.eval_every,
+            readout=self.readout,
         )
 
     @property

@@ -9,7 +9,8 @@ forward pass storing the states, one backward pass. ``tests/classify/test_execut
 agrees with the PennyLane QNode and the Qiskit circuit built from the same ansatz.
 
 Conventions: wire 0 is the most significant bit of a basis index (PennyLane's order); a rotation
-is ``exp(-i angle/2 P)``; the model's readout is ⟨Z⟩ on wire 0.
+is ``exp(-i angle/2 P)``; the model's readout is ⟨Z⟩ on wire 0, or the mean of ⟨Z⟩ over every wire
+(``Ansatz.readout``).
 """
 
 from __future__ import annotations
@@ -82,7 +83,9 @@ class StatevectorModel:
         self.ansatz = ansatz
         self._c = _Compiled(ansatz)
         n = ansatz.n_qubits
-        self._z0 = 1.0 - 2.0 * _bit(n, 0)
+        # the readout observable, diagonal: mean of Z_q over the readout qubits
+        qubits = ansatz.readout_qubits
+        self._z0 = sum(1.0 - 2.0 * _bit(n, q) for q in qubits) / len(qubits)
 
     def _apply(
         self, i: int, psi: np.ndarray, c: np.ndarray | None, s: np.ndarray | None

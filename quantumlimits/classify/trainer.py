@@ -817,6 +817,7 @@ def _quantum_params(name: str, settings: QuantumSettings, n_qubits: int) -> dict
         batch_size=settings.batch_size,
         max_steps=settings.max_steps,
         engine=settings.engine,
+        readout=settings.readout,
     )
     params: dict[str, Any] = template.get_params()
     return params
@@ -845,6 +846,7 @@ def _cost_model(
         n_features=n_features,
         layers=settings.layers,
         entangle=settings.entangle and entangles(name),
+        readout=settings.readout,
     )
     circuit, _, _ = qiskit_circuit(ansatz, measure=True)
     return cost_model_for(

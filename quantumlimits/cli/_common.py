@@ -19,6 +19,7 @@ from quantumlimits.store import ResultsStore, default_store_path
 
 if TYPE_CHECKING:
     from quantumlimits.execution.dask import DaskSession
+    from quantumlimits.execution.pool import ProcessPool
 
 HELP_FORMATTER = argparse.ArgumentDefaultsHelpFormatter
 
@@ -148,6 +149,29 @@ def add_dask_argument(parser: argparse.ArgumentParser) -> None:
         "tcp://HOST:PORT (a running dask scheduler) or none (in-process); "
         "default $QUANTUMLIMITS_DASK, else in-process. Needs quantumlimits[dask]",
     )
+
+
+def add_workers_argument(parser: argparse.ArgumentParser) -> None:
+    """``--workers N``: processes on this machine for a local run (docs/performance.md)."""
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="worker processes on this machine for the simulation and transpilation (default: "
+        "one per usable core, at most 8; 1 runs everything in this process); not used with "
+        "--dask or an IBM device. The numbers do not depend on it",
+    )
+
+
+def open_pool(args: argparse.Namespace) -> ProcessPool | None:
+    """The local worker processes ``--workers`` asks for (None: one process, or Dask)."""
+    from quantumlimits.execution.dask import resolve_spec
+    from quantumlimits.execution.pool import open_pool as pool_of
+
+    if resolve_spec(args.dask) is not None:
+        return None
+    return pool_of(args.workers)
 
 
 def open_dask(args: argparse.Namespace, console: Console) -> DaskSession | None:

@@ -108,6 +108,12 @@ def add_parser(subparsers: Any) -> None:
         default="numpy",
         help="how training simulates the circuit (same maths, other clocks)",
     )
+    models.add_argument(
+        "--readout",
+        choices=("z0", "mean"),
+        default="z0",
+        help="what the quantum models read out: <Z> of qubit 0, or the mean <Z> of every qubit",
+    )
     measure = p.add_argument_group("measurement")
     measure.add_argument(
         "--target", default="0.9", help="accuracy target in (0, 1], or rel:F for F x best classical"

@@ -28,6 +28,7 @@ from quantumlimits.qv.stats import METHODS
 
 if TYPE_CHECKING:
     from quantumlimits.execution.dask import DaskSession
+    from quantumlimits.execution.pool import ProcessPool
 
 DESCRIPTION = """\
 Measure the quantum volume (QV) of a backend: random SU(4) model circuits of width = depth m,
@@ -188,6 +189,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     _common.add_store_argument(p)
     _common.add_dask_argument(p)
+    _common.add_workers_argument(p)
     p.add_argument("--no-store", action="store_true", help="do not record the run in the store")
     p.add_argument(
         "--json",
@@ -376,10 +378,11 @@ def write_outputs(out: Path, result: QVResult) -> None:
     )
 
 
-def _distributed(dask: DaskSession | None) -> dict[str, Any]:
-    """measure()'s mapper / memory / cluster keywords for a Dask session (none in-process)."""
+def _distributed(dask: DaskSession | None, pool: ProcessPool | None = None) -> dict[str, Any]:
+    """measure()'s mapper / memory / cluster keywords for a Dask session or a pool of local
+    worker processes (none in-process)."""
     if dask is None:
-        return {}
+        return {} if pool is None else {"mapper": pool, "cluster": pool.describe()}
     memory = dask.task_memory_bytes
     return {
         "mapper": dask,
@@ -435,6 +438,8 @@ def run(args: argparse.Namespace) -> int:
     store = None
     executor = None
     dask: DaskSession | None = None
+    pool: ProcessPool | None = None
+    result: QVResult | None = None
     try:
         # a cloud device is reached and its projection approved before the store is touched
         executor = _ibm.qv_executor(
@@ -446,6 +451,8 @@ def run(args: argparse.Namespace) -> int:
             yes=args.yes,
             console=err_console,
         )
+        if executor is None:  # forked before the store opens and any thread starts
+            pool = _common.open_pool(args)
         store = None if args.no_store else _common.open_store(args)
         dask = _common.open_dask(args, err_console)
         with (
@@ -462,7 +469,7 @@ def run(args: argparse.Namespace) -> int:
                     ),
                 ),
                 executor=executor,
-                **_distributed(dask),
+                **_distributed(dask, pool),
             )
         if executor is not None and store is not None:
             _ibm.print_jobs(
@@ -483,6 +490,8 @@ def run(args: argparse.Namespace) -> int:
             store.close()
         if dask is not None:
             dask.close()
+        if pool is not None:
+            pool.close(now=result is None)
     if out is not None:
         write_outputs(out, result)
     report(out_console, result)

@@ -27,6 +27,7 @@ _FIELDS = {
     "seed": "seed",
     "device_model": "device_model",
     "target": "target",
+    "readout": "readout",
 }
 
 
@@ -63,6 +64,12 @@ def add_parser(sub: Any) -> None:
     ):
         p.add_argument(flag, type=kind, default=None, help=text)
     p.add_argument("--target", default=None, help="accuracy target, as for classify")
+    p.add_argument(
+        "--readout",
+        choices=("z0", "mean"),
+        default=None,
+        help="quantum readout: <Z> of qubit 0, or the mean <Z> of every qubit (configured: mean)",
+    )
     p.add_argument(
         "--device-model", default=None, metavar="NAME", help="snapshot of the QPU projection"
     )

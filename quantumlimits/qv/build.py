@@ -104,7 +104,7 @@ def transpile(
     """
     remember = (
         first is not None
-        and mapper is local_map
+        and (mapper is local_map or getattr(mapper, "local", False))
         and (placement.target is None or placement.by_name)
     )
     if not remember:
@@ -187,6 +187,6 @@ def isa_circuits(
         seed=seed,
         optimization_level=optimization_level,
         mapper=mapper,
-        approximate=approximate,
         first=start,
+        approximate=approximate,
     )

@@ -477,8 +477,8 @@ def run_width(
             seed=seed,
             optimization_level=settings.optimization_level,
             mapper=mapper,
-            approximate=settings.approximate_synthesis,
             first=first,
+            approximate=settings.approximate_synthesis,
         )
         isa.extend(round_isa)
         timer.add("transpile", t)

@@ -52,8 +52,10 @@ def test_the_variant_runs_beside_its_model() -> None:
     assert free.qpu["circuit_seconds"] < full.qpu["circuit_seconds"]
 
 
-def _readouts(architecture: str, *, n_qubits: int, layers: int) -> tuple[np.ndarray, np.ndarray]:
-    """⟨Z_0⟩ of the entangled circuit and of its variant, at the same data and parameters."""
+def _readouts(
+    architecture: str, *, n_qubits: int, layers: int, readout: str = "z0"
+) -> tuple[np.ndarray, np.ndarray]:
+    """The readout of the entangled circuit and of its variant, at the same data and parameters."""
     full, free = (
         build_ansatz(
             architecture=architecture,
@@ -61,6 +63,7 @@ def _readouts(architecture: str, *, n_qubits: int, layers: int) -> tuple[np.ndar
             n_features=n_qubits,
             layers=layers,
             entangle=entangle,
+            readout=readout,
         )
         for entangle in (True, False)
     )
@@ -83,5 +86,7 @@ def test_one_angle_layer_hides_its_entanglement_from_the_readout() -> None:
 def test_the_quick_study_ablation_compares_different_functions(model: str) -> None:
     s = study.QUICK
     assert f"{model}-noent" in s.models
-    full, free = _readouts(QUANTUM[model], n_qubits=s.width or s.features or 2, layers=s.layers)
+    full, free = _readouts(
+        QUANTUM[model], n_qubits=s.width or s.features or 2, layers=s.layers, readout=s.readout
+    )
     assert np.max(np.abs(full - free)) > 1e-3

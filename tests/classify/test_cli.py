@@ -172,3 +172,18 @@ def test_bad_input_is_one_line_and_status_2(
     if store.exists():
         with ResultsStore(store) as s:
             assert s.runs() == []
+
+
+def test_readout_flag_reaches_the_models_and_the_device_projection(tmp_path: Path) -> None:
+    argv = ["classify", "--dataset", "moons", "--models", "vqc-angle-noent", *FAST]
+    docs = {}
+    for readout in ("z0", "mean"):
+        out = tmp_path / readout
+        status = main([*argv, "--readout", readout, "--out", str(out), "--no-store"])
+        assert status == 0
+        docs[readout] = json.loads((out / "classify.json").read_text())
+    (z0,), (mean,) = docs["z0"]["models"], docs["mean"]["models"]
+    assert z0["hyperparameters"]["readout"] == "z0" and mean["hyperparameters"]["readout"] == "mean"
+    # both project a device circuit; the two readouts train different models
+    assert z0["qpu"] is not None and mean["qpu"] is not None
+    assert z0["runs"][0]["curve"]["accuracy"] != mean["runs"][0]["curve"]["accuracy"]

@@ -23,12 +23,14 @@ from quantumlimits.execution.backends import load_snapshot
 
 
 def exact_expectations(circuits: list[Any], step: int = 0) -> np.ndarray:
-    """⟨Z⟩ of the measured physical qubit of bound ISA circuits, from their statevector."""
+    """The mean ⟨Z⟩ of the measured physical qubits of bound ISA circuits (one for the z0
+    readout, every one for the mean readout), from their statevector."""
     out = []
     for c in circuits:
-        (qubit,) = [c.find_bit(i.qubits[0]).index for i in c.data if i.operation.name == "measure"]
-        p = Statevector(c.remove_final_measurements(inplace=False)).probabilities([qubit])
-        out.append(p[0] - p[1])
+        qubits = [c.find_bit(i.qubits[0]).index for i in c.data if i.operation.name == "measure"]
+        state = Statevector(c.remove_final_measurements(inplace=False))
+        z = [state.probabilities([q]) @ np.array([1.0, -1.0]) for q in qubits]
+        out.append(float(np.mean(z)))
     return np.array(out)
 
 
@@ -37,11 +39,16 @@ def manila() -> Any:
     return load_snapshot("fake_manila")
 
 
-@pytest.mark.parametrize("architecture", ["reupload", "angle", "iqp"])
+@pytest.mark.parametrize(
+    ("architecture", "readout"),
+    [("reupload", "z0"), ("angle", "z0"), ("iqp", "z0"), ("reupload", "mean"), ("iqp", "mean")],
+)
 def test_parameter_shift_on_the_isa_circuit_is_the_adjoint_gradient(
-    architecture: str, manila: Any
+    architecture: str, readout: str, manila: Any
 ) -> None:
-    ansatz = build_ansatz(architecture=architecture, n_qubits=2, n_features=2, layers=2)
+    ansatz = build_ansatz(
+        architecture=architecture, n_qubits=2, n_features=2, layers=2, readout=readout
+    )
     circuit = DeviceCircuit.build(ansatz, backend=manila, seed=3)
     assert circuit.circuit.num_qubits == manila.num_qubits  # placed on the device
     rng = np.random.default_rng(1)
@@ -55,7 +62,7 @@ def test_parameter_shift_on_the_isa_circuit_is_the_adjoint_gradient(
         return exact_expectations(circuits)
 
     loss, grad = ParameterShiftGradient(circuit, expectations=expectations)(X, t, params)
-    reference = QuantumClassifier(architecture=architecture, layers=2)
+    reference = QuantumClassifier(architecture=architecture, layers=2, readout=readout)
     reference._prepare(X, t.astype(int))
     ref_loss, ref_grad = reference._gradient_function()(X, t, params)
     assert calls == [3 * (2 * ansatz.n_trainable_gates + 1)]  # batch x (2P + 1)

@@ -29,11 +29,18 @@ def _moons() -> tuple[np.ndarray, np.ndarray]:
     return (X - X.min(0)) / (X.max(0) - X.min(0)) * np.pi, y
 
 
+@pytest.mark.parametrize("readout", ["z0", "mean"])
 @pytest.mark.parametrize("engine", ["pennylane", "lightning"])
-def test_engines_train_to_the_same_parameters(engine: str) -> None:
+def test_engines_train_to_the_same_parameters(engine: str, readout: str) -> None:
     X, y = _moons()
     X, y = X[:12], y[:12]
-    kwargs = {"architecture": "reupload", "layers": 2, "max_steps": 3, "random_state": 4}
+    kwargs = {
+        "architecture": "reupload",
+        "layers": 2,
+        "max_steps": 3,
+        "random_state": 4,
+        "readout": readout,
+    }
     ours = QuantumClassifier(engine="numpy", **kwargs).fit(X, y)  # type: ignore[arg-type]
     theirs = QuantumClassifier(engine=engine, **kwargs).fit(X, y)  # type: ignore[arg-type]
     np.testing.assert_allclose(ours.params_, theirs.params_, atol=1e-9)
@@ -80,6 +87,8 @@ def test_bad_parameters_raise_on_fit() -> None:
     X, y = _moons()
     with pytest.raises(ValueError, match="engine"):
         QuantumClassifier(engine="gpu").fit(X, y)
+    with pytest.raises(ValueError, match="readout must be one of"):
+        QuantumClassifier(readout="x").fit(X, y)
     with pytest.raises(ValueError, match="learning_rate"):
         QuantumClassifier(learning_rate=0).fit(X, y)
     with pytest.raises(ValueError, match="do not fit"):

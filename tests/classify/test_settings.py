@@ -19,6 +19,19 @@ def test_names_kept_in_step_with_the_modules_that_use_them() -> None:
     assert tuple(classical.CLASSICAL) == CLASSICAL_NAMES
     assert datasets.DATASETS[0] == "linearly_separable"
     assert DEFAULT_PRICE_PER_SECOND == qpu_time.USD_PER_QPU_SECOND
+    from quantumlimits.classify import ansatz, settings
+
+    assert settings.READOUTS == ansatz.READOUTS
+
+
+def test_inputs_recorded_before_the_readout_read_back_as_qubit_0() -> None:
+    from quantumlimits.classify import study
+
+    old = ClassifySettings(readout="mean").to_dict()
+    del old["readout"]
+    assert ClassifySettings.from_dict(old).readout == "z0"
+    assert ClassifySettings.from_dict(old).quantum.readout == "z0"
+    assert ClassifySettings().readout == "z0" and study.DEFAULT.readout == "mean"
 
 
 def test_round_trip_and_defaults() -> None:
@@ -43,6 +56,7 @@ def test_round_trip_and_defaults() -> None:
         ({"test_size": 1.0}, "test_size (--test-size) must lie in (0, 1)"),
         ({"seed": -1}, "seed (--seed) must be a non-negative integer"),
         ({"engine": "gpu"}, "engine (--engine) must be one of numpy, pennylane, lightning"),
+        ({"readout": "z1"}, "readout (--readout) must be one of z0, mean, got 'z1'"),
         ({"price_per_second": -1.0}, "price_per_second (--price-per-second)"),
         ({"target": "2"}, "outside (0, 1]"),
         ({"models": "svm"}, "unknown model 'svm'"),

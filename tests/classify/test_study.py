@@ -98,6 +98,15 @@ def test_quick_study_end_to_end_and_resume(
     assert [d["dataset"]["name"] for d in doc["datasets"]] == list(study.QUICK.dataset)
     assert doc["analysis"]["summary"]["duels"] == 2
     assert doc["settings"]["tune"] == 2
+    # quantum models read every qubit, the entangled model and its variant alike
+    assert doc["settings"]["readout"] == "mean"
+    readouts = {
+        m["hyperparameters"]["readout"]
+        for d in doc["datasets"]
+        for m in d["models"]
+        if m["family"] == "quantum"
+    }
+    assert readouts == {"mean"}
     # every model got the same search budget
     budgets = {
         (m["name"], r["tuning"]["configurations"], r["tuning"]["folds"])
