@@ -247,7 +247,7 @@ def _check_cloud(args: argparse.Namespace) -> None:
             f"--simulator applies to device snapshots; on {args.backend} the device runs the "
             "circuits: drop --simulator"
         )
-    if getattr(args, "dask", None):
+    if getattr(args, "dask", None) not in (None, "none"):
         raise UsageError(
             f"--dask distributes simulations; {args.backend} runs the circuits itself: drop --dask"
         )

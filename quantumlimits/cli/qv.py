@@ -433,6 +433,7 @@ def run(args: argparse.Namespace) -> int:
     executor = None
     dask: DaskSession | None = None
     pool: ProcessPool | None = None
+    result: QVResult | None = None
     try:
         # a cloud device is reached and its projection approved before the store is touched
         executor = _ibm.qv_executor(
@@ -484,7 +485,7 @@ def run(args: argparse.Namespace) -> int:
         if dask is not None:
             dask.close()
         if pool is not None:
-            pool.close()
+            pool.close(now=result is None)
     if out is not None:
         write_outputs(out, result)
     report(out_console, result)

@@ -368,12 +368,16 @@ def best_chain(
     beam: int = DEFAULT_BEAM,
     excluded: frozenset[int] = frozenset(),
 ) -> Chain:
-    """The best path of ``length`` qubits the beam search finds (highest predicted layer
+    """The best path of ``length`` qubits the search finds (highest predicted layer
     fidelity); couplers at error >= 1 and the ``excluded`` qubits are skipped. Raises
-    ``UsageError`` naming the longest length found when it finds no path of ``length``.
+    ``UsageError`` naming the longest length found when it finds no path of ``length``, and
+    saying whether none exists (the backtracking search ran to its end) or none was found
+    within its budget.
 
     Every qubit starts a path; at each step each kept path grows by a neighbour of its end
-    not yet on it, and the ``beam`` best survive (one per qubit set and end).
+    not yet on it, and the ``beam`` best survive (one per qubit set and end). When that beam
+    dead-ends, a beam pruned by :func:`reach_bound` and two backtracking searches run; the
+    best chain of ``length`` among them is returned.
     """
     if length < 2:
         raise UsageError(f"--chain-length must be at least 2, got {length}")
@@ -406,7 +410,8 @@ def longest_chain(
     beam: int = DEFAULT_BEAM,
     excluded: frozenset[int] = frozenset(),
 ) -> Chain:
-    """The longest chain the beam search finds (up to ``upper`` qubits), best of that length.
+    """The longest chain the search finds (up to ``upper`` qubits), best of that length: a
+    bisection on the length between what the beam reaches without look-ahead and ``upper``.
 
     >>> longest_chain(edges={(0, 1): 0.01, (1, 2): 1.0}, one_qubit={}, upper=3).qubits
     (0, 1)

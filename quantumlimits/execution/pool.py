@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -43,6 +44,12 @@ def _ready(_: int) -> int:
     return os.getpid()
 
 
+def _worker_start() -> None:
+    # Ctrl-C reaches every process of the terminal's group: the workers leave it to this one,
+    # which stops them (a worker interrupted inside the pool's queue would hang its siblings)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class ProcessPool:
     """A :data:`~quantumlimits.execution.executor.Mapper` over ``workers`` forked processes.
 
@@ -58,7 +65,9 @@ class ProcessPool:
             raise ValueError(f"a pool needs at least 2 workers, got {workers}")
         self.workers = workers
         context = multiprocessing.get_context("fork")
-        self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self._executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_worker_start
+        )
         # fork every worker now, while this process has no other thread
         list(self._executor.map(_ready, range(workers)))
 
@@ -71,15 +80,20 @@ class ProcessPool:
         """Where the run's tasks ran, as recorded in its provenance (``cluster``)."""
         return {"kind": "processes", "workers": self.workers, "start": "fork"}
 
-    def close(self) -> None:
-        """Stop the workers (pending tasks are cancelled)."""
-        self._executor.shutdown(wait=True, cancel_futures=True)
+    def close(self, *, now: bool = False) -> None:
+        """Stop the workers: after their running tasks, or ``now`` (a run interrupted or
+        failed: running tasks are killed, pending ones cancelled)."""
+        if now:
+            # ProcessPoolExecutor has no public way to stop running tasks before Python 3.14
+            for process in list(getattr(self._executor, "_processes", {}).values()):
+                process.kill()
+        self._executor.shutdown(wait=not now, cancel_futures=True)
 
     def __enter__(self) -> ProcessPool:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(now=exc_type is not None)
 
 
 def open_pool(workers: int | None) -> ProcessPool | None:

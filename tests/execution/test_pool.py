@@ -49,3 +49,49 @@ def test_workers_flag_rejects_zero(capsys) -> None:
         main(["qv", "--workers", "0", "--no-store"])
     assert exit_info.value.code == 2
     assert "--workers" in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_the_workers_and_keeps_the_finished_widths(tmp_path) -> None:
+    """Ctrl-C reaches the whole process group: the command exits 130 at once, no worker is
+    left behind, and the run is stored as interrupted with the widths it finished."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    store = tmp_path / "s.db"
+    args = [sys.executable, "-m", "quantumlimits", "qv", "--widths", "5-9", "--trials", "300"]
+    args += ["--workers", "2", "--store", str(store)]
+    proc = subprocess.Popen(
+        args,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not store.exists():
+        time.sleep(0.2)
+    time.sleep(4)  # inside the widths
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError("the command did not stop after Ctrl-C") from None
+    assert proc.returncode == 130, err[-500:]
+    assert "Traceback" not in err
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)  # nothing of the group is left
+    history = subprocess.run(
+        [sys.executable, "-m", "quantumlimits", "history", "--store", str(store), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (run,) = json.loads(history.stdout)
+    assert run["status"] == "failed"  # resumable: `quantumlimits resume` continues it
+    assert "finished parts are stored" in run["summary"]

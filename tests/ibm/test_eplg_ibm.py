@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ibm_faults import PLANTED, Cloud, Crash, Faults, FaultyTransport, resume_id, route_cloud
@@ -60,6 +61,14 @@ def test_eplg_on_ibm_projects_sends_journals_and_analyses(
         recorded = store.parts(document["run_id"])[CHAIN_PART]
     assert tuple(recorded["qubits"]) == chain and recorded["gate"] == "cx"
     assert (out / "eplg.json").is_file() and (out / "eplg.png").is_file()
+    # a stored device run is shown and reported without the device (no snapshot of ibm_manila)
+    shown = tmp_path / "shown"
+    run_id = document["run_id"]
+    assert main(["show", run_id, "--store", str(store_path), "--out", str(shown)]) == 0
+    assert (shown / "eplg.png").is_file() and "EPLG" in capsys.readouterr().out
+    report = tmp_path / "report.html"
+    assert main(["report", "--store", str(store_path), "--out", str(report)]) == 0
+    assert "ibm_runtime_local" in report.read_text()
 
 
 def test_eplg_on_ibm_refuses_before_sending(
@@ -76,6 +85,7 @@ def test_eplg_on_ibm_refuses_before_sending(
     for extra, message in (
         (["--simulator", "aer"], "--simulator applies to device snapshots"),
         (["--no-store"], "--no-store cannot"),
+        (["--dask", "local:1"], "--dask distributes simulations"),
     ):
         assert main(_argv(store_path, "--yes", *extra)) == 2
         lines = capsys.readouterr().err.strip().splitlines()
@@ -100,7 +110,7 @@ def test_a_failed_job_resumes_without_running_anything_twice(
     route_cloud(monkeypatch, cloud, Faults(fail_job_numbers=(2,)))
     assert main(_argv(store_path, "--yes")) == 3
     err = capsys.readouterr().err
-    assert "stopped:" in err and "quantumlimits resume eplg-" in err
+    assert "stopped:" in err and "quantumlimits resume eplg-" in err and PLANTED not in err
     run_id = resume_id(err)
     assert len(cloud.submitted) == 2
 
@@ -110,8 +120,10 @@ def test_a_failed_job_resumes_without_running_anything_twice(
     out = tmp_path / "resumed"
     argv = ["resume", run_id, "--store", str(store_path), "--yes", "--json", "--out", str(out)]
     assert main(argv) == 0
-    document = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
     assert document["run_id"] == run_id and len(document["layers"]) == 2
+    assert "1517" in captured.err and PLANTED not in captured.err + captured.out  # redacted
     assert len(cloud.submitted) == 3 and max(cloud.runs_per_chunk().values()) == 1
     assert _jobs(store_path) == [
         ("layer0", 1, "done"),
@@ -174,3 +186,38 @@ def test_ctrl_c_while_waiting_leaves_a_resumable_run(
     assert main(["resume", run_id, "--store", str(store_path)]) == 0  # nothing to send: no ask
     assert len(cloud.submitted) == 2
     assert [status for _, _, status in _jobs(store_path)] == ["done", "done"]
+
+
+def test_the_device_runs_the_sequences_a_simulation_draws(make_executor: Any) -> None:
+    from quantumlimits.eplg.chain import layers
+    from quantumlimits.eplg.circuits import rb_circuit
+    from quantumlimits.eplg.protocol import _directions, cloud_plan, cloud_projection
+    from quantumlimits.execution.transpile import compact
+    from quantumlimits.seeding import STREAM_CIRCUIT, derive_seed
+
+    ex, _ = make_executor()
+    settings = EPLGSettings(
+        backend="ibm_manila", chain_length=4, lengths=(1, 2, 4), samples=2, shots=64
+    )
+    plan = cloud_plan(settings, executor=ex)
+    target = ex.device().target
+    chain = plan.chain.qubits
+    assert chain == prepare(EPLGSettings(backend="fake_manila", chain_length=4))[3].qubits
+    assert [len(batch) for batch in plan.circuits] == [6, 6]  # lengths x sequences per layer
+    directions = _directions(target, "cx", chain)
+    for index, pairs in enumerate(layers(tuple(range(4)))):
+        for position, (li, s) in enumerate((li, s) for li in range(3) for s in range(2)):
+            sent = plan.circuits[index][position]
+            assert sent.num_qubits == target.num_qubits
+            drawn = rb_circuit(
+                num_qubits=4,
+                pairs=pairs,
+                gate="cx",
+                directions=directions,
+                length=settings.lengths[li],
+                seed=derive_seed(settings.seed, STREAM_CIRCUIT, index, li, s),
+            )
+            assert compact(sent, chain) == drawn
+    projection = cloud_projection(ex, plan, shots=settings.shots)
+    # the test limits hold 2 circuits x 64 shots per job: 3 jobs per layer
+    assert (projection.jobs, projection.circuits, projection.shots) == (6, 12, 12 * 64)
