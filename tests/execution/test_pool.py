@@ -42,13 +42,20 @@ def test_open_pool_is_none_for_one_worker_or_one_core(monkeypatch) -> None:
         ProcessPool(1)
 
 
-def test_workers_flag_rejects_zero(capsys) -> None:
+def test_workers_flag_rejects_zero_and_more_than_the_cores(capsys, tmp_path) -> None:
     from quantumlimits.cli import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(["qv", "--workers", "0", "--no-store"])
     assert exit_info.value.code == 2
     assert "--workers" in capsys.readouterr().err
+    too_many = str(pool_mod.usable_cores() + 1)
+    code = main(["qv", "--workers", too_many, "--out", str(tmp_path / "o"), "--no-store"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"--workers {too_many} is more than" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o" / "qv.json").exists()
 
 
 def test_ctrl_c_stops_the_workers_and_keeps_the_finished_widths(tmp_path) -> None:
