@@ -9,8 +9,8 @@ process (tests/execution/test_pool.py).
 
 The workers are forked when the pool is made, before the command starts any thread (progress
 display, BLAS and OpenMP pools that simulation starts): a forked child inherits the imported
-modules, so it starts in milliseconds instead of re-importing Qiskit. Where ``fork`` is not
-available (not POSIX) the pool is not made and the run stays in one process.
+modules, so it starts in milliseconds instead of re-importing Qiskit. Off Linux the pool is not
+made and the run stays in one process.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
 #: Most worker processes :func:`default_workers` chooses (beyond it, a Dask cluster).
@@ -35,8 +37,8 @@ def usable_cores() -> int:
 
 
 def default_workers() -> int:
-    """Worker processes for a local run: one per usable core (at most :data:`MAX_AUTO_WORKERS`);
-    1 (no pool) on a single core."""
+    """Processes for a local run, this one included: one per usable core (at most
+    :data:`MAX_AUTO_WORKERS`); 1 (no pool) on a single core."""
     return max(1, min(usable_cores(), MAX_AUTO_WORKERS))
 
 
@@ -51,18 +53,21 @@ def _worker_start() -> None:
 
 
 class ProcessPool:
-    """A :data:`~quantumlimits.execution.executor.Mapper` over ``workers`` forked processes.
+    """A :data:`~quantumlimits.execution.executor.Mapper` over this process and ``workers``
+    forked ones.
 
-    ``pool(func, items)`` yields ``func(item)`` in order; one item runs in this process (no
-    round trip). Use as a context manager, or call :meth:`close`.
+    ``pool(func, items)`` yields ``func(item)`` in order. The workers always have a task in hand
+    while any is left, and this process, instead of waiting, runs the next task itself: on two
+    cores one worker and this process share the work, with no process idle. Use as a context
+    manager, or call :meth:`close`.
     """
 
     #: tasks run on this machine: what a process transpiles may be remembered by the caller
     local = True
 
     def __init__(self, workers: int) -> None:
-        if workers < 2:
-            raise ValueError(f"a pool needs at least 2 workers, got {workers}")
+        if workers < 1:
+            raise ValueError(f"a pool needs at least 1 worker, got {workers}")
         self.workers = workers
         context = multiprocessing.get_context("fork")
         self._executor = ProcessPoolExecutor(
@@ -74,11 +79,42 @@ class ProcessPool:
     def __call__(self, func: Callable[[Any], Any], items: Sequence[Any]) -> Iterable[Any]:
         if len(items) < 2:
             return map(func, items)
-        return self._executor.map(func, items)
+        return self._shared(func, items)
+
+    def _shared(self, func: Callable[[Any], Any], items: Sequence[Any]) -> Iterator[Any]:
+        pending = deque(range(len(items)))
+        running: dict[int, Future[Any]] = {}
+        done: dict[int, Any] = {}
+
+        def hand_out() -> None:
+            while pending and len(running) < self.workers:
+                i = pending.popleft()
+                running[i] = self._executor.submit(func, items[i])
+
+        try:
+            hand_out()
+            for next_out in range(len(items)):
+                while next_out not in done:
+                    for i, future in list(running.items()):
+                        if future.done():
+                            done[i] = future.result()
+                            del running[i]
+                    hand_out()
+                    if next_out in done:
+                        break
+                    if pending:  # the workers are busy: this process takes the next task
+                        i = pending.popleft()
+                        done[i] = func(items[i])
+                    elif next_out in running:
+                        done[next_out] = running.pop(next_out).result()
+                yield done.pop(next_out)
+        finally:
+            for future in running.values():
+                future.cancel()
 
     def describe(self) -> dict[str, Any]:
         """Where the run's tasks ran, as recorded in its provenance (``cluster``)."""
-        return {"kind": "processes", "workers": self.workers, "start": "fork"}
+        return {"kind": "processes", "workers": self.workers + 1, "start": "fork"}
 
     def close(self, *, now: bool = False) -> None:
         """Stop the workers: after their running tasks, or ``now`` (a run interrupted or
@@ -97,9 +133,10 @@ class ProcessPool:
 
 
 def open_pool(workers: int | None) -> ProcessPool | None:
-    """A pool of ``workers`` processes (None: :func:`default_workers`), or None for one process
-    (``workers`` 1, a single core, or no ``fork`` on this platform)."""
+    """``workers`` processes in all (None: :func:`default_workers`), this one included: a pool
+    of ``workers - 1`` forked ones, or None for one process (``workers`` 1, a single core, or no
+    ``fork`` on this platform)."""
     count = default_workers() if workers is None else workers
-    if count < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if count < 2 or not sys.platform.startswith("linux"):
         return None
-    return ProcessPool(count)
+    return ProcessPool(count - 1)

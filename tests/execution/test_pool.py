@@ -13,11 +13,34 @@ def _square(x: int) -> int:
     return x * x
 
 
-def test_pool_maps_in_order_and_one_item_stays_here() -> None:
-    with ProcessPool(2) as pool:
+def _pid_of(_: int) -> int:
+    import os
+    import time
+
+    time.sleep(0.05)
+    return os.getpid()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_pool_maps_in_order_and_this_process_shares_the_work(workers: int) -> None:
+    import os
+
+    with ProcessPool(workers) as pool:
         assert list(pool(_square, list(range(7)))) == [x * x for x in range(7)]
         assert list(pool(_square, [3])) == [9]
-        assert pool.describe() == {"kind": "processes", "workers": 2, "start": "fork"}
+        pids = list(pool(_pid_of, list(range(12))))
+        assert os.getpid() in pids  # this process took tasks while the workers were busy
+        assert len(set(pids)) > 1
+        assert pool.describe() == {"kind": "processes", "workers": workers + 1, "start": "fork"}
+
+
+def test_an_error_in_a_task_reaches_the_caller() -> None:
+    with ProcessPool(1) as pool, pytest.raises(ZeroDivisionError):
+        list(pool(_inverse, [1, 2, 0, 4]))
+
+
+def _inverse(x: int) -> float:
+    return 1 / x
 
 
 @pytest.mark.filterwarnings("ignore::quantumlimits.qv.protocol.QVWarning")
@@ -25,7 +48,7 @@ def test_pool_maps_in_order_and_one_item_stays_here() -> None:
 def test_a_run_on_worker_processes_gives_the_numbers_of_one_process(backend: str) -> None:
     kwargs = dict(backend=backend, widths="2-3", trials=30, shots=200, seed=5)
     alone = run_qv(**kwargs)  # type: ignore[arg-type]
-    with ProcessPool(2) as pool:
+    with ProcessPool(1) as pool:
         spread = run_qv(mapper=pool, cluster=pool.describe(), **kwargs)  # type: ignore[arg-type]
     for a, b in zip(alone.widths, spread.widths, strict=True):
         assert a.heavy_counts == b.heavy_counts
@@ -38,8 +61,12 @@ def test_open_pool_is_none_for_one_worker_or_one_core(monkeypatch) -> None:
     assert open_pool(1) is None
     monkeypatch.setattr(pool_mod, "usable_cores", lambda: 1)
     assert open_pool(None) is None
-    with pytest.raises(ValueError, match="at least 2"):
-        ProcessPool(1)
+    with pytest.raises(ValueError, match="at least 1"):
+        ProcessPool(0)
+    monkeypatch.setattr(pool_mod, "usable_cores", lambda: 2)
+    pool = open_pool(None)
+    assert pool is not None and pool.workers == 1  # this process and one worker
+    pool.close()
 
 
 def test_workers_flag_rejects_zero_and_more_than_the_cores(capsys, tmp_path) -> None:
@@ -115,7 +142,7 @@ def test_layout_candidates_transpiled_side_by_side_choose_the_same_layout(monkey
     alone = protocol.choose_layout(device, 5, settings)
     monkeypatch.setattr(build, "_memo", type(build._memo)())
     protocol._predicted_best.cache_clear()
-    with ProcessPool(2) as pool:
+    with ProcessPool(1) as pool:
         spread = protocol.choose_layout(device, 5, settings, mapper=pool)
         assert len(build._memo) == protocol.LAYOUT_CANDIDATES  # warmed in one call
     protocol._predicted_best.cache_clear()
