@@ -243,8 +243,9 @@ def _cross_row(*, model: HopModel, power: float, shots: int) -> PlanRow:
     k = Z_TWO_SIGMA**2 / n
     b = 2.0 * HOP_THRESHOLD + k
     thresholds = (b + np.sqrt(b * b - 4.0 * (1.0 + k) * HOP_THRESHOLD**2)) / (2.0 * (1.0 + k))
-    p = _normal_cdf((model.hop - thresholds) * np.sqrt(n / model.measured_variance(shots)))
-    (ok,) = np.nonzero(p >= power)
+    z = (model.hop - thresholds) * np.sqrt(n / model.measured_variance(shots))
+    # power Φ(z) >= power  <=>  z >= Φ⁻¹(power): no CDF over the hundred thousand candidates
+    (ok,) = np.nonzero(z >= _NORMAL.inv_cdf(power))
     if ok.size == 0:
         return PlanRow("cross", shots, None, None, None, None)
     circuits = int(n[ok[0]])
@@ -254,7 +255,7 @@ def _cross_row(*, model: HopModel, power: float, shots: int) -> PlanRow:
         circuits,
         max(circuits, MIN_CIRCUITS),
         circuits * shots,
-        float(p[ok[0]]),
+        _NORMAL.cdf(float(z[ok[0]])),
     )
 
 
