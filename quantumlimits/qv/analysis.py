@@ -16,6 +16,7 @@ With ``--adaptive`` the sequential test's own decision (pass, fail, inconclusive
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -215,6 +216,7 @@ class Undecided:
         }
 
 
+@functools.lru_cache(maxsize=256)
 def circuits_needed(*, hop: float, width: int, shots: int) -> int | None:
     """Circuits the Cross test needs to pass a device of mean HOP ``hop`` with probability
     :data:`PLAN_POWER` (None when ``hop`` is not above 2/3).
