@@ -112,9 +112,14 @@ class ProcessPool:
             for future in running.values():
                 future.cancel()
 
+    @property
+    def processes(self) -> int:
+        """Processes that run tasks: the workers and this one."""
+        return self.workers + 1
+
     def describe(self) -> dict[str, Any]:
         """Where the run's tasks ran, as recorded in its provenance (``cluster``)."""
-        return {"kind": "processes", "workers": self.workers + 1, "start": "fork"}
+        return {"kind": "processes", "workers": self.processes, "start": "fork"}
 
     def close(self, *, now: bool = False) -> None:
         """Stop the workers: after their running tasks, or ``now`` (a run interrupted or

@@ -430,6 +430,12 @@ def run_width(
     """
     timer = _Timer()
     mapper = mapper or local_map
+    processes = int(getattr(mapper, "processes", 1)) if getattr(mapper, "local", False) else 1
+    if processes > 1 and (
+        processes * statevector_bytes(width, precision=settings.precision)
+        > MEMORY_FRACTION * _memory_bytes()
+    ):
+        mapper = local_map  # the local workers share this machine's memory: one state at a time
     layout = choice.layout if choice is not None else None
     seed, shots, trials = settings.seed, settings.shots, settings.trials
     noiseless = device.noiseless

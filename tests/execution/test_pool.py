@@ -149,3 +149,25 @@ def test_layout_candidates_transpiled_side_by_side_choose_the_same_layout(monkey
     assert alone is not None and spread is not None
     assert alone.to_dict() == spread.to_dict()
     assert alone.layout == spread.layout
+
+
+@pytest.mark.filterwarnings("ignore::quantumlimits.qv.protocol.QVWarning")
+def test_a_width_whose_states_do_not_fit_twice_runs_in_this_process(monkeypatch) -> None:
+    from quantumlimits.qv import protocol
+
+    one_state = protocol.statevector_bytes(3)
+    # room for one width-3 state, not for two
+    monkeypatch.setattr(
+        protocol, "_memory_bytes", lambda: int(1.5 * one_state / protocol.MEMORY_FRACTION)
+    )
+    with ProcessPool(1) as pool:
+        calls: list[int] = []
+        real = pool.__class__.__call__
+
+        def counting(self, func, items):
+            calls.append(len(items))
+            return real(self, func, items)
+
+        monkeypatch.setattr(pool.__class__, "__call__", counting)
+        run_qv(backend="aer", widths="3", trials=30, shots=100, seed=1, mapper=pool)
+    assert calls == []
