@@ -158,9 +158,10 @@ def add_workers_argument(parser: argparse.ArgumentParser) -> None:
         type=positive_int,
         default=None,
         metavar="N",
-        help="worker processes on this machine for the simulation and transpilation (default: "
-        "one per usable core, at most 8; 1 runs everything in this process); not used with "
-        "--dask or an IBM device. The numbers do not depend on it",
+        help="processes on this machine, this one included, for the simulation and "
+        "transpilation of each width (Linux; worth it for long runs: wide widths, many "
+        "circuits); default 1, everything in this process; not used with --dask or an IBM "
+        "device. The numbers do not depend on it",
     )
 
 
@@ -177,7 +178,7 @@ def open_pool(args: argparse.Namespace) -> ProcessPool | None:
             f"(more workers would only wait for each other); pass --workers {cores} or fewer, "
             "or --dask for other machines"
         )
-    if resolve_spec(args.dask) is not None:
+    if args.workers is None or resolve_spec(args.dask) is not None:
         return None
     return pool_of(args.workers)
 

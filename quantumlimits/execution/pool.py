@@ -7,10 +7,12 @@ cluster runs (picklable, their circuits travel as QPY) and each is seeded by its
 index, so the numbers are the same whichever process runs which chunk, and the same as in one
 process (tests/execution/test_pool.py).
 
-The workers are forked when the pool is made, before the command starts any thread (progress
-display, BLAS and OpenMP pools that simulation starts): a forked child inherits the imported
-modules, so it starts in milliseconds instead of re-importing Qiskit. Off Linux the pool is not
-made and the run stays in one process.
+The workers are forked when the pool is made, which must come before the process simulates or
+transpiles anything (the command makes it first thing): a forked child inherits the imported
+modules, so it starts in milliseconds instead of re-importing Qiskit, but not the threads of the
+parent, and a thread pool the parent started (OpenMP's in Aer, Rayon's in Qiskit) would hang the
+child that uses it. Workers run Qiskit's compiled passes single-threaded, as Qiskit's own
+``parallel_map`` children do. Off Linux the pool is not made and the run stays in one process.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ def _worker_start() -> None:
     # Ctrl-C reaches every process of the terminal's group: the workers leave it to this one,
     # which stops them (a worker interrupted inside the pool's queue would hang its siblings)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Qiskit's compiled passes then run on this thread alone, as in the children of Qiskit's own
+    # parallel_map: a thread pool the parent had started does not exist in a forked child
+    os.environ["QISKIT_IN_PARALLEL"] = "TRUE"
 
 
 class ProcessPool:

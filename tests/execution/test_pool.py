@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
 import pytest
 
 from quantumlimits.execution import pool as pool_mod
 from quantumlimits.execution.pool import ProcessPool, open_pool
-from quantumlimits.qv.protocol import run_qv
 
 
 def _square(x: int) -> int:
@@ -43,18 +48,43 @@ def _inverse(x: int) -> float:
     return 1 / x
 
 
-@pytest.mark.filterwarnings("ignore::quantumlimits.qv.protocol.QVWarning")
+def _fresh_python(code: str) -> Any:
+    """Run ``code`` in a new interpreter and return the JSON it prints last. A pool forks its
+    workers before the process simulates or transpiles anything, as the command does; this test
+    process has done both already, so the runs below start in a fresh one."""
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.parametrize("backend", ["fake_torino", "quantinuum_h1_1@2024-04-10", "aer"])
 def test_a_run_on_worker_processes_gives_the_numbers_of_one_process(backend: str) -> None:
-    kwargs = dict(backend=backend, widths="2-3", trials=30, shots=200, seed=5)
-    alone = run_qv(**kwargs)  # type: ignore[arg-type]
-    with ProcessPool(1) as pool:
-        spread = run_qv(mapper=pool, cluster=pool.describe(), **kwargs)  # type: ignore[arg-type]
-    for a, b in zip(alone.widths, spread.widths, strict=True):
-        assert a.heavy_counts == b.heavy_counts
-        assert a.hops == b.hops
-        assert a.physical_qubits == b.physical_qubits
-    assert spread.provenance["cluster"]["workers"] == 2
+    got = _fresh_python(
+        f"""
+        import json
+        from quantumlimits.execution.pool import ProcessPool
+        from quantumlimits.qv.protocol import run_qv
+        kwargs = dict(backend={backend!r}, widths="2-3", trials=30, shots=200, seed=5)
+        with ProcessPool(1) as pool:
+            spread = run_qv(mapper=pool, cluster=pool.describe(), **kwargs)
+        alone = run_qv(**kwargs)
+        print(json.dumps({{
+            "same": [
+                (a.heavy_counts, a.hops, a.physical_qubits)
+                == (b.heavy_counts, b.hops, b.physical_qubits)
+                for a, b in zip(alone.widths, spread.widths, strict=True)
+            ],
+            "cluster": spread.provenance["cluster"],
+        }}))
+        """
+    )
+    assert got["same"] == [True, True]
+    assert got["cluster"] == {"kind": "processes", "workers": 2, "start": "fork"}
 
 
 def test_open_pool_is_none_for_one_worker_or_one_core(monkeypatch) -> None:
@@ -85,6 +115,7 @@ def test_workers_flag_rejects_zero_and_more_than_the_cores(capsys, tmp_path) -> 
     assert not (tmp_path / "o" / "qv.json").exists()
 
 
+@pytest.mark.skipif(pool_mod.usable_cores() < 2, reason="needs two cores for --workers 2")
 def test_ctrl_c_stops_the_workers_and_keeps_the_finished_widths(tmp_path) -> None:
     """Ctrl-C reaches the whole process group: the command exits 130 at once, no worker is
     left behind, and the run is stored as interrupted with the widths it finished."""
@@ -131,24 +162,30 @@ def test_ctrl_c_stops_the_workers_and_keeps_the_finished_widths(tmp_path) -> Non
     assert "finished parts are stored" in run["summary"]
 
 
-def test_layout_candidates_transpiled_side_by_side_choose_the_same_layout(monkeypatch) -> None:
-    from quantumlimits.qv import build, protocol
-    from quantumlimits.qv.settings import QVSettings
-
-    device = protocol.load_device("fake_sherbrooke")
-    settings = QVSettings(backend="fake_sherbrooke", seed=3)
-    monkeypatch.setattr(build, "_memo", type(build._memo)())
-    protocol._predicted_best.cache_clear()
-    alone = protocol.choose_layout(device, 5, settings)
-    monkeypatch.setattr(build, "_memo", type(build._memo)())
-    protocol._predicted_best.cache_clear()
-    with ProcessPool(1) as pool:
+def test_layout_candidates_transpiled_side_by_side_choose_the_same_layout() -> None:
+    got = _fresh_python(
+        """
+        import json
+        from quantumlimits.execution.pool import ProcessPool
+        from quantumlimits.qv import build, protocol
+        from quantumlimits.qv.settings import QVSettings
+        pool = ProcessPool(1)
+        device = protocol.load_device("fake_sherbrooke")
+        settings = QVSettings(backend="fake_sherbrooke", seed=3)
         spread = protocol.choose_layout(device, 5, settings, mapper=pool)
-        assert len(build._memo) == protocol.LAYOUT_CANDIDATES  # warmed in one call
-    protocol._predicted_best.cache_clear()
-    assert alone is not None and spread is not None
-    assert alone.to_dict() == spread.to_dict()
-    assert alone.layout == spread.layout
+        warmed = len(build._memo)
+        pool.close()
+        build._memo.clear()
+        protocol._predicted_best.cache_clear()
+        alone = protocol.choose_layout(device, 5, settings)
+        print(json.dumps({
+            "warmed": warmed,
+            "same": alone.to_dict() == spread.to_dict() and alone.layout == spread.layout,
+        }))
+        """
+    )
+    assert got["warmed"] == 4  # the candidates' samples, in one call
+    assert got["same"]
 
 
 @pytest.mark.filterwarnings("ignore::quantumlimits.qv.protocol.QVWarning")
@@ -169,5 +206,7 @@ def test_a_width_whose_states_do_not_fit_twice_runs_in_this_process(monkeypatch)
             return real(self, func, items)
 
         monkeypatch.setattr(pool.__class__, "__call__", counting)
+        from quantumlimits.qv.protocol import run_qv
+
         run_qv(backend="aer", widths="3", trials=30, shots=100, seed=1, mapper=pool)
     assert calls == []
