@@ -34,8 +34,8 @@ back to Aer.
 
 from __future__ import annotations
 
-import cmath
 import functools
+import itertools
 import math
 import warnings
 from collections.abc import Sequence
@@ -335,25 +335,34 @@ class _State:
     def __init__(self, num_qubits: int) -> None:
         self.n = num_qubits
         self.rho = _initial_state(num_qubits)
-        #: the qubit each axis of ``rho`` holds; updates move their qubits' axes last
+        #: the qubit each axis of ``rho`` holds, most significant first
         self.order = list(range(num_qubits - 1, -1, -1))
 
     def apply(self, matrix: np.ndarray, high: int, low: int) -> None:
         """Apply a 16x16 transfer matrix on the axes of qubits (``high``, ``low``).
 
-        The state is reordered so that those qubits' axes come last, in that order (no copy when
-        they already are), and the update is one matrix product, its result left in that order.
+        Axes next to each other are updated where they are, as one matrix product (or one per
+        leading index); otherwise the two axes are moved to the front, the others keeping their
+        order, which copies the state with contiguous stretches as long as the trailing axes
+        allow (moving them last would copy element by element: twice as slow at 10 qubits).
         """
-        order = self.order
-        if order[-1] != low or order[-2] != high:
-            if order[-1] == high and order[-2] == low:
+        n, order, rho = self.n, self.order, self.rho
+        i, j = order.index(high), order.index(low)
+        p = min(i, j)
+        if abs(i - j) == 1 and p != n - 3:  # (n - 3: four columns per leading index, slow)
+            if i > j:
                 matrix = _swap_pairs(matrix)
+            if p == 0:
+                self.rho = matrix @ rho.reshape(16, -1)
+            elif p == n - 2:
+                self.rho = rho.reshape(-1, 16) @ matrix.T
             else:
-                rest = [i for i, q in enumerate(order) if q != high and q != low]
-                self.rho = self.rho.transpose([*rest, order.index(high), order.index(low)])
-                self.order = [order[i] for i in rest] + [high, low]
-        flat = np.ascontiguousarray(self.rho).reshape(-1, 16)
-        self.rho = (flat @ matrix.T).reshape((4,) * self.n)
+                self.rho = np.matmul(matrix, rho.reshape(4**p, 16, -1))
+            return
+        rest = [k for k in range(n) if k != i and k != j]
+        moved = rho.reshape((4,) * n).transpose([i, j, *rest])
+        self.rho = matrix @ np.ascontiguousarray(moved).reshape(16, -1)
+        self.order = [high, low] + [order[k] for k in rest]
 
     def contract(self, rows: Sequence[np.ndarray]) -> tuple[np.ndarray, list[int]]:
         """The state with each qubit ``q``'s axis contracted with ``rows[q]`` (k x 4): a tensor
@@ -368,92 +377,108 @@ class _Scan:
     """One pass over a circuit's instructions: what to multiply, without multiplying.
 
     Each qubit's one-qubit instructions between its two-qubit ones form a *run* (ids: qubit ``q``
-    starts in run ``q``; every two-qubit gate starts two new runs); ``steps[k]`` lists the k-th
-    instruction of every run that has one, so that all runs are folded together, one batched
-    product per position. Two-qubit gates on the same pair with nothing else on either qubit in
-    between form a *block*; ``chain[j]`` lists the j-th gate of every block that has one.
+    starts in run ``q``; every two-qubit gate starts two new runs); the k-th lists of
+    ``channel_runs`` and ``rz_runs`` hold the runs whose k-th instruction is a channel or an ideal
+    rz, so that all runs are folded together, one batched product per position. Two-qubit gates
+    on the same pair with nothing else on either qubit in between form a *block*; ``chain[j]``
+    lists the j-th gate of every block that has one.
     """
 
     def __init__(self, circuit: QuantumCircuit, channels: DeviceChannels) -> None:
         n = circuit.num_qubits
         index = {bit: i for i, bit in enumerate(circuit.qubits)}
-        clbit_index = {bit: i for i, bit in enumerate(circuit.clbits)}
-        errors, known, where = channels.errors, channels.known, circuit.name
-        ideal_rz = [("rz", (q,)) not in errors for q in range(n)]
+        errors, known = channels.errors, channels.known
+        self.where = where = circuit.name
         #: complex 4x4 channel matrices of this circuit's one-qubit instructions
         self.one: list[np.ndarray] = []
-        one_ids: dict[tuple[str, int], int] = {}
-        #: per position k in a run: (runs, ids in ``one``), (runs, rz phase vectors)
-        self.steps: list[tuple[list[int], list[int], list[int], list[tuple[complex, ...]]]] = []
-        run = list(range(n))  # the open run of each qubit
-        length = [0] * n
+        #: per position k in a run: the runs whose k-th instruction is a channel in ``one`` and
+        #: its id there; the runs whose k-th instruction is an ideal rz and its angle
+        self.channel_runs: list[list[int]] = []
+        self.channel_ids: list[list[int]] = []
+        self.rz_runs: list[list[int]] = []
+        self.rz_angles: list[list[float]] = []
         self.runs = n
         #: real 16x16 transfer matrices of this circuit's two-qubit instructions, in the
         #: orientation of their block
         self.two: list[np.ndarray] = []
-        two_ids: dict[tuple[str, int, int, bool], int] = {}
         self.gate_matrix: list[int] = []  # per two-qubit gate: its id in ``two``
         self.gate_high_run: list[int] = []  # the runs before it on its block's high, low qubit
         self.gate_low_run: list[int] = []
         self.keys: list[tuple[int, int]] = []  # per block: its (high, low) qubits
         self.chain: list[tuple[list[int], list[int]]] = []  # per position j: blocks, gates
-        block_length: list[int] = []
-        partner = [-1] * n
-        block_of = [-1] * n
         self.measured: dict[int, int] = {}  # qubit -> clbit
-        measured = self.measured
-        steps = self.steps
+        #: the open run of each qubit; after the scan, the run each qubit ends with
+        self.final = run = list(range(n))
+        length = [0] * n  # instructions in the open run
+        #: per qubit: ids in ``one`` of its parameterless instructions, and whether its rz is an
+        #: ideal phase; both emptied once it is measured, so that the general path sees it
+        one_ids: list[dict[str, int]] = [{} for _ in range(n)]
+        ideal_rz = [("rz", (q,)) not in errors for q in range(n)]
+        channel_runs, channel_ids = self.channel_runs, self.channel_ids
+        rz_runs, rz_angles = self.rz_runs, self.rz_angles
+        depth = 0  # len(channel_runs)
+        partner = [-1] * n  # the other qubit of each qubit's open block
+        block_of = [-1] * n
+        block_length: list[int] = []
+        two_ids: dict[tuple[str, int, int, bool], int] = {}  # parameterless ids in ``two``
+        keys, chain = self.keys, self.chain
         for inst in circuit.data:
             name = inst.name
-            if name in _IGNORED:
-                continue
+            if name == "rz":  # the common cases first: an ideal rz, a known channel
+                q = index[inst.qubits[0]]
+                if ideal_rz[q]:
+                    k = length[q]
+                    length[q] = k + 1
+                    if k == depth:
+                        for lists in (channel_runs, channel_ids, rz_runs, rz_angles):
+                            lists.append([])
+                        depth += 1
+                    try:
+                        rz_angles[k].append(float(inst.params[0]))
+                    except TypeError:  # an unbound parameter
+                        raise Unsupported(f"parameterized rz in {where}") from None
+                    rz_runs[k].append(run[q])
+                    continue
             qargs = inst.qubits
             if len(qargs) == 1:
                 q = index[qargs[0]]
-                if q in measured:
-                    raise Unsupported(f"{name} after a measurement in {where}")
-                k = length[q]
-                if k == len(steps):
-                    steps.append(([], [], [], []))
-                step = steps[k]
-                if name == "rz" and ideal_rz[q]:
-                    try:
-                        e = cmath.exp(-1j * float(inst.params[0]))
-                    except TypeError:  # an unbound parameter
-                        raise Unsupported(f"parameterized rz in {where}") from None
-                    step[2].append(run[q])
-                    step[3].append((1.0, e, e.conjugate(), 1.0))
-                    length[q] = k + 1
-                    continue
-                if name == "measure":
-                    clbit = clbit_index[inst.clbits[0]]
-                    if clbit in measured.values():
-                        raise Unsupported(f"clbit {clbit} written twice in {where}")
-                    measured[q] = clbit
-                    if ("measure", (q,)) not in errors:
-                        continue
-                tid = one_ids.get((name, q))
+                tid = one_ids[q].get(name)
                 if tid is None:
-                    superop = known.get((name, (q,)))
-                    if superop is None:
-                        if name == "measure":  # Aer applies its error before measuring
-                            superop = errors[("measure", (q,))]
-                        else:
+                    if q in self.measured:
+                        raise Unsupported(f"{name} after a measurement in {where}")
+                    if name in _IGNORED:
+                        continue
+                    if name == "measure":
+                        self._measure(inst, q, circuit)
+                        one_ids[q] = {}
+                        ideal_rz[q] = False
+                        if ("measure", (q,)) not in errors:
+                            continue
+                        tid = len(self.one)  # Aer applies its error before measuring
+                        self.one.append(errors[("measure", (q,))])
+                    else:
+                        tid = len(self.one)
+                        superop = known.get((name, (q,)))
+                        if superop is None:
                             superop = channels.instruction(inst, (q,), where)
-                    tid = len(self.one)
-                    self.one.append(superop)
-                    if not inst.params:
-                        one_ids[(name, q)] = tid
-                step[0].append(run[q])
-                step[1].append(tid)
+                        self.one.append(superop)
+                        if not inst.params:
+                            one_ids[q][name] = tid
+                k = length[q]
                 length[q] = k + 1
+                if k == depth:
+                    for lists in (channel_runs, channel_ids, rz_runs, rz_angles):
+                        lists.append([])
+                    depth += 1
+                channel_runs[k].append(run[q])
+                channel_ids[k].append(tid)
+                continue
+            if name in _IGNORED:
                 continue
             if len(qargs) != 2:
-                qubits = tuple([index[b] for b in qargs])
-                channels.instruction(inst, qubits, where)  # raises: not a one/two-qubit gate
-                raise Unsupported(f"{len(qargs)}-qubit {name} in {where}")  # pragma: no cover
+                raise Unsupported(f"{len(qargs)}-qubit {name} in {where}")
             low, high = index[qargs[0]], index[qargs[1]]  # Qiskit's matrix: qargs[1] high
-            if measured and (low in measured or high in measured):
+            if self.measured and (low in self.measured or high in self.measured):
                 raise Unsupported(f"{name} after a measurement in {where}")
             if partner[high] == low:
                 block = block_of[high]
@@ -461,12 +486,12 @@ class _Scan:
                 for q in (high, low):
                     if partner[q] >= 0:
                         partner[partner[q]] = -1
-                block = len(self.keys)
-                self.keys.append((high, low))
+                block = len(keys)
+                keys.append((high, low))
                 block_length.append(0)
                 partner[high], partner[low] = low, high
                 block_of[high] = block_of[low] = block
-            kh, kl = self.keys[block]
+            kh, kl = keys[block]
             swapped = kh != high
             tid = two_ids.get((name, low, high, swapped))
             if tid is None:
@@ -480,30 +505,45 @@ class _Scan:
             self.gate_low_run.append(run[kl])
             j = block_length[block]
             block_length[block] = j + 1
-            if j == len(self.chain):
-                self.chain.append(([], []))
-            self.chain[j][0].append(block)
-            self.chain[j][1].append(gate)
+            if j == len(chain):
+                chain.append(([], []))
+            chain[j][0].append(block)
+            chain[j][1].append(gate)
             run[kh], run[kl] = self.runs, self.runs + 1
             self.runs += 2
-            length[kh] = length[kl] = 0
-        if len(measured) != circuit.num_clbits:
+            length[high] = length[low] = 0
+        if len(self.measured) != circuit.num_clbits:
             raise Unsupported(f"{where} leaves clbits unmeasured")
-        #: the run each qubit ends with
-        self.final = run
+
+    def _measure(self, inst: Any, q: int, circuit: QuantumCircuit) -> None:
+        clbit = circuit.find_bit(inst.clbits[0]).index
+        if clbit in self.measured.values():
+            raise Unsupported(f"clbit {clbit} written twice in {circuit.name}")
+        self.measured[q] = clbit
 
     def run_transfers(self) -> np.ndarray:
         """The real transfer matrix of every run, ``(runs, 4, 4)``."""
         folded = np.empty((self.runs, 4, 4), dtype=complex)
         folded[:] = _I4
-        table = np.array(self.one) if self.one else None
-        for k, (runs, ids, rz_runs, phases) in enumerate(self.steps):
+        table = np.array(self.one) if self.one else _I4[None]
+        # every rz's diagonal (1, e, e*, 1), in the order of the positions
+        e = np.exp(-1j * np.array(list(itertools.chain.from_iterable(self.rz_angles))))
+        phases = np.ones((e.size, 4, 1), dtype=complex)
+        phases[:, 1, 0] = e
+        phases[:, 2, 0] = e.conj()
+        start = 0
+        for k, runs in enumerate(self.channel_runs):
             if runs:
-                assert table is not None
+                ids = self.channel_ids[k]
                 folded[runs] = table[ids] if k == 0 else table[ids] @ folded[runs]
-            if rz_runs:  # rz is diagonal: its phases scale the rows
-                folded[rz_runs] *= np.array(phases)[:, :, None]
-        return (_T @ folded @ _TH).real
+            runs = self.rz_runs[k]
+            if runs:  # rz is diagonal: it scales rows
+                folded[runs] *= phases[start : start + len(runs)]
+                start += len(runs)
+        # T M T^† / 2 per run, as two plain matrix products over the stacked rows
+        half = (folded.reshape(-1, 4) @ _TH).reshape(-1, 4, 4).transpose(0, 2, 1)
+        ptm = (half.reshape(-1, 4) @ _T.T).reshape(-1, 4, 4).transpose(0, 2, 1)
+        return np.ascontiguousarray(ptm.real)
 
     def blocks(self, runs: np.ndarray) -> np.ndarray:
         """The real transfer matrix of every block, ``(blocks, 16, 16)``: each gate's matrix
