@@ -380,8 +380,8 @@ class _Scan:
     starts in run ``q``; every two-qubit gate starts two new runs); the k-th lists of
     ``channel_runs`` and ``rz_runs`` hold the runs whose k-th instruction is a channel or an ideal
     rz, so that all runs are folded together, one batched product per position. Two-qubit gates
-    on the same pair with nothing else on either qubit in between form a *block*; ``chain[j]``
-    lists the j-th gate of every block that has one.
+    on the same pair with nothing else on either qubit in between form a *block*;
+    ``block_gates[b]`` lists block ``b``'s gates in order.
     """
 
     def __init__(self, circuit: QuantumCircuit, channels: DeviceChannels) -> None:
@@ -405,7 +405,7 @@ class _Scan:
         self.gate_high_run: list[int] = []  # the runs before it on its block's high, low qubit
         self.gate_low_run: list[int] = []
         self.keys: list[tuple[int, int]] = []  # per block: its (high, low) qubits
-        self.chain: list[tuple[list[int], list[int]]] = []  # per position j: blocks, gates
+        self.block_gates: list[list[int]] = []  # per block: its gates
         self.measured: dict[int, int] = {}  # qubit -> clbit
         #: the open run of each qubit; after the scan, the run each qubit ends with
         self.final = run = list(range(n))
@@ -419,9 +419,8 @@ class _Scan:
         depth = 0  # len(channel_runs)
         partner = [-1] * n  # the other qubit of each qubit's open block
         block_of = [-1] * n
-        block_length: list[int] = []
         two_ids: dict[tuple[str, int, int, bool], int] = {}  # parameterless ids in ``two``
-        keys, chain = self.keys, self.chain
+        keys, block_gates = self.keys, self.block_gates
         for inst in circuit.data:
             name = inst.name
             if name == "rz":  # the common cases first: an ideal rz, a known channel
@@ -488,7 +487,7 @@ class _Scan:
                         partner[partner[q]] = -1
                 block = len(keys)
                 keys.append((high, low))
-                block_length.append(0)
+                block_gates.append([])
                 partner[high], partner[low] = low, high
                 block_of[high] = block_of[low] = block
             kh, kl = keys[block]
@@ -499,16 +498,10 @@ class _Scan:
                 self.two.append(channels.transfer(inst, (low, high), swapped, where))
                 if not inst.params:
                     two_ids[(name, low, high, swapped)] = tid
-            gate = len(self.gate_matrix)
+            block_gates[block].append(len(self.gate_matrix))
             self.gate_matrix.append(tid)
             self.gate_high_run.append(run[kh])
             self.gate_low_run.append(run[kl])
-            j = block_length[block]
-            block_length[block] = j + 1
-            if j == len(chain):
-                chain.append(([], []))
-            chain[j][0].append(block)
-            chain[j][1].append(gate)
             run[kh], run[kl] = self.runs, self.runs + 1
             self.runs += 2
             length[high] = length[low] = 0
@@ -555,9 +548,18 @@ class _Scan:
         count = len(self.gate_matrix)
         before = (high[:, :, None, :, None] * low[:, None, :, None, :]).reshape(count, 16, 16)
         gates = np.array(self.two)[self.gate_matrix] @ before
-        blocks = gates[self.chain[0][1]]  # the blocks are numbered in the order they start
-        for block_ids, gate_ids in self.chain[1:]:
-            blocks[block_ids] = gates[gate_ids] @ blocks[block_ids]
+        # chained with the longest blocks first, so that the blocks with a j-th gate are a prefix
+        order = sorted(range(len(self.keys)), key=lambda b: -len(self.block_gates[b]))
+        lists = [self.block_gates[b] for b in order]
+        products = gates[[g[0] for g in lists]]
+        count = len(lists)
+        for j in range(1, len(lists[0])):
+            while len(lists[count - 1]) <= j:
+                count -= 1
+            products[:count] = gates[[g[j] for g in lists[:count]]] @ products[:count]
+        # back in the order the blocks start
+        blocks = np.empty_like(products)
+        blocks[order] = products
         return blocks
 
 
