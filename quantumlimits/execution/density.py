@@ -319,24 +319,13 @@ def _ptm(superop: np.ndarray, where: str) -> np.ndarray:
     return np.ascontiguousarray(ptm.real)
 
 
-@functools.cache
-def _initial_state(num_qubits: int) -> np.ndarray:
-    """Pauli coefficients of |0…0⟩⟨0…0| (I and Z of each qubit: 1), read-only."""
-    vector = np.array([1.0, 0.0, 0.0, 1.0])
-    rho = functools.reduce(np.multiply.outer, [vector] * num_qubits, np.ones(()))
-    rho.flags.writeable = False
-    return rho
+class _Factor:
+    """The Pauli coefficients of some qubits, one axis of 4 per qubit (see the module docstring)."""
 
-
-class _State:
-    """A density matrix as its Pauli coefficients, one axis of 4 per qubit (see the module
-    docstring), updated by two-qubit channel blocks."""
-
-    def __init__(self, num_qubits: int) -> None:
-        self.n = num_qubits
-        self.rho = _initial_state(num_qubits)
+    def __init__(self, order: list[int], rho: np.ndarray) -> None:
         #: the qubit each axis of ``rho`` holds, most significant first
-        self.order = list(range(num_qubits - 1, -1, -1))
+        self.order = order
+        self.rho = rho
 
     def apply(self, matrix: np.ndarray, high: int, low: int) -> None:
         """Apply a 16x16 transfer matrix on the axes of qubits (``high``, ``low``).
@@ -346,10 +335,11 @@ class _State:
         order, which copies the state with contiguous stretches as long as the trailing axes
         allow (moving them last would copy element by element: twice as slow at 10 qubits).
         """
-        n, order, rho = self.n, self.order, self.rho
+        order, rho = self.order, self.rho
+        n = len(order)
         i, j = order.index(high), order.index(low)
         p = min(i, j)
-        if abs(i - j) == 1 and p != n - 3:  # (n - 3: four columns per leading index, slow)
+        if abs(i - j) == 1 and not 0 < p == n - 3:  # (there: 4 columns per leading index, slow)
             if i > j:
                 matrix = _swap_pairs(matrix)
             if p == 0:
@@ -364,13 +354,47 @@ class _State:
         self.rho = matrix @ np.ascontiguousarray(moved).reshape(16, -1)
         self.order = [high, low] + [order[k] for k in rest]
 
-    def contract(self, rows: Sequence[np.ndarray]) -> tuple[np.ndarray, list[int]]:
-        """The state with each qubit ``q``'s axis contracted with ``rows[q]`` (k x 4): a tensor
-        with one axis of length k per qubit, in the order of :attr:`order` (returned too)."""
+    def contract(self, rows: Sequence[np.ndarray]) -> np.ndarray:
+        """The coefficients with each qubit ``q``'s axis contracted with ``rows[q]`` (k x 4): a
+        tensor with one axis of length k per qubit, in the order of :attr:`order`."""
         x = self.rho.reshape(-1)
         for q in reversed(self.order):  # the last axis each time; the result's axis comes first
             x = rows[q] @ x.reshape(-1, 4).T
-        return x.reshape([rows[q].shape[0] for q in self.order]), list(self.order)
+        return x.reshape([rows[q].shape[0] for q in self.order])
+
+
+_ZERO = np.array([1.0, 0.0, 0.0, 1.0])  # Pauli coefficients of |0><0|: I and Z
+
+
+class _State:
+    """A density matrix as a product of factors, updated by two-qubit channel blocks.
+
+    Every qubit starts in its own factor, |0><0|; a block on two factors merges them first (their
+    outer product). While the blocks have not yet connected all qubits, they update smaller
+    tensors than the whole state: at 10 qubits, the first layer of QV blocks costs nothing.
+    """
+
+    def __init__(self, num_qubits: int) -> None:
+        self.factor = [_Factor([q], _ZERO) for q in range(num_qubits)]  # each qubit's factor
+
+    def apply(self, matrix: np.ndarray, high: int, low: int) -> None:
+        """Apply a 16x16 transfer matrix on the axes of qubits (``high``, ``low``)."""
+        factor, other = self.factor[high], self.factor[low]
+        if factor is not other:
+            rho = np.multiply.outer(factor.rho.reshape(-1), other.rho.reshape(-1)).reshape(-1)
+            factor = _Factor(factor.order + other.order, rho)
+            for q in factor.order:
+                self.factor[q] = factor
+        factor.apply(matrix, high, low)
+
+    def contract(self, rows: Sequence[np.ndarray]) -> tuple[np.ndarray, list[int]]:
+        """The state with each qubit ``q``'s axis contracted with ``rows[q]`` (k x 4): a tensor
+        with one axis of length k per qubit, and the qubit of each axis."""
+        result, order = np.ones(()), []
+        for factor in {id(f): f for f in self.factor}.values():
+            result = np.multiply.outer(result, factor.contract(rows))
+            order += factor.order
+        return result, order
 
 
 class _Scan:

@@ -224,9 +224,10 @@ def _superop_of(error: object) -> np.ndarray:
 def test_fused_shapes_against_quantum_info() -> None:
     """Shapes the batched fusion treats specially, against qiskit.quantum_info evolving each
     instruction and its error exactly: a block continued with its qubits the other way round (a
-    non-symmetric, parameterized two-qubit gate), long runs, a qubit with no two-qubit gate,
-    blocks closed by a gate across them, a one-qubit gate after another qubit's measurement, an
-    rz with an error, and readout errors on permuted clbits."""
+    non-symmetric, parameterized two-qubit gate), long runs, a qubit with no two-qubit gate (a
+    factor of the state of its own), blocks closed and two factors merged by a gate across them,
+    a one-qubit gate after another qubit's measurement, an rz with an error, and readout errors
+    on permuted clbits."""
     import warnings
 
     from qiskit.quantum_info import DensityMatrix, Operator
