@@ -46,7 +46,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.transpiler import Target
 
-#: Widths this simulator takes on: the state has 4**n entries (16 B each); 10 qubits is 16 MiB.
+#: Widths this simulator takes on: the state has 4**n real entries (8 B each); 10 qubits is 8 MiB.
 MAX_QUBITS = 10
 
 _IGNORED = frozenset({"barrier"})
