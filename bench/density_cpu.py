@@ -62,7 +62,7 @@ def main() -> None:
         )
         for i, d in enumerate(dists):
             out[f"{width}_{i}"] = d
-        if saved:
+        if saved and f"{width}_0" in saved:
             diff = max(float(np.abs(saved[f"{width}_{i}"] - d).max()) for i, d in enumerate(dists))
             line += f", largest difference to the saved run {diff:.1e}"
         print(line, flush=True)
