@@ -467,10 +467,10 @@ class _Scan:
                 q = index[qargs[0]]
                 tid = one_ids[q].get(name)
                 if tid is None:
-                    if q in self.measured:
-                        raise Unsupported(f"{name} after a measurement in {where}")
                     if name in _IGNORED:
                         continue
+                    if q in self.measured:
+                        raise Unsupported(f"{name} after a measurement in {where}")
                     if name == "measure":
                         self._measure(inst, q, circuit)
                         one_ids[q] = {}

@@ -274,6 +274,7 @@ def test_fused_shapes_against_quantum_info() -> None:
     circuit.sx(0)  # after qubit 4's measurement
     circuit.cz(1, 0)
     circuit.barrier()
+    circuit.barrier(4)  # after its measurement: still ignored
     circuit.measure(0, 3)
     circuit.measure(2, 1)
     circuit.measure(1, 2)  # qubit 3 unmeasured
