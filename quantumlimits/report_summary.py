@@ -5,8 +5,9 @@ do not decide a question the sentence says "undecided" or "not measured", never 
 
 * per device (QV runs and limits runs of one backend): the quantum volume of its newest QV run,
   the first measured width whose mean heavy-output probability falls below 2/3 (and whether its
-  2σ upper bound does too), and, from its newest limits run, the width from which the device
-  outruns exact classical simulation;
+  2σ upper bound does too), read on the arm the run's verdict used (raw, or its optimized arm,
+  named), and, from its newest limits run, the width from which the device outruns exact
+  classical simulation;
 * per dataset (the newest classify run or study that covers it): the model with the shortest
   median time to the target, and the best quantum model's time, final accuracy and projected QPU
   seconds and cost against it;
@@ -26,9 +27,12 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from quantumlimits.qv.stats import HOP_THRESHOLD
+
+if TYPE_CHECKING:
+    from quantumlimits.qv.results import QVResult, WidthResult
 
 __all__ = [
     "DatasetAnswer",
@@ -311,12 +315,45 @@ def study_lines(studies: Sequence[Stored]) -> list[str]:
 @dataclass(frozen=True)
 class HopCrossing:
     """The first measured width whose mean HOP is below 2/3; ``upper``: its mean plus the
-    distance to the Cross 2σ lower bound (below 2/3 too: decided, else within noise)."""
+    distance to the Cross 2σ lower bound (below 2/3 too: decided, else within noise).
+
+    The statistics are those of the arm the run's verdict used (``QVResult.verdict_from``):
+    ``arm`` is None for the raw statistics, else what the optimized arm is (``readout-mitigated
+    arm``…, :func:`quantumlimits.qv.optimize.arm_label`), and ``raw_mean_hop`` is the raw mean
+    beside it.
+    """
 
     width: int
     mean_hop: float
     upper: float
     run_id: str
+    arm: str | None = None
+    raw_mean_hop: float | None = None
+
+    @classmethod
+    def of(cls, width: WidthResult, result: QVResult, run_id: str) -> HopCrossing:
+        """A width's statistics from the arm its run's verdict used (raw or optimized)."""
+        if result.verdict_from == "optimized" and width.optimized is not None:
+            from quantumlimits.qv.optimize import arm_label
+
+            mean = float(width.optimized["mean_hop"])
+            lower = width.lower("cross", "optimized")
+            return cls(
+                width.width,
+                mean,
+                2 * mean - lower,
+                run_id,
+                arm=arm_label(result.settings.get("optimizations")),
+                raw_mean_hop=width.mean_hop,
+            )
+        return cls(width.width, width.mean_hop, 2 * width.mean_hop - width.cross_lower, run_id)
+
+    def source(self) -> str:
+        """``, on the readout-mitigated arm its verdict used (raw 0.612)``; empty when raw."""
+        if self.arm is None:
+            return ""
+        raw = f" (raw {self.raw_mean_hop:.3f})" if self.raw_mean_hop is not None else ""
+        return f" on the {self.arm} its verdict used{raw}"
 
     @property
     def decided(self) -> bool:
@@ -334,6 +371,8 @@ class DeviceAnswer:
     other_volumes: tuple[int, ...] = ()
     measured_widths: tuple[int, ...] = ()
     hop_below: HopCrossing | None = None
+    #: The optimized arms (:attr:`HopCrossing.arm`) whose statistics some measured width uses.
+    measured_arms: tuple[str, ...] = ()
     limits_run: str | None = None
     faster_width: int | None = None
     faster_range: tuple[int | None, int | None] = (None, None)
@@ -370,13 +409,16 @@ class DeviceAnswer:
                 else f"within 2σ of 2/3 (upper bound {h.upper:.3f}), so not decided"
             )
             return (
-                f"Mean HOP falls below 2/3 at width {h.width}: {h.mean_hop:.3f}, {how} "
-                f"(run {h.run_id})."
+                f"Mean HOP falls below 2/3 at width {h.width}: {h.mean_hop:.3f}{h.source()}, "
+                f"{how} (run {h.run_id})."
             )
         if self.measured_widths:
+            arms = ""
+            if self.measured_arms:
+                arms = f" (on the arm each run's verdict used: {', '.join(self.measured_arms)})"
             text = (
                 f"Mean HOP stays at or above 2/3 at every width its QV runs measured (up to "
-                f"{max(self.measured_widths)})"
+                f"{max(self.measured_widths)}){arms}"
             )
             if self.limits_hop_below is not None:
                 return text + f"; the limits run puts the fall below 2/3 at {self._limits_hop()}."
@@ -447,10 +489,11 @@ def device_answers(qv: Sequence[Stored] = (), limits: Sequence[Stored] = ()) -> 
             for run_id, res in runs:  # newest first: a width's newest measurement wins
                 for w in res.widths:
                     if w.width == w.depth and w.width not in hops:
-                        hops[w.width] = HopCrossing(
-                            w.width, w.mean_hop, 2 * w.mean_hop - w.cross_lower, run_id
-                        )
+                        hops[w.width] = HopCrossing.of(w, res, run_id)
             fields["measured_widths"] = tuple(sorted(hops))
+            fields["measured_arms"] = tuple(
+                dict.fromkeys(h.arm for h in hops.values() if h.arm is not None)
+            )
             fields["hop_below"] = next(
                 (hops[w] for w in sorted(hops) if hops[w].mean_hop < HOP_THRESHOLD), None
             )

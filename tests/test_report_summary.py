@@ -209,6 +209,75 @@ def test_device_answer_reads_qv_and_the_hop_crossing() -> None:
     assert "outruns exact simulation: not measured (no limits run)" in text
 
 
+def _optimized(w: WidthResult, mean: float, sigma: float) -> WidthResult:
+    from dataclasses import replace
+
+    lower = mean - 2 * sigma
+    arm = {
+        "hops": [mean] * w.circuits,
+        "mean_hop": mean,
+        "cross_lower": lower,
+        "bootstrap_lower": lower,
+        "passed_cross": lower > 2 / 3,
+        "passed_bootstrap": lower > 2 / 3,
+    }
+    return replace(w, optimized=arm)
+
+
+def _qv_optimized(backend: str, widths: list[WidthResult], qv: int, source: str) -> dict[str, Any]:
+    return QVResult(
+        quantum_volume=qv,
+        decided_by="cross",
+        valid=True,
+        backend=backend,
+        calibration_date=None,
+        seed=0,
+        settings={"optimizations": {"readout_mitigation": True, "verdict_from": source}},
+        widths=tuple(widths),
+        versions={},
+        provenance={},
+        timings={},
+        verdict_from=source,
+    ).to_dict()
+
+
+def test_the_hop_crossing_reads_the_arm_the_verdict_used() -> None:
+    # raw: width 3 falls below 2/3 (0.60); the readout-mitigated arm keeps it above (0.72) and
+    # passes it, so that arm sets QV 8 and its width 4 (0.62) is where HOP falls below 2/3
+    widths = [
+        _optimized(_width(2, 0.70, 0.01), 0.80, 0.01),
+        _optimized(_width(3, 0.60, 0.01), 0.72, 0.01),
+        _optimized(_width(4, 0.55, 0.01), 0.62, 0.02),
+    ]
+    doc = _qv_optimized("fake_opt", widths, 8, "optimized")
+    (device,) = device_answers([Stored("q-opt", "2026-03-01", doc)])
+    assert device.hop_below is not None
+    assert (device.hop_below.width, device.hop_below.mean_hop) == (4, 0.62)
+    assert device.hop_below.arm == "readout-mitigated arm"
+    assert device.hop_below.decided  # 0.62 + 2·0.02 = 0.66 < 2/3
+    text = device.sentence()
+    assert (
+        "falls below 2/3 at width 4: 0.620 on the readout-mitigated arm its verdict used "
+        "(raw 0.550), its 2σ upper bound 0.660 is below 2/3 too (run q-opt)" in text
+    )
+    # the same document with the verdict from the raw arm reads the raw statistics
+    raw = _qv_optimized("fake_opt", widths, 4, "raw")
+    (device,) = device_answers([Stored("q-raw", "2026-03-01", raw)])
+    assert device.hop_below is not None and device.hop_below.width == 3
+    assert device.hop_below.arm is None and device.hop_below.mean_hop == 0.60
+    text = device.sentence()
+    assert "falls below 2/3 at width 3: 0.600, its 2σ upper bound 0.620" in text
+    assert "its verdict used" not in text
+
+
+def test_widths_above_two_thirds_name_the_optimized_arm() -> None:
+    widths = [_optimized(_width(2, 0.62, 0.01), 0.80, 0.01)]
+    doc = _qv_optimized("fake_up", widths, 4, "optimized")
+    (device,) = device_answers([Stored("q", "2026-03-01", doc)])
+    assert device.hop_below is None and device.measured_arms == ("readout-mitigated arm",)
+    assert "(on the arm each run's verdict used: readout-mitigated arm)" in device.sentence()
+
+
 def test_a_crossing_within_noise_is_not_decided() -> None:
     doc = _qv("fake_y", [_width(2, 0.66, 0.02)], 1)
     (device,) = device_answers([Stored("q", "2026-01-01", doc)])

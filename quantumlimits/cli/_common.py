@@ -168,7 +168,15 @@ def open_pool(args: argparse.Namespace) -> ProcessPool | None:
     """The local worker processes ``--workers`` asks for (None: one process, or Dask)."""
     from quantumlimits.execution.dask import resolve_spec
     from quantumlimits.execution.pool import open_pool as pool_of
+    from quantumlimits.execution.pool import usable_cores
 
+    cores = usable_cores()
+    if args.workers is not None and args.workers > cores:
+        raise UsageError(
+            f"--workers {args.workers} is more than the {cores} cores this process may use "
+            f"(more workers would only wait for each other); pass --workers {cores} or fewer, "
+            "or --dask for other machines"
+        )
     if resolve_spec(args.dask) is not None:
         return None
     return pool_of(args.workers)

@@ -302,13 +302,7 @@ def report(console: Console, result: QVResult) -> None:
 
 
 def _optimized_label(result: QVResult) -> str:
-    applied = result.settings.get("optimizations") or {}
-    parts = []
-    if applied.get("readout_mitigation"):
-        parts.append("readout-mitigated")
-    if applied.get("dynamical_decoupling"):
-        parts.append(f"{applied['dynamical_decoupling']}-decoupled")
-    return " and ".join(parts) + " arm" if parts else "optimized arm"
+    return optimize.arm_label(result.settings.get("optimizations"))
 
 
 def run_predict_only(args: argparse.Namespace, settings: QVSettings) -> int:

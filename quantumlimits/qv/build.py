@@ -136,6 +136,58 @@ def transpile(
     return [fresh[i] if i in fresh else cell[i].copy() for i in wanted]
 
 
+def warm(
+    placements: Sequence[Placement],
+    *,
+    width: int,
+    depth: int,
+    seed: int,
+    optimization_level: int,
+    count: int,
+    mapper: Mapper,
+    approximate: bool = False,
+) -> None:
+    """Transpile the first ``count`` model circuits of a cell on each of ``placements`` in one
+    call of ``mapper`` and remember them (:func:`transpile` with ``first``), so that several
+    layout candidates' samples are transpiled side by side by a pool of local workers instead
+    of one after the other. Does nothing for a mapper that is not local (a Dask cluster)."""
+    count = min(count, MEMO_CIRCUITS)
+    if not getattr(mapper, "local", False) or count < 1:
+        return
+    circuits = model_circuits(width=width, depth=depth, seed=seed, start=0, count=count)
+    todo: list[tuple[dict[int, QuantumCircuit], list[int], Placement]] = []
+    tasks = []
+    for where in placements:
+        if where.target is not None and not where.by_name:
+            continue
+        key = (where.device, where.qubits, width, depth, seed, optimization_level, approximate)
+        cell = _memo.setdefault(key, {})
+        _memo.move_to_end(key)
+        missing = [i for i in range(count) if i not in cell]
+        if not missing:
+            continue
+        todo.append((cell, missing, where))
+        tasks.extend(
+            _tasks(
+                [circuits[i] for i in missing],
+                where,
+                width,
+                depth,
+                seed,
+                optimization_level,
+                approximate,
+            )
+        )
+    while len(_memo) > _MEMO_CELLS:
+        _memo.popitem(last=False)
+    if not tasks:
+        return
+    results = iter([c for chunk in mapper(run_transpile_task, tasks) for c in chunk])
+    for cell, missing, _ in todo:
+        for i in missing:
+            cell[i] = next(results)
+
+
 def _transpile(
     circuits: Sequence[QuantumCircuit],
     placement: Placement,
@@ -148,9 +200,22 @@ def _transpile(
 ) -> list[QuantumCircuit]:
     if not circuits:
         return []
+    tasks = _tasks(circuits, placement, width, depth, seed, optimization_level, approximate)
+    return [c for chunk in mapper(run_transpile_task, tasks) for c in chunk]
+
+
+def _tasks(
+    circuits: Sequence[QuantumCircuit],
+    placement: Placement,
+    width: int,
+    depth: int,
+    seed: int,
+    optimization_level: int,
+    approximate: bool,
+) -> list[TranspileTask]:
     noiseless = placement.target is None
     local = None if noiseless or placement.by_name else placement.local_target()
-    tasks = [
+    return [
         TranspileTask(
             circuits=tuple(circuits[start : start + n]),
             backend=None if noiseless else placement.device,
@@ -162,7 +227,6 @@ def _transpile(
         )
         for start, n in chunks(len(circuits), CHUNK)
     ]
-    return [c for chunk in mapper(run_transpile_task, tasks) for c in chunk]
 
 
 def isa_circuits(

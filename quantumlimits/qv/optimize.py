@@ -87,6 +87,24 @@ class Optimizations:
         return read if read.any else cls()  # nothing applied: the defaults, whatever recorded
 
 
+def arm_label(applied: Mapping[str, Any] | None) -> str:
+    """What the optimized arm of a run is, from its recorded ``optimizations`` settings:
+    ``readout-mitigated arm``, ``XX-decoupled arm``, both joined by "and", else ``optimized arm``.
+
+    >>> arm_label({"readout_mitigation": True, "dynamical_decoupling": "XX"})
+    'readout-mitigated and XX-decoupled arm'
+    >>> arm_label(None)
+    'optimized arm'
+    """
+    applied = applied or {}
+    parts = []
+    if applied.get("readout_mitigation"):
+        parts.append("readout-mitigated")
+    if applied.get("dynamical_decoupling"):
+        parts.append(f"{applied['dynamical_decoupling']}-decoupled")
+    return " and ".join(parts) + " arm" if parts else "optimized arm"
+
+
 # --- readout-error mitigation -------------------------------------------------------------
 
 

@@ -316,9 +316,14 @@ class LayoutChoice:
         }
 
 
-def choose_layout(device: Device, width: int, settings: QVSettings) -> LayoutChoice | None:
+def choose_layout(
+    device: Device, width: int, settings: QVSettings, *, mapper: Mapper = local_map
+) -> LayoutChoice | None:
     """The physical qubits of a width: the first ``width`` of ``settings.qubits``, else the
-    candidate with the highest predicted HOP (:class:`LayoutChoice`); None when noiseless."""
+    candidate with the highest predicted HOP (:class:`LayoutChoice`); None when noiseless.
+
+    A pool of local worker processes as ``mapper`` transpiles the candidates' samples side by
+    side (the choice is the same)."""
     if device.target is None:
         return None
     if settings.qubits is not None:
@@ -331,6 +336,7 @@ def choose_layout(device: Device, width: int, settings: QVSettings) -> LayoutCho
         settings.optimization_level,
         settings.seed,
         settings.approximate_synthesis,
+        mapper if getattr(mapper, "local", False) else local_map,
     )
 
 
@@ -343,14 +349,28 @@ def _predicted_best(
     optimization_level: int,
     seed: int,
     approximate: bool = False,
+    mapper: Mapper = local_map,
 ) -> LayoutChoice:
     target = key.target
     candidates = candidate_layouts(target, width, count=LAYOUT_CANDIDATES)
     if len(candidates) == 1:
         return LayoutChoice(candidates[0])
+    wheres = [
+        build.Placement(device=name, target=target, qubits=layout.qubits, by_name=not cloud)
+        for layout in candidates
+    ]
+    build.warm(
+        wheres,
+        width=width,
+        depth=width,
+        seed=seed,
+        optimization_level=optimization_level,
+        count=LAYOUT_SAMPLES,
+        mapper=mapper,
+        approximate=approximate,
+    )
     scored = []
-    for layout in candidates:
-        where = build.Placement(device=name, target=target, qubits=layout.qubits, by_name=not cloud)
+    for layout, where in zip(candidates, wheres, strict=True):
         prediction = _predict_sample(
             where,
             width=width,
@@ -636,6 +656,7 @@ def predict_scan(
     samples: int = PREDICTION_SAMPLE,
     max_width: int | None = None,
     approximate_synthesis: bool = True,
+    mapper: Mapper = local_map,
 ) -> list[WidthPrediction]:
     """Predicted mean HOP per width from calibration alone, in seconds, without simulation.
 
@@ -659,7 +680,7 @@ def predict_scan(
         approximate_synthesis=approximate_synthesis,
     )
     for width in queue:
-        choice = choose_layout(device, width, choice_settings)
+        choice = choose_layout(device, width, choice_settings, mapper=mapper)
         assert choice is not None
         row = _predict_sample(
             placement(device, choice.layout, width),
@@ -718,7 +739,9 @@ def predicted_log2_qv(rows: Sequence[WidthPrediction]) -> int:
 # -- the scan ----------------------------------------------------------------------------------
 
 
-def _auto_start(prepared: Prepared, run: RunRecord) -> tuple[int, int | None]:
+def _auto_start(
+    prepared: Prepared, run: RunRecord, *, mapper: Mapper = local_map
+) -> tuple[int, int | None]:
     """First width of an auto scan, and the largest width the calibration predicts to pass
     (None where there is no prediction).
 
@@ -740,6 +763,7 @@ def _auto_start(prepared: Prepared, run: RunRecord) -> tuple[int, int | None]:
             seed=settings.seed,
             max_width=prepared.limit,
             approximate_synthesis=settings.approximate_synthesis,
+            mapper=mapper,
         )
         predicted = predicted_log2_qv(rows)
         start = max(MIN_WIDTH, min(prepared.limit, predicted - 1))
@@ -833,7 +857,7 @@ def measure(
                     device=device,
                     width=width,
                     depth=depth,
-                    choice=choose_layout(device, width, settings),
+                    choice=choose_layout(device, width, settings, mapper=mapper or local_map),
                     progress=progress,
                     executor=executor,
                     mapper=mapper,
@@ -849,7 +873,7 @@ def measure(
             for width, depth in settings.cells():
                 width_result(width, depth)
         else:
-            auto_start, predicted = _auto_start(prepared, run)
+            auto_start, predicted = _auto_start(prepared, run, mapper=mapper or local_map)
             _auto_scan(
                 lambda w: width_result(w, w).passed(method, source),
                 start=auto_start,

@@ -42,13 +42,20 @@ def test_open_pool_is_none_for_one_worker_or_one_core(monkeypatch) -> None:
         ProcessPool(1)
 
 
-def test_workers_flag_rejects_zero(capsys) -> None:
+def test_workers_flag_rejects_zero_and_more_than_the_cores(capsys, tmp_path) -> None:
     from quantumlimits.cli import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(["qv", "--workers", "0", "--no-store"])
     assert exit_info.value.code == 2
     assert "--workers" in capsys.readouterr().err
+    too_many = str(pool_mod.usable_cores() + 1)
+    code = main(["qv", "--workers", too_many, "--out", str(tmp_path / "o"), "--no-store"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"--workers {too_many} is more than" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o" / "qv.json").exists()
 
 
 def test_ctrl_c_stops_the_workers_and_keeps_the_finished_widths(tmp_path) -> None:
@@ -95,3 +102,23 @@ def test_ctrl_c_stops_the_workers_and_keeps_the_finished_widths(tmp_path) -> Non
     (run,) = json.loads(history.stdout)
     assert run["status"] == "failed"  # resumable: `quantumlimits resume` continues it
     assert "finished parts are stored" in run["summary"]
+
+
+def test_layout_candidates_transpiled_side_by_side_choose_the_same_layout(monkeypatch) -> None:
+    from quantumlimits.qv import build, protocol
+    from quantumlimits.qv.settings import QVSettings
+
+    device = protocol.load_device("fake_sherbrooke")
+    settings = QVSettings(backend="fake_sherbrooke", seed=3)
+    monkeypatch.setattr(build, "_memo", type(build._memo)())
+    protocol._predicted_best.cache_clear()
+    alone = protocol.choose_layout(device, 5, settings)
+    monkeypatch.setattr(build, "_memo", type(build._memo)())
+    protocol._predicted_best.cache_clear()
+    with ProcessPool(2) as pool:
+        spread = protocol.choose_layout(device, 5, settings, mapper=pool)
+        assert len(build._memo) == protocol.LAYOUT_CANDIDATES  # warmed in one call
+    protocol._predicted_best.cache_clear()
+    assert alone is not None and spread is not None
+    assert alone.to_dict() == spread.to_dict()
+    assert alone.layout == spread.layout
