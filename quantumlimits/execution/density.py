@@ -5,17 +5,24 @@ the same device noise. Aer's density-matrix method simulates each one well, but 
 small its cost is per-instruction and per-call overhead rather than arithmetic. This module
 computes the same output distribution with far fewer state updates:
 
-* The density matrix of ``n`` qubits is held as an ``n``-axis tensor of dimension 4, axis ``q``
-  indexing the pair (row bit, column bit) of qubit ``q``. A one-qubit channel is then a 4x4 matrix
-  on one axis and a two-qubit channel a 16x16 matrix on two axes, like gates on 4-level qudits.
+* The density matrix of ``n`` qubits is held as its Pauli coefficients ``Tr(P ρ)``: an ``n``-axis
+  real tensor of dimension 4, axis ``q`` indexing qubit ``q``'s Pauli (I, X, Y, Z). A one-qubit
+  channel is then a real 4x4 matrix on one axis and a two-qubit channel a real 16x16 matrix on two
+  axes (its Pauli transfer matrix), like gates on 4-level qudits; real arithmetic is a quarter of
+  the complex one's and the state half its memory.
 * Every instruction's channel is the device's noise after its unitary, ``E ∘ U``, with ``E`` from
   the same calibration functions Aer's ``NoiseModel.from_backend`` uses
   (``basic_device_gate_errors``, ``basic_device_readout_errors``), so the noise is Aer's.
-* Channels are fused before they touch the state: one-qubit channels accumulate per qubit (4x4
-  products), and every run of two-qubit instructions on the same pair, with the one-qubit channels
-  between them, becomes one 16x16 matrix. A transpiled width-6 QV circuit (about 700 instructions,
-  90 ``cz``) updates the state about 35 times.
-* Measurement is exact: the populations of the final state, pushed through each measured qubit's
+* Channels are fused before they touch the state, in batches rather than one instruction at a
+  time: one pass over the circuit lists each qubit's runs of one-qubit instructions between its
+  two-qubit ones and the two-qubit gates; all runs are folded at once, one batched product per
+  position in a run, on the (row bit, column bit) pairs where ``rz`` is diagonal (it scales
+  rows), then turned into transfer matrices; each two-qubit gate absorbs the runs before it on
+  its qubits, and every sequence of two-qubit gates on the same pair with nothing else on either
+  qubit becomes one 16x16 block. A transpiled width-6 QV circuit (about 700 instructions, 90
+  ``cz``) updates the state about 28 times.
+* Measurement is exact: the populations of the final state (``(I ± Z) / 2`` of each qubit after
+  its last run), pushed through each measured qubit's
   readout assignment matrix, give the distribution of recorded outcomes; the shots are one
   multinomial draw from it.
 
@@ -27,8 +34,8 @@ back to Aer.
 
 from __future__ import annotations
 
-import cmath
 import functools
+import itertools
 import math
 import warnings
 from collections.abc import Sequence
@@ -39,7 +46,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 from qiskit.transpiler import Target
 
-#: Widths this simulator takes on: the state has 4**n entries (16 B each); 10 qubits is 16 MiB.
+#: Widths this simulator takes on: the state has 4**n real entries (8 B each); 10 qubits is 8 MiB.
 MAX_QUBITS = 10
 
 _IGNORED = frozenset({"barrier"})
@@ -234,6 +241,9 @@ class DeviceChannels:
     def __post_init__(self) -> None:
         #: channel matrices of the parameterless instructions met so far, per (name, qubits)
         self.known: dict[tuple[str, tuple[int, ...]], np.ndarray] = {}
+        #: real transfer matrices of the parameterless two-qubit instructions met so far, per
+        #: (name, qubits, swapped)
+        self.transfers: dict[tuple[str, tuple[int, ...], bool], np.ndarray] = {}
 
     @classmethod
     def from_target(cls, target: Target, *, readout_error: bool = True) -> DeviceChannels:
@@ -272,96 +282,309 @@ class DeviceChannels:
             self.known[(name, qubits)] = superop
         return superop
 
+    def transfer(self, inst: Any, qubits: tuple[int, int], swapped: bool, where: str) -> np.ndarray:
+        """The real 16x16 Pauli transfer matrix of a two-qubit instruction on local ``qubits``,
+        noise included, acting on the axes (``qubits[1]``, ``qubits[0]``), or the other way
+        round if ``swapped``. Parameterless instructions are remembered in :attr:`transfers`."""
+        key = (inst.name, qubits, swapped)
+        transfer = self.transfers.get(key)
+        if transfer is None:
+            superop = self.known.get((inst.name, qubits))
+            if superop is None:
+                superop = self.instruction(inst, qubits, where)
+            transfer = _ptm(superop, f"{inst.name} in {where}")
+            if swapped:
+                transfer = np.ascontiguousarray(_swap_pairs(transfer))
+            if not inst.params:
+                self.transfers[key] = transfer
+        return transfer
 
-_DIAGONAL = np.array([0, 3])  # the (row, column) pairs (0, 0) and (1, 1) of a qudit axis
+
+# One qubit's (row bit, column bit) pair -> its Pauli coefficients Tr(P ρ), P = I, X, Y, Z: the
+# Pauli transfer matrix (PTM) of a channel S on k qubits is T_k S T_k^† / 2^k, real for every
+# Hermiticity-preserving map.
+_T = np.array([[1, 0, 0, 1], [0, 1, 1, 0], [0, 1j, -1j, 0], [1, 0, 0, -1]])
+_TH = _T.conj().T / 2
+_T2 = np.kron(_T, _T)
+_T2H = _T2.conj().T / 4
+#: the populations (p0, p1) of one qubit from its Pauli coefficients: (I ± Z) / 2
+_POPULATIONS = np.array([[0.5, 0.0, 0.0, 0.5], [0.5, 0.0, 0.0, -0.5]])
+
+
+def _ptm(superop: np.ndarray, where: str) -> np.ndarray:
+    """The real Pauli transfer matrix of a one- or two-qubit channel matrix."""
+    ptm = _T @ superop @ _TH if superop.shape[0] == 4 else _T2 @ superop @ _T2H
+    if np.abs(ptm.imag).max(initial=0.0) > 1e-9:
+        raise Unsupported(f"{where} is not a Hermiticity-preserving map")
+    return np.ascontiguousarray(ptm.real)
+
+
+class _Factor:
+    """The Pauli coefficients of some qubits, one axis of 4 per qubit (see the module docstring)."""
+
+    def __init__(self, order: list[int], rho: np.ndarray) -> None:
+        #: the qubit each axis of ``rho`` holds, most significant first
+        self.order = order
+        self.rho = rho
+
+    def apply(self, matrix: np.ndarray, high: int, low: int) -> None:
+        """Apply a 16x16 transfer matrix on the axes of qubits (``high``, ``low``).
+
+        Axes next to each other are updated where they are, as one matrix product (or one per
+        leading index); otherwise the two axes are moved to the front, the others keeping their
+        order, which copies the state with contiguous stretches as long as the trailing axes
+        allow (moving them last would copy element by element: twice as slow at 10 qubits).
+        """
+        order, rho = self.order, self.rho
+        n = len(order)
+        i, j = order.index(high), order.index(low)
+        p = min(i, j)
+        if abs(i - j) == 1 and not 0 < p == n - 3:  # (there: 4 columns per leading index, slow)
+            if i > j:
+                matrix = _swap_pairs(matrix)
+            if p == 0:
+                self.rho = matrix @ rho.reshape(16, -1)
+            elif p == n - 2:
+                self.rho = rho.reshape(-1, 16) @ matrix.T
+            else:
+                self.rho = np.matmul(matrix, rho.reshape(4**p, 16, -1))
+            return
+        rest = [k for k in range(n) if k != i and k != j]
+        moved = rho.reshape((4,) * n).transpose([i, j, *rest])
+        self.rho = matrix @ np.ascontiguousarray(moved).reshape(16, -1)
+        self.order = [high, low] + [order[k] for k in rest]
+
+    def contract(self, rows: Sequence[np.ndarray]) -> np.ndarray:
+        """The coefficients with each qubit ``q``'s axis contracted with ``rows[q]`` (k x 4): a
+        tensor with one axis of length k per qubit, in the order of :attr:`order`."""
+        x = self.rho.reshape(-1)
+        for q in reversed(self.order):  # the last axis each time; the result's axis comes first
+            x = rows[q] @ x.reshape(-1, 4).T
+        return x.reshape([rows[q].shape[0] for q in self.order])
+
+
+_ZERO = np.array([1.0, 0.0, 0.0, 1.0])  # Pauli coefficients of |0><0|: I and Z
 
 
 class _State:
-    """A density matrix under fused channels (see the module docstring)."""
+    """A density matrix as a product of factors, updated by two-qubit channel blocks.
+
+    Every qubit starts in its own factor, |0><0|; a block on two factors merges them first (their
+    outer product). While the blocks have not yet connected all qubits, they update smaller
+    tensors than the whole state: at 10 qubits, the first layer of QV blocks costs nothing.
+    """
 
     def __init__(self, num_qubits: int) -> None:
-        self.n = num_qubits
-        rho = np.zeros(4**num_qubits, dtype=complex)
-        rho[0] = 1.0
-        self.rho = rho.reshape((4,) * num_qubits)
-        #: the qubit each axis of ``rho`` holds; updates move their qubits' axes last
-        self.order = list(range(num_qubits - 1, -1, -1))
-        self.pending: list[np.ndarray | None] = [None] * num_qubits
-        self.partner: list[int] = [-1] * num_qubits
-        #: open two-qubit blocks, keyed (high, low): the matrix acts on axes (high, low)
-        self.blocks: dict[tuple[int, int], np.ndarray] = {}
+        self.factor = [_Factor([q], _ZERO) for q in range(num_qubits)]  # each qubit's factor
 
-    def _lifted(self, high: int, low: int) -> np.ndarray | None:
-        ph, pl = self.pending[high], self.pending[low]
-        self.pending[high] = self.pending[low] = None
-        if ph is None and pl is None:
-            return None
-        h = _I4 if ph is None else ph
-        lo = _I4 if pl is None else pl
-        return (h[:, None, :, None] * lo[None, :, None, :]).reshape(16, 16)  # kron(h, lo)
+    def apply(self, matrix: np.ndarray, high: int, low: int) -> None:
+        """Apply a 16x16 transfer matrix on the axes of qubits (``high``, ``low``)."""
+        factor, other = self.factor[high], self.factor[low]
+        if factor is not other:
+            rho = np.multiply.outer(factor.rho.reshape(-1), other.rho.reshape(-1)).reshape(-1)
+            factor = _Factor(factor.order + other.order, rho)
+            for q in factor.order:
+                self.factor[q] = factor
+        factor.apply(matrix, high, low)
 
-    def _take(self, q: int) -> tuple[tuple[int, int], np.ndarray]:
-        """The open block of ``q`` (its key and matrix, the pairs' pending channels folded in),
-        removed from the open blocks."""
-        other = self.partner[q]
-        key = (q, other) if (q, other) in self.blocks else (other, q)
-        block = self.blocks.pop(key)
-        pre = self._lifted(*key)
-        return key, block if pre is None else pre @ block
+    def contract(self, rows: Sequence[np.ndarray]) -> tuple[np.ndarray, list[int]]:
+        """The state with each qubit ``q``'s axis contracted with ``rows[q]`` (k x 4): a tensor
+        with one axis of length k per qubit, and the qubit of each axis."""
+        result, order = np.ones(()), []
+        for factor in {id(f): f for f in self.factor}.values():
+            result = np.multiply.outer(result, factor.contract(rows))
+            order += factor.order
+        return result, order
 
-    def two(self, high: int, low: int, superop: np.ndarray) -> None:
-        """A two-qubit channel whose matrix acts on axes (``high``, ``low``)."""
-        if self.partner[high] == low:
-            key, block = self._take(high)
-            if key != (high, low):
-                superop = _swap_pairs(superop)
-            self.blocks[key] = superop @ block
-            return
-        for q in (high, low):
-            if self.partner[q] >= 0:
-                self._flush(q)
-        pre = self._lifted(high, low)
-        self.blocks[(high, low)] = superop if pre is None else superop @ pre
-        self.partner[high], self.partner[low] = low, high
 
-    def _flush(self, q: int) -> None:
-        key, block = self._take(q)
-        self.partner[key[0]] = self.partner[key[1]] = -1
-        self._apply(block, key)
+class _Scan:
+    """One pass over a circuit's instructions: what to multiply, without multiplying.
 
-    def _apply(self, matrix: np.ndarray, qubits: tuple[int, ...]) -> None:
-        """Apply a channel matrix on ``qubits`` (its index's most significant first).
+    Each qubit's one-qubit instructions between its two-qubit ones form a *run* (ids: qubit ``q``
+    starts in run ``q``; every two-qubit gate starts two new runs); the k-th lists of
+    ``channel_runs`` and ``rz_runs`` hold the runs whose k-th instruction is a channel or an ideal
+    rz, so that all runs are folded together, one batched product per position. Two-qubit gates
+    on the same pair with nothing else on either qubit in between form a *block*;
+    ``block_gates[b]`` lists block ``b``'s gates in order.
+    """
 
-        The state is reordered so that those qubits' axes come last, in that order (no copy when
-        they already are), and the update is one matrix product, its result left in that order.
-        """
-        k = len(qubits)
-        if self.order[-k:] != list(qubits):
-            if k == 2 and self.order[-2:] == [qubits[1], qubits[0]]:
-                matrix = _swap_pairs(matrix)
+    def __init__(self, circuit: QuantumCircuit, channels: DeviceChannels) -> None:
+        n = circuit.num_qubits
+        index = {bit: i for i, bit in enumerate(circuit.qubits)}
+        errors, known = channels.errors, channels.known
+        self.where = where = circuit.name
+        #: complex 4x4 channel matrices of this circuit's one-qubit instructions
+        self.one: list[np.ndarray] = []
+        #: per position k in a run: the runs whose k-th instruction is a channel in ``one`` and
+        #: its id there; the runs whose k-th instruction is an ideal rz and its angle
+        self.channel_runs: list[list[int]] = []
+        self.channel_ids: list[list[int]] = []
+        self.rz_runs: list[list[int]] = []
+        self.rz_angles: list[list[float]] = []
+        self.runs = n
+        #: real 16x16 transfer matrices of this circuit's two-qubit instructions, in the
+        #: orientation of their block
+        self.two: list[np.ndarray] = []
+        self.gate_matrix: list[int] = []  # per two-qubit gate: its id in ``two``
+        self.gate_high_run: list[int] = []  # the runs before it on its block's high, low qubit
+        self.gate_low_run: list[int] = []
+        self.keys: list[tuple[int, int]] = []  # per block: its (high, low) qubits
+        self.block_gates: list[list[int]] = []  # per block: its gates
+        self.measured: dict[int, int] = {}  # qubit -> clbit
+        #: the open run of each qubit; after the scan, the run each qubit ends with
+        self.final = run = list(range(n))
+        length = [0] * n  # instructions in the open run
+        #: per qubit: ids in ``one`` of its parameterless instructions, and whether its rz is an
+        #: ideal phase; both emptied once it is measured, so that the general path sees it
+        one_ids: list[dict[str, int]] = [{} for _ in range(n)]
+        ideal_rz = [("rz", (q,)) not in errors for q in range(n)]
+        channel_runs, channel_ids = self.channel_runs, self.channel_ids
+        rz_runs, rz_angles = self.rz_runs, self.rz_angles
+        depth = 0  # len(channel_runs)
+        partner = [-1] * n  # the other qubit of each qubit's open block
+        block_of = [-1] * n
+        two_ids: dict[tuple[str, int, int, bool], int] = {}  # parameterless ids in ``two``
+        keys, block_gates = self.keys, self.block_gates
+        for inst in circuit.data:
+            name = inst.name
+            if name == "rz":  # the common cases first: an ideal rz, a known channel
+                q = index[inst.qubits[0]]
+                if ideal_rz[q]:
+                    k = length[q]
+                    length[q] = k + 1
+                    if k == depth:
+                        for lists in (channel_runs, channel_ids, rz_runs, rz_angles):
+                            lists.append([])
+                        depth += 1
+                    try:
+                        rz_angles[k].append(float(inst.params[0]))
+                    except TypeError:  # an unbound parameter
+                        raise Unsupported(f"parameterized rz in {where}") from None
+                    rz_runs[k].append(run[q])
+                    continue
+            qargs = inst.qubits
+            if len(qargs) == 1:
+                q = index[qargs[0]]
+                tid = one_ids[q].get(name)
+                if tid is None:
+                    if name in _IGNORED:
+                        continue
+                    if q in self.measured:
+                        raise Unsupported(f"{name} after a measurement in {where}")
+                    if name == "measure":
+                        self._measure(inst, q, circuit)
+                        one_ids[q] = {}
+                        ideal_rz[q] = False
+                        if ("measure", (q,)) not in errors:
+                            continue
+                        tid = len(self.one)  # Aer applies its error before measuring
+                        self.one.append(errors[("measure", (q,))])
+                    else:
+                        tid = len(self.one)
+                        superop = known.get((name, (q,)))
+                        if superop is None:
+                            superop = channels.instruction(inst, (q,), where)
+                        self.one.append(superop)
+                        if not inst.params:
+                            one_ids[q][name] = tid
+                k = length[q]
+                length[q] = k + 1
+                if k == depth:
+                    for lists in (channel_runs, channel_ids, rz_runs, rz_angles):
+                        lists.append([])
+                    depth += 1
+                channel_runs[k].append(run[q])
+                channel_ids[k].append(tid)
+                continue
+            if name in _IGNORED:
+                continue
+            if len(qargs) != 2:
+                raise Unsupported(f"{len(qargs)}-qubit {name} in {where}")
+            low, high = index[qargs[0]], index[qargs[1]]  # Qiskit's matrix: qargs[1] high
+            if self.measured and (low in self.measured or high in self.measured):
+                raise Unsupported(f"{name} after a measurement in {where}")
+            if partner[high] == low:
+                block = block_of[high]
             else:
-                rest = [i for i, q in enumerate(self.order) if q not in qubits]
-                where = {q: i for i, q in enumerate(self.order)}
-                self.rho = self.rho.transpose(rest + [where[q] for q in qubits])
-                self.order = [self.order[i] for i in rest] + list(qubits)
-        flat = np.ascontiguousarray(self.rho).reshape(-1, 4**k)
-        self.rho = (flat @ matrix.T).reshape((4,) * self.n)
+                for q in (high, low):
+                    if partner[q] >= 0:
+                        partner[partner[q]] = -1
+                block = len(keys)
+                keys.append((high, low))
+                block_gates.append([])
+                partner[high], partner[low] = low, high
+                block_of[high] = block_of[low] = block
+            kh, kl = keys[block]
+            swapped = kh != high
+            tid = two_ids.get((name, low, high, swapped))
+            if tid is None:
+                tid = len(self.two)
+                self.two.append(channels.transfer(inst, (low, high), swapped, where))
+                if not inst.params:
+                    two_ids[(name, low, high, swapped)] = tid
+            block_gates[block].append(len(self.gate_matrix))
+            self.gate_matrix.append(tid)
+            self.gate_high_run.append(run[kh])
+            self.gate_low_run.append(run[kl])
+            run[kh], run[kl] = self.runs, self.runs + 1
+            self.runs += 2
+            length[high] = length[low] = 0
+        if len(self.measured) != circuit.num_clbits:
+            raise Unsupported(f"{where} leaves clbits unmeasured")
 
-    def populations(self) -> np.ndarray:
-        """The diagonal of the final density matrix, axis ``n-1-q`` for qubit ``q``."""
-        for q in range(self.n):
-            if self.partner[q] >= 0:
-                self._flush(q)
-        for q in range(self.n):
-            p = self.pending[q]
-            if p is not None:
-                self.pending[q] = None
-                self._apply(p, (q,))
-        where = {q: i for i, q in enumerate(self.order)}
-        rho = self.rho.transpose([where[q] for q in range(self.n - 1, -1, -1)])
-        for axis in range(self.n):
-            rho = rho.take(_DIAGONAL, axis=axis)
-        return np.ascontiguousarray(rho.real)
+    def _measure(self, inst: Any, q: int, circuit: QuantumCircuit) -> None:
+        clbit = circuit.find_bit(inst.clbits[0]).index
+        if clbit in self.measured.values():
+            raise Unsupported(f"clbit {clbit} written twice in {circuit.name}")
+        self.measured[q] = clbit
+
+    def run_transfers(self) -> np.ndarray:
+        """The real transfer matrix of every run, ``(runs, 4, 4)``."""
+        folded = np.empty((self.runs, 4, 4), dtype=complex)
+        folded[:] = _I4
+        table = np.array(self.one) if self.one else _I4[None]
+        # every rz's diagonal (1, e, e*, 1), in the order of the positions
+        e = np.exp(-1j * np.array(list(itertools.chain.from_iterable(self.rz_angles))))
+        phases = np.ones((e.size, 4, 1), dtype=complex)
+        phases[:, 1, 0] = e
+        phases[:, 2, 0] = e.conj()
+        start = 0
+        for k, runs in enumerate(self.channel_runs):
+            if runs:
+                ids = self.channel_ids[k]
+                folded[runs] = table[ids] if k == 0 else table[ids] @ folded[runs]
+            runs = self.rz_runs[k]
+            if runs:  # rz is diagonal: it scales rows
+                folded[runs] *= phases[start : start + len(runs)]
+                start += len(runs)
+        # T M T^† / 2 per run, as two plain matrix products over the stacked rows
+        half = (folded.reshape(-1, 4) @ _TH).reshape(-1, 4, 4).transpose(0, 2, 1)
+        ptm = (half.reshape(-1, 4) @ _T.T).reshape(-1, 4, 4).transpose(0, 2, 1)
+        return np.ascontiguousarray(ptm.real)
+
+    def blocks(self, runs: np.ndarray) -> np.ndarray:
+        """The real transfer matrix of every block, ``(blocks, 16, 16)``: each gate's matrix
+        times the Kronecker product of the runs before it on its two qubits, chained."""
+        if not self.keys:
+            return np.empty((0, 16, 16))
+        high = runs[self.gate_high_run]
+        low = runs[self.gate_low_run]
+        count = len(self.gate_matrix)
+        before = (high[:, :, None, :, None] * low[:, None, :, None, :]).reshape(count, 16, 16)
+        gates = np.array(self.two)[self.gate_matrix] @ before
+        # chained with the longest blocks first, so that the blocks with a j-th gate are a prefix
+        order = sorted(range(len(self.keys)), key=lambda b: -len(self.block_gates[b]))
+        lists = [self.block_gates[b] for b in order]
+        products = gates[[g[0] for g in lists]]
+        count = len(lists)
+        for j in range(1, len(lists[0])):
+            while len(lists[count - 1]) <= j:
+                count -= 1
+            products[:count] = gates[[g[j] for g in lists[:count]]] @ products[:count]
+        # back in the order the blocks start
+        blocks = np.empty_like(products)
+        blocks[order] = products
+        return blocks
 
 
 def noisy_distribution(circuit: QuantumCircuit, channels: DeviceChannels) -> np.ndarray:
@@ -375,69 +598,28 @@ def noisy_distribution(circuit: QuantumCircuit, channels: DeviceChannels) -> np.
         raise ValueError(f"{circuit.name} has {n} qubits, the channels {channels.num_qubits}")
     if n > MAX_QUBITS:
         raise Unsupported(f"{n} qubits is over this simulator's {MAX_QUBITS}")
-    index = {bit: i for i, bit in enumerate(circuit.qubits)}
-    clbit_index = {bit: i for i, bit in enumerate(circuit.clbits)}
+    scan = _Scan(circuit, channels)
+    runs = scan.run_transfers()
     state = _State(n)
-    known = channels.known
-    ideal_rz = [("rz", (q,)) not in channels.errors for q in range(n)]
-    measured: dict[int, int] = {}  # qubit -> clbit
-    pending = state.pending
-    for inst in circuit.data:
-        name = inst.name
-        if name in _IGNORED:
+    for matrix, (high, low) in zip(scan.blocks(runs), scan.keys, strict=True):
+        state.apply(matrix, high, low)
+    # each qubit's last run, then its populations (p0, p1), then its readout
+    populations = _POPULATIONS @ runs[scan.final]
+    measured = scan.measured
+    rows = []
+    for q in range(n):
+        if q not in measured:
+            rows.append(populations[q].sum(axis=0, keepdims=True))  # its trace: summed out
             continue
-        qargs = inst.qubits
-        if len(qargs) == 1:  # the common case, inlined: one-qubit channels accumulate per qubit
-            q = index[qargs[0]]
-            if q in measured:
-                raise Unsupported(f"{name} after a measurement in {circuit.name}")
-            if name == "rz" and ideal_rz[q]:
-                try:
-                    e = cmath.exp(-1j * float(inst.params[0]))
-                except TypeError:  # an unbound parameter
-                    raise Unsupported(f"parameterized rz in {circuit.name}") from None
-                phases = np.array((1.0, e, e.conjugate(), 1.0))
-                p = pending[q]
-                pending[q] = np.diag(phases) if p is None else phases[:, None] * p
-                continue
-            superop = known.get((name, (q,)))
-            if superop is None:
-                if name == "measure":
-                    clbit = clbit_index[inst.clbits[0]]
-                    if clbit in measured.values():
-                        raise Unsupported(f"clbit {clbit} written twice in {circuit.name}")
-                    measured[q] = clbit
-                    superop = channels.errors.get((name, (q,)))  # Aer applies it before measuring
-                    if superop is None:
-                        continue
-                else:
-                    superop = channels.instruction(inst, (q,), circuit.name)
-            p = pending[q]
-            pending[q] = superop if p is None else superop @ p
-            continue
-        qubits = tuple([index[b] for b in qargs])
-        if measured and not measured.keys().isdisjoint(qubits):
-            raise Unsupported(f"{name} after a measurement in {circuit.name}")
-        superop = known.get((name, qubits))
-        if superop is None:
-            superop = channels.instruction(inst, qubits, circuit.name)
-        # Qiskit's matrix has qargs[1] as its high bit
-        state.two(qubits[1], qubits[0], superop)
-    if len(measured) != circuit.num_clbits:
-        raise Unsupported(f"{circuit.name} leaves clbits unmeasured")
-    p = state.populations()
-    measured = {clbit: q for q, clbit in measured.items()}  # clbit -> qubit from here on
-    unmeasured = [n - 1 - q for q in range(n) if q not in measured.values()]
-    for axis in unmeasured:
-        p = p.sum(axis=axis, keepdims=True)
-    for q in measured.values():
         assignment = channels.readout.get(q)
-        if assignment is not None:
-            axis = n - 1 - q
-            p = np.moveaxis(np.tensordot(assignment.T, p, axes=([1], [axis])), 0, axis)
-    # the summed-out axes (length 1) first, then the outcome's, most significant clbit first
-    order = unmeasured + [n - 1 - measured[c] for c in reversed(range(circuit.num_clbits))]
-    return np.ascontiguousarray(p.transpose(order)).reshape(-1)
+        rows.append(populations[q] if assignment is None else assignment.T @ populations[q])
+    p, order = state.contract(rows)
+    where = {q: i for i, q in enumerate(order)}
+    qubit_of = {clbit: q for q, clbit in measured.items()}
+    # the outcome's axes, most significant clbit first, then the summed-out ones (length 1)
+    axes = [where[qubit_of[c]] for c in reversed(range(circuit.num_clbits))]
+    axes += [where[q] for q in range(n) if q not in measured]
+    return np.ascontiguousarray(p.transpose(axes)).reshape(-1)
 
 
 def sample(distribution: np.ndarray, *, shots: int, rng: np.random.Generator) -> dict[int, int]:

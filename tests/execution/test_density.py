@@ -219,3 +219,85 @@ def _superop_of(error: object) -> np.ndarray:
     from quantumlimits.execution.density import _superop
 
     return _superop(Kraus(error.to_quantumchannel()).data)  # type: ignore[attr-defined]
+
+
+def test_fused_shapes_against_quantum_info() -> None:
+    """Shapes the batched fusion treats specially, against qiskit.quantum_info evolving each
+    instruction and its error exactly: a block continued with its qubits the other way round (a
+    non-symmetric, parameterized two-qubit gate), long runs, a qubit with no two-qubit gate (a
+    factor of the state of its own), blocks closed and two factors merged by a gate across them,
+    a one-qubit gate after another qubit's measurement, an rz with an error, and readout errors
+    on permuted clbits."""
+    import warnings
+
+    from qiskit.quantum_info import DensityMatrix, Operator
+    from qiskit_aer.noise import amplitude_damping_error, depolarizing_error
+    from qiskit_aer.noise.device import basic_device_gate_errors
+
+    target = load_snapshot("fake_torino").target
+    qubits = list(best_layout(target, 5).qubits)
+    local = sub_target(target, qubits)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        errors = {(n, tuple(q)): e for n, q, e in basic_device_gate_errors(target=local)}
+    errors[("rz", (3,))] = depolarizing_error(0.01, 1)  # rz with an error: not a phase
+    errors[("crx", (2, 1))] = depolarizing_error(0.02, 2).compose(
+        amplitude_damping_error(0.05).tensor(depolarizing_error(0.0, 1))
+    )
+    errors[("measure", (4,))] = amplitude_damping_error(0.03)
+    channels = DeviceChannels(
+        errors={key: _superop_of(e) for key, e in errors.items()},
+        readout=device_channels(target, qubits).readout,
+        num_qubits=5,
+    )
+    assert channels.readout, "the snapshot has readout errors"
+    rng = np.random.default_rng(3)
+    circuit = QuantumCircuit(5, 4)
+    for q in range(5):
+        circuit.sx(q)
+        circuit.rz(float(rng.uniform(0, 6)), q)
+    circuit.cz(0, 1)
+    circuit.cz(2, 3)
+    for _ in range(6):  # a long run on qubit 1
+        circuit.rz(float(rng.uniform(0, 6)), 1)
+        circuit.sx(1)
+    circuit.x(0)
+    circuit.crx(0.7, 1, 0)  # the (0, 1) block continued the other way round
+    circuit.cz(0, 1)
+    circuit.cz(1, 2)  # closes both blocks
+    circuit.rz(0.4, 3)
+    circuit.sx(3)
+    circuit.crx(0.3, 2, 1)  # swapped again, with its own error
+    circuit.cz(3, 2)
+    circuit.h(4)  # qubit 4: one-qubit gates only
+    circuit.measure(4, 0)
+    circuit.sx(0)  # after qubit 4's measurement
+    circuit.cz(1, 0)
+    circuit.barrier()
+    circuit.barrier(4)  # after its measurement: still ignored
+    circuit.measure(0, 3)
+    circuit.measure(2, 1)
+    circuit.measure(1, 2)  # qubit 3 unmeasured
+    rho = DensityMatrix.from_label("0" * 5)
+    order = {}
+    for inst in circuit.data:
+        q = [circuit.find_bit(b).index for b in inst.qubits]
+        if inst.name == "barrier":
+            continue
+        if inst.name == "measure":
+            order[circuit.find_bit(inst.clbits[0]).index] = q[0]
+        else:
+            rho = rho.evolve(Operator(inst.operation), qargs=q)
+        error = errors.get((inst.name, tuple(q)))
+        if error is not None:
+            rho = rho.evolve(error.to_quantumchannel(), qargs=q)
+    exact = rho.probabilities(qargs=[order[c] for c in range(4)])
+    # readout: each clbit's assignment matrix on the exact populations
+    exact = exact.reshape((2,) * 4)  # axis 0: clbit 3
+    for clbit in range(4):
+        axis = 3 - clbit
+        assignment = channels.readout[order[clbit]]
+        exact = np.moveaxis(np.tensordot(assignment.T, exact, axes=([1], [axis])), 0, axis)
+    ours = noisy_distribution(circuit, channels)
+    np.testing.assert_allclose(ours, exact.reshape(-1), rtol=0, atol=1e-12)
+    assert ours.sum() == pytest.approx(1.0, abs=1e-12)
