@@ -92,7 +92,6 @@ def open_device(
     before anything is sent. ``args`` holds this invocation's account, mode, budget and ``--yes``.
     """
     from quantumlimits.classify import device
-    from quantumlimits.execution import ibm
 
     device.check(settings)
     if settings.train_on_backend:
@@ -109,12 +108,7 @@ def open_device(
         max_qpu_seconds=args.max_qpu_seconds,
     )
     try:
-        if ex.transport.local:
-            console.print(
-                f"[yellow]warning:[/yellow] {ibm.ENV_LOCAL} is set: {settings.backend} runs on "
-                f"the fake snapshot {ex.device().name} in qiskit-ibm-runtime's local testing mode",
-                soft_wrap=True,
-            )
+        _ibm.warn_if_local(console, ex, settings.backend)
         hw = device.prepare(
             settings, split=split, executor=ex, mode=args.mode, report=console.print
         )
@@ -151,12 +145,7 @@ def print_jobs(hw: DeviceRun) -> None:
 
 def interrupted(hw: DeviceRun) -> None:
     """Say how to continue after Ctrl-C."""
-    if hw.run_id is not None:
-        Console(stderr=True).print(
-            "submitted jobs keep running on IBM Quantum; collect them with: "
-            f"quantumlimits resume {hw.run_id}",
-            soft_wrap=True,
-        )
+    _ibm.resume_hint(Console(stderr=True), hw.run_id)
 
 
 def jobs_console() -> Console:

@@ -257,12 +257,7 @@ def qv_executor(
     ex = executor(
         backend=settings.backend, account=account, mode=mode, max_qpu_seconds=max_qpu_seconds
     )
-    if ex.transport.local:
-        console.print(
-            f"[yellow]warning:[/yellow] {ibm.ENV_LOCAL} is set: {settings.backend} runs on the "
-            f"fake snapshot {ex.device().name} in qiskit-ibm-runtime's local testing mode",
-            soft_wrap=True,
-        )
+    warn_if_local(console, ex, settings.backend)
     if resume is not None:
         ex.attach(store=resume[0], run_id=resume[1])
     projection, circuits = prepare_qv(ex, settings)
@@ -278,6 +273,26 @@ def qv_executor(
     if settings.widths:
         ex.queue_upfront(circuits, shots=settings.shots, seed=settings.seed)
     return ex
+
+
+def warn_if_local(console: Console, ex: ibm.IBMExecutor, backend: str) -> None:
+    """One warning line when ``backend`` runs on a fake snapshot in local testing mode."""
+    if ex.transport.local:
+        console.print(
+            f"[yellow]warning:[/yellow] {ibm.ENV_LOCAL} is set: {backend} runs on the "
+            f"fake snapshot {ex.device().name} in qiskit-ibm-runtime's local testing mode",
+            soft_wrap=True,
+        )
+
+
+def resume_hint(console: Console, run_id: str | None) -> None:
+    """After Ctrl-C: the cloud jobs keep running, and how to collect them."""
+    if run_id is not None:
+        console.print(
+            "submitted jobs keep running on IBM Quantum; collect them with: "
+            f"quantumlimits resume {run_id}",
+            soft_wrap=True,
+        )
 
 
 def require_budget(*, what: str, max_qpu_seconds: float | None) -> float:

@@ -265,7 +265,6 @@ def open_cloud(
     projected QPU seconds and cost of what is still to send, refuse over ``--max-qpu-seconds``
     or without approval — before anything is sent or (for a new run) recorded."""
     from quantumlimits.eplg import protocol
-    from quantumlimits.execution import ibm
 
     ex = _ibm.executor(
         backend=settings.backend,
@@ -274,12 +273,7 @@ def open_cloud(
         max_qpu_seconds=args.max_qpu_seconds,
     )
     try:
-        if ex.transport.local:
-            console.print(
-                f"[yellow]warning:[/yellow] {ibm.ENV_LOCAL} is set: {settings.backend} runs on the "
-                f"fake snapshot {ex.device().name} in qiskit-ibm-runtime's local testing mode",
-                soft_wrap=True,
-            )
+        _ibm.warn_if_local(console, ex, settings.backend)
         recorded = None
         if resume is not None:
             store, run_id = resume
@@ -355,12 +349,8 @@ def run_cloud(
             key=LAYER_COLUMN,
         )
     except KeyboardInterrupt:
-        if executor is not None and executor.run_id is not None:
-            err_console.print(
-                "submitted jobs keep running on IBM Quantum; collect them with: "
-                f"quantumlimits resume {executor.run_id}",
-                soft_wrap=True,
-            )
+        if executor is not None:
+            _ibm.resume_hint(err_console, executor.run_id)
         raise
     finally:
         if executor is not None:

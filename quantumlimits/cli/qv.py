@@ -470,12 +470,8 @@ def run(args: argparse.Namespace) -> int:
                 err_console, store, executor.run_id, usd_per_second=args.usd_per_qpu_second
             )
     except KeyboardInterrupt:
-        if executor is not None and executor.run_id is not None:
-            err_console.print(
-                "submitted jobs keep running on IBM Quantum; collect them with: "
-                f"quantumlimits resume {executor.run_id}",
-                soft_wrap=True,
-            )
+        if executor is not None:
+            _ibm.resume_hint(err_console, executor.run_id)
         raise
     finally:
         if executor is not None:
