@@ -102,21 +102,14 @@ def transpile(
     circuits when this process transpiled them already (a circuit's transpilation does not depend
     on its chunk, so they are the circuits it would produce; copies are returned).
     """
-    remember = (
-        first is not None
-        and (mapper is local_map or getattr(mapper, "local", False))
-        and (placement.target is None or placement.by_name)
-    )
-    if not remember:
+    local = mapper is local_map or getattr(mapper, "local", False)
+    cell = None
+    if first is not None and local:
+        cell = _cell(placement, width, depth, seed, optimization_level, approximate)
+    if cell is None or first is None:
         return _transpile(
             circuits, placement, width, depth, seed, optimization_level, mapper, approximate
         )
-    assert first is not None
-    key = (placement.device, placement.qubits, width, depth, seed, optimization_level, approximate)
-    cell = _memo.setdefault(key, {})
-    _memo.move_to_end(key)
-    while len(_memo) > _MEMO_CELLS:
-        _memo.popitem(last=False)
     wanted = range(first, first + len(circuits))
     missing = [i for i in wanted if i not in cell]
     done = _transpile(
@@ -158,11 +151,9 @@ def warm(
     todo: list[tuple[dict[int, QuantumCircuit], list[int], Placement]] = []
     tasks = []
     for where in placements:
-        if where.target is not None and not where.by_name:
+        cell = _cell(where, width, depth, seed, optimization_level, approximate)
+        if cell is None:
             continue
-        key = (where.device, where.qubits, width, depth, seed, optimization_level, approximate)
-        cell = _memo.setdefault(key, {})
-        _memo.move_to_end(key)
         missing = [i for i in range(count) if i not in cell]
         if not missing:
             continue
@@ -178,14 +169,32 @@ def warm(
                 approximate,
             )
         )
-    while len(_memo) > _MEMO_CELLS:
-        _memo.popitem(last=False)
     if not tasks:
         return
     results = iter([c for chunk in mapper(run_transpile_task, tasks) for c in chunk])
     for cell, missing, _ in todo:
         for i in missing:
             cell[i] = next(results)
+
+
+def _cell(
+    placement: Placement,
+    width: int,
+    depth: int,
+    seed: int,
+    optimization_level: int,
+    approximate: bool,
+) -> dict[int, QuantumCircuit] | None:
+    """The remembered ISA circuits of a cell, by index (the most recently used cells kept), or
+    None for a placement whose tasks carry their own target (a cloud device)."""
+    if placement.target is not None and not placement.by_name:
+        return None
+    key = (placement.device, placement.qubits, width, depth, seed, optimization_level, approximate)
+    cell = _memo.setdefault(key, {})
+    _memo.move_to_end(key)
+    while len(_memo) > _MEMO_CELLS:
+        _memo.popitem(last=False)
+    return cell
 
 
 def _transpile(
