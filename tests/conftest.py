@@ -26,7 +26,16 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 _CHECKOUT = Path(__file__).resolve().parents[1]
-_NOT_OURS = {".git", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
+# The environments the Makefile builds in the checkout (.venv, .venv-bench) are not the suite's.
+_NOT_OURS = {
+    ".git",
+    ".venv",
+    ".venv-bench",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+}
 
 
 def _checkout_files() -> set[str]:
