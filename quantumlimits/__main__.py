@@ -1,5 +1,5 @@
 """``python -m quantumlimits``."""
 
-from quantumlimits.cli import main
+from quantumlimits.cli import console
 
-raise SystemExit(main())
+raise SystemExit(console())

@@ -256,3 +256,28 @@ def test_resume_of_a_simulated_volumetric_run_keeps_its_settings(
     assert [w["heavy_counts"] for w in resumed["widths"]] == [
         w["heavy_counts"] for w in original["widths"]
     ]
+
+
+def test_the_process_entry_tunes_the_collector_and_main_leaves_it_alone(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``console`` (python -m quantumlimits, the script) raises the collector's threshold and
+    freezes what survives at the end; ``main`` called in-process changes neither."""
+    import gc
+
+    from quantumlimits.cli import GC_THRESHOLD, console
+
+    before = gc.get_threshold()
+    assert before != GC_THRESHOLD
+    assert gc.get_freeze_count() == 0
+    assert main([]) == 2
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+    try:
+        assert console([]) == 2
+        assert gc.get_threshold() == GC_THRESHOLD
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+    assert "usage" in capsys.readouterr().err
