@@ -107,14 +107,19 @@ GC_THRESHOLD = (10_000, 10, 10)
 
 def console(argv: Sequence[str] | None = None) -> int:
     """The process entry point (``python -m quantumlimits`` and the ``quantumlimits`` script):
-    :func:`main` with a collector tuned for a process that ends when the command does.
+    :func:`main` with a collector tuned for a process that ends when the command does, and
+    figures drawn by a second process that imports matplotlib while the command computes
+    (:mod:`quantumlimits.plots.process`).
 
     At the end the surviving objects are frozen (:func:`gc.freeze`), so that the interpreter's
     final collections do not traverse them on the way out (0.2 s at the end of ``qv``); files and
     the store are closed by then, and finalization still runs. :func:`main` itself leaves the
     collector alone: a program or test that calls it in-process keeps its own policy.
     """
+    from quantumlimits.plots import process
+
     gc.set_threshold(*GC_THRESHOLD)
+    process.enable()  # figures drawn by a second process (quantumlimits.plots.process)
     try:
         return main(argv)
     finally:

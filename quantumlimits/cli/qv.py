@@ -15,6 +15,7 @@ from quantumlimits.documents import dumps
 from quantumlimits.errors import UsageError
 from quantumlimits.execution.aer import DEVICES, ENGINES, PRECISIONS
 from quantumlimits.execution.backends import DEFAULT_BACKEND, check_backend_name
+from quantumlimits.plots.process import FigureProcess
 from quantumlimits.progress import RichWidthProgress, width_bars
 from quantumlimits.qv import analysis, optimize, protocol
 from quantumlimits.qv.results import QVResult, WidthResult
@@ -363,12 +364,18 @@ def run_predict_only(args: argparse.Namespace, settings: QVSettings) -> int:
 OUTPUTS = ("qv.json", "qv.png")
 
 
-def write_outputs(out: Path, result: QVResult) -> None:
-    """qv.json and qv.png in ``out``, each written atomically."""
+def write_outputs(out: Path, result: QVResult, *, figures: FigureProcess | None = None) -> None:
+    """qv.json and qv.png in ``out``, each written atomically; qv.png drawn by ``figures`` (a
+    drawing process started with the command) when given and it succeeds, else here."""
+    document = result.to_json()
+    if figures is not None:
+        _common.write_text(out / "qv.json", document + "\n")
+        if figures.draw(document=document, path=out / "qv.png", crop=False):
+            return
     from quantumlimits.plots.qv import figure
 
     _common.write_document_and_figure(
-        out, name="qv", document=result.to_json(), figure=figure(result), crop=False
+        out, name="qv", document=document, figure=figure(result), crop=False
     )
 
 
@@ -433,6 +440,7 @@ def run(args: argparse.Namespace) -> int:
     executor = None
     dask: DaskSession | None = None
     pool: ProcessPool | None = None
+    figures: FigureProcess | None = None
     result: QVResult | None = None
     try:
         # a cloud device is reached and its projection approved before the store is touched
@@ -447,6 +455,8 @@ def run(args: argparse.Namespace) -> int:
         )
         if executor is None:  # forked before the store opens and any thread starts
             pool = _common.open_pool(args)
+            if out is not None:  # after the fork: the pool's workers hold no pipe to it
+                figures = FigureProcess.start("qv")
         store = None if args.no_store else _common.open_store(args)
         dask = _common.open_dask(args, err_console)
         with (
@@ -482,8 +492,10 @@ def run(args: argparse.Namespace) -> int:
             dask.close()
         if pool is not None:
             pool.close(now=result is None)
+        if figures is not None and result is None:
+            figures.close()
     if out is not None:
-        write_outputs(out, result)
+        write_outputs(out, result, figures=figures)
     report(out_console, result)
     if out is not None:
         out_console.print(f"wrote {out / 'qv.json'} and {out / 'qv.png'}")

@@ -117,8 +117,9 @@ def test_workers_flag_rejects_zero_and_more_than_the_cores(capsys, tmp_path) -> 
 
 @pytest.mark.skipif(pool_mod.usable_cores() < 2, reason="needs two cores for --workers 2")
 def test_ctrl_c_stops_the_workers_and_keeps_the_finished_widths(tmp_path) -> None:
-    """Ctrl-C reaches the whole process group: the command exits 130 at once, no worker is
-    left behind, and the run is stored as interrupted with the widths it finished."""
+    """Ctrl-C reaches the whole process group: the command exits 130 at once, no worker (nor
+    the drawing process of qv.png) is left behind, and the run is stored as interrupted with the
+    widths it finished."""
     import json
     import os
     import signal
@@ -128,7 +129,7 @@ def test_ctrl_c_stops_the_workers_and_keeps_the_finished_widths(tmp_path) -> Non
 
     store = tmp_path / "s.db"
     args = [sys.executable, "-m", "quantumlimits", "qv", "--widths", "5-9", "--trials", "300"]
-    args += ["--workers", "2", "--store", str(store)]
+    args += ["--workers", "2", "--store", str(store), "--out", str(tmp_path / "out")]
     proc = subprocess.Popen(
         args,
         start_new_session=True,
