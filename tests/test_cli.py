@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sqlite3
 from pathlib import Path
@@ -281,3 +282,42 @@ def test_the_process_entry_tunes_the_collector_and_main_leaves_it_alone(
         gc.unfreeze()
         gc.set_threshold(*before)
     assert "usage" in capsys.readouterr().err
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    (sub,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+def test_a_command_builds_its_own_parser_alone_and_help_lists_every_command() -> None:
+    """main() builds only the named command's parser (the others are listed by summary): its
+    help is the full parser's, and the top-level help is the same either way."""
+    from quantumlimits.cli import COMMANDS, build_parser
+
+    full = build_parser()
+    commands = _subparsers(full)
+    assert list(commands) == list(COMMANDS)  # every module's command has a summary, in order
+    assert build_parser("").format_help() == full.format_help()
+    for name in ("qv", "show", "import", "eplg"):
+        alone = _subparsers(build_parser(name))
+        assert alone[name].format_help() == commands[name].format_help()
+        assert alone["classify"].format_help() != commands["classify"].format_help()
+
+
+def test_a_qv_run_loads_no_other_command_module() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from quantumlimits.cli import build_parser\n"
+        "build_parser('qv').parse_args(['qv', '--widths', '3'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('quantumlimits.cli.')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=300
+    )
+    loaded = done.stdout.strip().splitlines()[-1]
+    assert "quantumlimits.cli.qv" in loaded
+    for other in ("classify", "limits", "dataset", "eplg", "mirror", "report", "timeline"):
+        assert f"quantumlimits.cli.{other}'" not in loaded

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
-from quantumlimits.cli import _common
+from quantumlimits.cli import _common, summary
 from quantumlimits.errors import UsageError
 from quantumlimits.execution import backends, ibm
 
@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """Register ``backends``."""
     p = sub.add_parser(
         "backends",
-        help="list the offline backends (and, with an account, the IBM Quantum devices)",
+        help=summary("backends"),
         description="List 'aer' and every calibration snapshot of the installed fake provider, "
         "with qubit count, native two-qubit gate, median two-qubit and readout error, and "
         "calibration date; then the device specs shipped with the package (published numbers, "

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from quantumlimits import reference
-from quantumlimits.cli import _common
+from quantumlimits.cli import _common, summary
 from quantumlimits.errors import UsageError
 
 
@@ -14,7 +14,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """Register ``circuits export`` and ``circuits verify``."""
     p = sub.add_parser(
         "circuits",
-        help="export or verify the reference QV circuits (OpenQASM 3 + manifest)",
+        help=summary("circuits"),
         description="Reference quantum volume circuits with their seeds, ideal HOPs and heavy-set "
         "fingerprints, so any drift across Qiskit versions is caught.",
         formatter_class=_common.HELP_FORMATTER,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from quantumlimits._io import atomic_write_text
-from quantumlimits.cli import _classify_ibm, _common
+from quantumlimits.cli import _classify_ibm, _common, summary
 from quantumlimits.documents import dumps
 from quantumlimits.errors import UsageError
 
@@ -29,7 +29,7 @@ def add_parser(subparsers: Any) -> None:
 
     p = subparsers.add_parser(
         "classify",
-        help="time-to-accuracy: variational quantum classifiers against classical baselines",
+        help=summary("classify"),
         description=(
             "Train quantum and classical classifiers over several seeds and measure how long "
             "each takes to reach a held-out accuracy target: simulator wall time, circuit "

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
-from quantumlimits.cli import _common
+from quantumlimits.cli import _common, summary
 from quantumlimits.cli.qv import OUTPUTS, report, write_outputs
 from quantumlimits.dataset.files import BIT_ORDERS, read_dataset
 from quantumlimits.errors import UsageError
@@ -38,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """Register ``import`` and ``export``."""
     p = sub.add_parser(
         "import",
-        help="re-analyse a published QV data set (circuits + counts) as a stored run",
+        help=summary("import"),
         description=IMPORT_DESCRIPTION,
         formatter_class=_common.HELP_FORMATTER,
     )
@@ -128,7 +128,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
     e = sub.add_parser(
         "export",
-        help="write a stored QV run as a data set that 'quantumlimits import' reads",
+        help=summary("export"),
         description="Write a stored QV run (imported or simulated) as a JSON data set: each "
         "circuit's OpenQASM, its counts and, for imported runs, the shipped heavy outputs "
         "(docs/import.md). Importing the file again gives the same circuits, counts and HOPs.",

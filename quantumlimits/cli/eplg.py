@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from quantumlimits._io import atomic_write_text
-from quantumlimits.cli import _common, _ibm
+from quantumlimits.cli import _common, _ibm, summary
 from quantumlimits.eplg.results import EPLGResult
 from quantumlimits.eplg.settings import DEFAULT_LENGTHS, SIMULATORS, EPLGSettings
 from quantumlimits.errors import UsageError
@@ -68,7 +68,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """Register ``eplg``."""
     p = sub.add_parser(
         "eplg",
-        help="layer fidelity and EPLG of the best chain of a device (IBM's metric)",
+        help=summary("eplg"),
         description=DESCRIPTION,
         formatter_class=_common.HELP_FORMATTER,
     )

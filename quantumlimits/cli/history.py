@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.table import Table
 
-from quantumlimits.cli import _common
+from quantumlimits.cli import _common, summary
 from quantumlimits.cli.qv import OUTPUTS, report, write_outputs
 from quantumlimits.errors import UsageError
 from quantumlimits.qv.protocol import reanalyse
@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """Register ``history`` and ``show``."""
     h = sub.add_parser(
         "history",
-        help="list the runs in the results store",
+        help=summary("history"),
         description="List recorded runs, newest first.",
         formatter_class=_common.HELP_FORMATTER,
     )
@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
     s = sub.add_parser(
         "show",
-        help="re-print a stored run (optionally re-analysed from its stored counts)",
+        help=summary("show"),
         description="Re-print a stored run's table. With --reanalyse the statistics are "
         "recomputed from the stored counts and heavy sets, without re-simulation.",
         formatter_class=_common.HELP_FORMATTER,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from quantumlimits.cli import _common
+from quantumlimits.cli import _common, summary
 from quantumlimits.execution.backends import DEFAULT_BACKEND
 from quantumlimits.limits import wall
 
@@ -41,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """Register ``limits``."""
     p = sub.add_parser(
         "limits",
-        help="the classical wall: exact simulation cost vs the device, by width",
+        help=summary("limits"),
         description=DESCRIPTION,
         formatter_class=_common.HELP_FORMATTER,
     )

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from quantumlimits._io import atomic_write_text
-from quantumlimits.cli import _common
+from quantumlimits.cli import _common, summary
 from quantumlimits.execution.backends import DEFAULT_BACKEND
 from quantumlimits.mirror.circuits import VARIANTS
 from quantumlimits.mirror.results import MirrorResult, MirrorWidthResult
@@ -48,7 +48,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """Register ``mirror``."""
     p = sub.add_parser(
         "mirror",
-        help="mirror benchmark: mirrored QV layers with a known output, up to full device width",
+        help=summary("mirror"),
         description=DESCRIPTION,
         formatter_class=_common.HELP_FORMATTER,
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from quantumlimits._io import atomic_write_bytes, atomic_write_text
-from quantumlimits.cli import _common
+from quantumlimits.cli import _common, summary
 from quantumlimits.errors import UsageError
 from quantumlimits.qv.plan import DEFAULT_SHOTS_OPTIONS, Plan, plan
 
@@ -22,7 +22,7 @@ def add_parser(subparsers: Any) -> None:
     """Register the ``plan`` subcommand."""
     p = subparsers.add_parser(
         "plan",
-        help="circuits x shots needed to pass a width (Cross and bootstrap)",
+        help=summary("plan"),
         description=(
             "How many circuits (at each shots option) a quantum volume width needs to pass with "
             "the given probability when the device's true mean heavy-output probability is --hop. "

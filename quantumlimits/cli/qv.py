@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from quantumlimits.cli import _common, _ibm
+from quantumlimits.cli import _common, _ibm, summary
 from quantumlimits.documents import dumps
 from quantumlimits.errors import UsageError
 from quantumlimits.execution.aer import DEVICES, ENGINES, PRECISIONS
@@ -44,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """Register ``qv``."""
     p = sub.add_parser(
         "qv",
-        help="measure quantum volume",
+        help=summary("qv"),
         description=DESCRIPTION,
         formatter_class=_common.HELP_FORMATTER,
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from quantumlimits import report
 from quantumlimits._io import atomic_write_text
-from quantumlimits.cli import _common
+from quantumlimits.cli import _common, summary
 from quantumlimits.errors import UsageError
 
 
@@ -15,7 +15,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """Register ``report``."""
     p = sub.add_parser(
         "report",
-        help="write one self-contained HTML report from the store",
+        help=summary("report"),
         description="One HTML file (figures embedded, no network needed to view) with the QV "
         "runs, classifier runs, the classical wall and QV through the years, and the provenance "
         "of each number. Without RUN_IDs: every complete QV and classify run and the newest "

@@ -15,7 +15,7 @@ import argparse
 import functools
 from pathlib import Path
 
-from quantumlimits.cli import _classify_ibm, _common, _ibm
+from quantumlimits.cli import _classify_ibm, _common, _ibm, summary
 from quantumlimits.errors import UsageError
 from quantumlimits.progress import RichWidthProgress, width_bars
 from quantumlimits.qv import protocol
@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """Register ``resume``."""
     p = sub.add_parser(
         "resume",
-        help="continue an interrupted or failed run (cloud jobs are never run twice)",
+        help=summary("resume"),
         description="Continue a run that stopped (Ctrl-C, crash, a failed or unreachable job): "
         "finished jobs are collected, failed ones resubmitted, completed ones never re-run. "
         "The run keeps its id and settings.",

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from quantumlimits._io import atomic_write_text
-from quantumlimits.cli import _common
+from quantumlimits.cli import _common, summary
 
 DEFAULT_OUT = "results/study"
 #: Flags that map onto the study's settings when given (None: the configuration's value).
@@ -35,7 +35,7 @@ def add_parser(sub: Any) -> None:
     """Register ``study``."""
     p = sub.add_parser(
         "study",
-        help="quantum against classical models over dataset families, with equal tuning",
+        help=summary("study"),
         description=(
             "Run every model (quantum, their entanglement-free variants, classical) on each "
             "dataset family over several seeds, each with the same tuning budget, and answer: "

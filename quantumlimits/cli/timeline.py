@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from quantumlimits.cli import _common
+from quantumlimits.cli import _common, summary
 from quantumlimits.limits import timeline
 
 DESCRIPTION = """\
@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """Register ``timeline``."""
     p = sub.add_parser(
         "timeline",
-        help="QV through the years: snapshots by calibration date, and reported values",
+        help=summary("timeline"),
         description=DESCRIPTION,
         formatter_class=_common.HELP_FORMATTER,
     )

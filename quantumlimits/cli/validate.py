@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
-from quantumlimits.cli import _common
+from quantumlimits.cli import _common, summary
 from quantumlimits.errors import UsageError
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     """Register ``validate``."""
     p = sub.add_parser(
         "validate",
-        help="simulated QV and projected CLOPS beside IBM's reported figures, per snapshot",
+        help=summary("validate"),
         description=DESCRIPTION,
         formatter_class=_common.HELP_FORMATTER,
     )
