@@ -39,3 +39,20 @@ def test_help_of_a_command_imports_no_heavy_library() -> None:
         "        main([command, '--help'])\n"
     )
     assert _loaded(body) == []
+
+
+def test_importing_the_package_loads_no_qiskit_until_a_name_is_used() -> None:
+    """The flat API is loaded on first use: ``import quantumlimits`` (as the drawing process
+    of qv.png does) imports neither Qiskit nor matplotlib; every public name resolves."""
+    probe = (
+        "import json, sys\n"
+        "import quantumlimits\n"
+        "before = [m for m in ('qiskit', 'qiskit_aer', 'matplotlib') if m in sys.modules]\n"
+        "missing = [n for n in quantumlimits.__all__ if not hasattr(quantumlimits, n)]\n"
+        "print(json.dumps([before, missing, 'qiskit' in sys.modules]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=300
+    )
+    before, missing, qiskit_after = json.loads(done.stdout.strip().splitlines()[-1])
+    assert before == [] and missing == [] and qiskit_after
