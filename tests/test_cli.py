@@ -267,6 +267,7 @@ def test_the_process_entry_tunes_the_collector_and_main_leaves_it_alone(
     import gc
 
     from quantumlimits.cli import GC_THRESHOLD, console
+    from quantumlimits.plots import process
 
     before = gc.get_threshold()
     assert before != GC_THRESHOLD
@@ -281,6 +282,7 @@ def test_the_process_entry_tunes_the_collector_and_main_leaves_it_alone(
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+        process.enable(False)  # console turned on the drawing process of figures
     assert "usage" in capsys.readouterr().err
 
 
