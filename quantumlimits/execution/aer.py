@@ -185,7 +185,17 @@ def sample_counts(probabilities: np.ndarray, *, shots: int, seed: int) -> dict[i
 
 
 def sub_target(target: Target, qubits: Sequence[int]) -> Target:
-    """The calibration of ``qubits`` only, renumbered 0..k-1 in the given order."""
+    """The calibration of ``qubits`` only, renumbered 0..k-1 in the given order.
+
+    Made once per target object and qubits (2 ms on a 133-qubit device; a run asks for the same
+    layouts' again to transpile, predict and simulate): callers share it and never modify it.
+    """
+    return _sub_target(TargetKey(target), tuple(qubits))
+
+
+@functools.lru_cache(maxsize=128)
+def _sub_target(key: TargetKey, qubits: tuple[int, ...]) -> Target:
+    target = key.target
     position = {q: i for i, q in enumerate(qubits)}
     props_list = target.qubit_properties
     # a device spec's target keeps its class and spec (quantumlimits.devices.target.SpecTarget)

@@ -131,7 +131,7 @@ def compact(circuit: QuantumCircuit, qubits: Sequence[int]) -> QuantumCircuit:
     return out
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=64)
 def _pass_manager(
     key: TargetKey | None,
     layout: tuple[int, ...] | None,

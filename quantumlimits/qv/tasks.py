@@ -9,7 +9,6 @@ The noisy-execution task (:class:`NoisyTask`) lives with the executors in
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,7 +126,6 @@ def _qpy_circuits(payload: bytes) -> QpyCircuits:
     return QpyCircuits(from_qpy(payload))
 
 
-@functools.lru_cache(maxsize=16)
 def _sub_target(backend: str, qubits: tuple[int, ...]) -> Any:
     return sub_target(_target(backend), qubits)
 
