@@ -307,19 +307,14 @@ def test_a_command_builds_its_own_parser_alone_and_help_lists_every_command() ->
 
 
 def test_a_qv_run_loads_no_other_command_module() -> None:
-    import subprocess
-    import sys
+    from tests.probe import last_line
 
-    probe = (
+    loaded = last_line(
         "import sys\n"
         "from quantumlimits.cli import build_parser\n"
         "build_parser('qv').parse_args(['qv', '--widths', '3'])\n"
         "print(sorted(m for m in sys.modules if m.startswith('quantumlimits.cli.')))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=300
-    )
-    loaded = done.stdout.strip().splitlines()[-1]
     assert "quantumlimits.cli.qv" in loaded
     for other in ("classify", "limits", "dataset", "eplg", "mirror", "report", "timeline"):
         assert f"quantumlimits.cli.{other}'" not in loaded

@@ -5,8 +5,8 @@ not for ``--help``."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+
+from tests.probe import last_line
 
 HEAVY = ("sklearn", "pennylane", "dask", "distributed", "stim", "scipy.stats", "scipy.optimize")
 
@@ -18,11 +18,7 @@ print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
 
 
 def _loaded(body: str) -> list[str]:
-    code = PROBE.format(body=body, heavy=HEAVY)
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
-    )
-    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    loaded: list[str] = json.loads(last_line(PROBE.format(body=body, heavy=HEAVY)))
     return loaded
 
 
@@ -51,8 +47,5 @@ def test_importing_the_package_loads_no_qiskit_until_a_name_is_used() -> None:
         "missing = [n for n in quantumlimits.__all__ if not hasattr(quantumlimits, n)]\n"
         "print(json.dumps([before, missing, 'qiskit' in sys.modules]))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=300
-    )
-    before, missing, qiskit_after = json.loads(done.stdout.strip().splitlines()[-1])
+    before, missing, qiskit_after = json.loads(last_line(probe))
     assert before == [] and missing == [] and qiskit_after

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from qiskit.transpiler import generate_preset_pass_manager
 
@@ -10,6 +7,7 @@ from quantumlimits.circuits import measured, qv_circuits
 from quantumlimits.execution.aer import sub_target
 from quantumlimits.execution.backends import TargetKey, load_snapshot
 from quantumlimits.execution.transpile import _pass_manager, transpile_circuits
+from tests.probe import last_line
 
 
 def test_reused_pass_manager_gives_the_circuits_of_a_fresh_one() -> None:
@@ -55,7 +53,4 @@ def test_transpiling_does_not_import_the_ibm_client_library() -> None:
         "transpile_circuits(c, target=None, initial_layout=None, optimization_level=1, seed=1)\n"
         "print('qiskit_ibm_runtime' in sys.modules)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
-    )
-    assert done.stdout.strip().splitlines()[-1] == "False"
+    assert last_line(code) == "False"
