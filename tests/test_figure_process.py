@@ -52,6 +52,21 @@ def test_the_drawing_process_writes_the_bytes_this_process_writes(
     assert png.read_bytes() == (drawn_here / "qv.png").read_bytes()
 
 
+def test_the_process_runs_this_package_whatever_the_working_folder_holds(
+    drawn_here: Path, tmp_path: Path, enabled: None
+) -> None:
+    """A folder named like the package in the working folder (the test runs in tmp_path) is not
+    what the drawing process imports."""
+    shadow = tmp_path / "quantumlimits"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("raise RuntimeError('not the package')\n")
+    figures = FigureProcess.start("qv")
+    assert figures is not None
+    png = tmp_path / "qv.png"
+    assert figures.draw(document=(drawn_here / "qv.json").read_text(), path=png, crop=False)
+    assert png.read_bytes() == (drawn_here / "qv.png").read_bytes()
+
+
 def test_a_failed_drawing_returns_false_and_writes_nothing(tmp_path: Path, enabled: None) -> None:
     figures = FigureProcess.start("qv")
     assert figures is not None

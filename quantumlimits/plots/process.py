@@ -38,6 +38,13 @@ KINDS: dict[str, tuple[str, str]] = {
 
 _enabled = False
 
+#: Python's option that keeps the working folder off the module path (3.11 and later)
+_SAFE_PATH = ["-P"] if sys.version_info >= (3, 11) else []
+
+#: Seconds the command waits for its figure (drawing qv.png takes about 0.5 s); past them the
+#: process is stopped and the command draws the figure itself.
+DRAW_TIMEOUT = 300.0
+
 
 def enable(on: bool = True) -> None:
     """Let commands in this process draw their figures in a second process (the process
@@ -64,11 +71,17 @@ class FigureProcess:
         if kind not in KINDS:
             raise ValueError(f"no figure kind {kind!r}; known: {', '.join(sorted(KINDS))}")
         self.kind = kind
+        # the package this process runs, whatever the working folder holds: -P keeps the working
+        # folder off the module path, and the package's folder goes first on it
+        root = str(Path(__file__).resolve().parents[2])
+        path = os.environ.get("PYTHONPATH")
+        env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
         self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
-            [sys.executable, "-m", "quantumlimits.plots.process", kind],
+            [sys.executable, *_SAFE_PATH, "-m", "quantumlimits.plots.process", kind],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            env=env,
         )
 
     @classmethod
@@ -88,8 +101,8 @@ class FigureProcess:
             return False
         request = json.dumps({"document": document, "path": str(path), "crop": crop}) + "\n"
         try:
-            process.communicate(request.encode())
-        except OSError:  # the process died before reading (BrokenPipeError)
+            process.communicate(request.encode(), timeout=DRAW_TIMEOUT)
+        except (OSError, subprocess.TimeoutExpired):  # died before reading (BrokenPipeError)
             process.kill()
             process.wait()
             return False
