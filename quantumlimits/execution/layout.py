@@ -43,9 +43,16 @@ def _score(
 ) -> tuple[float, float, float]:
     mean_edge = sum(inside) / len(inside) if inside else 1.0
     mean_ro = float(sum(readout[q] for q in qubits) / len(qubits))
+    readout_nlog = {q: _nlog(readout[q]) for q in qubits}
+    return _score_only(qubits, inside, readout_nlog, width), mean_edge, mean_ro
+
+
+def _score_only(qubits: set[int], inside: list[float], readout_nlog: Any, width: int) -> float:
+    """:func:`_score`'s score, with each qubit's readout log-infidelity given: the same sums in
+    the same order, so the same float."""
+    mean_edge = sum(inside) / len(inside) if inside else 1.0
     gates = 3 * (width // 2) * width
-    score = sum(_nlog(readout[q]) for q in qubits) + gates * _nlog(mean_edge)
-    return score, mean_edge, mean_ro
+    return sum(readout_nlog[q] for q in qubits) + gates * _nlog(mean_edge)
 
 
 def best_layout(target: Any, width: int) -> Layout:
@@ -80,9 +87,11 @@ def candidate_layouts(target: Any, width: int, *, count: int) -> list[Layout]:
     def grown(chosen: set[int], inside: list[int], q: int) -> list[int]:
         return sorted(inside + [p for other, p in incident[q] if other in chosen])
 
+    readout_nlog = [_nlog(r) for r in readout]
+
     def candidate(chosen: set[int], inside: list[int], q: int) -> tuple[float, int]:
         couplers = [errors[p] for p in grown(chosen, inside, q)]
-        return _score(chosen | {q}, couplers, readout, width)[0], q
+        return _score_only(chosen | {q}, couplers, readout_nlog, width), q
 
     grown_sets: dict[frozenset[int], Layout] = {}
     for start in range(n):
