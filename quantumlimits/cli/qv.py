@@ -368,15 +368,13 @@ def write_outputs(out: Path, result: QVResult, *, figures: FigureProcess | None 
     """qv.json and qv.png in ``out``, each written atomically; qv.png drawn by ``figures`` (a
     drawing process started with the command) when given and it succeeds, else here."""
     document = result.to_json()
-    if figures is not None:
-        _common.write_text(out / "qv.json", document + "\n")
-        if figures.draw(document=document, path=out / "qv.png", crop=False):
-            return
+    _common.write_text(out / "qv.json", document + "\n")
+    if figures is not None and figures.draw(document=document, path=out / "qv.png", crop=False):
+        return
+    from quantumlimits.plots import save_figure
     from quantumlimits.plots.qv import figure
 
-    _common.write_document_and_figure(
-        out, name="qv", document=document, figure=figure(result), crop=False
-    )
+    save_figure(figure(result), out / "qv.png", crop=False)
 
 
 def _distributed(dask: DaskSession | None, pool: ProcessPool | None = None) -> dict[str, Any]:
